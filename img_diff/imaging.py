@@ -4,14 +4,14 @@
 __all__ = ['to_rgb', 'load_image', 'save_image', 'load_mask', 'grow_box', 'box_to_str', 'box_iou', 'mask_bbox', 'draw_boxes',
            'side_by_side']
 
-# %% ../nbs/01_imaging.ipynb #d166695a
+# %% ../nbs/01_imaging.ipynb #824cafdb
 import io, warnings
 from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw
 from .records import atomic_write
 
-# %% ../nbs/01_imaging.ipynb #7994555c
+# %% ../nbs/01_imaging.ipynb #c4286403
 def _to_uint8(a:np.ndarray)->np.ndarray:
     if a.dtype == np.uint8: return a
     if a.dtype == bool: return a.astype(np.uint8)*255
@@ -39,7 +39,7 @@ def to_rgb(a:np.ndarray, # HxW, HxWx1, HxWx3 or HxWx4 array, any numeric dtype
     if min(a.shape[:2]) < 1: raise ValueError(f"empty image of shape {a.shape}")
     return np.ascontiguousarray(a)
 
-# %% ../nbs/01_imaging.ipynb #2fb571bb
+# %% ../nbs/01_imaging.ipynb #d44e27ca
 def load_image(src, # a path, a PIL image or an array
                max_pixels:int=8192*8192 # refuse larger images (decompression-bomb guard)
               )->np.ndarray:
@@ -78,7 +78,7 @@ def load_mask(path)->np.ndarray:
     "A boolean mask saved by `save_image`."
     return np.asarray(Image.open(path).convert('L')) > 127
 
-# %% ../nbs/01_imaging.ipynb #7b6e4470
+# %% ../nbs/01_imaging.ipynb #42c0d13c
 def grow_box(bbox, # [x1, y1, x2, y2] in pixels (x2, y2 exclusive)
              px:int, # pixels to add on every side
              size # (width, height) of the image, for clipping
@@ -110,7 +110,7 @@ def mask_bbox(mask:np.ndarray)->list|None:
     if len(xs) == 0: return None
     return [int(xs.min()), int(ys.min()), int(xs.max())+1, int(ys.max())+1]
 
-# %% ../nbs/01_imaging.ipynb #4ccfcc0d
+# %% ../nbs/01_imaging.ipynb #5bb0dbf8
 def draw_boxes(img, # image (array or PIL)
                boxes, # `[x1, y1, x2, y2]` lists (x2, y2 exclusive) or objects with `.bbox`
                color=(255, 0, 0), # outline colour
@@ -123,7 +123,7 @@ def draw_boxes(img, # image (array or PIL)
     for b in boxes:
         x1, y1, x2, y2 = grow_box(getattr(b, 'bbox', b), grow, (W, H))
         d.rectangle([x1, y1, x2-1, y2-1], outline=tuple(color), width=width)
-    return np.asarray(im)
+    return np.array(im)
 
 def side_by_side(left, # image A (array or PIL); sets the size
                  right, # image B, resized to A's size when they differ
