@@ -4,7 +4,7 @@
 __all__ = ['RESUMABLE_KEYS', 'library_versions', 'config_conflicts', 'RunFolder', 'load_records', 'done_ids', 'append', 'rewrite',
            'read_manifest', 'write_manifest', 'start']
 
-# %% ../nbs/02_run_folder.ipynb #32225ed6
+# %% ../nbs/02_run_folder.ipynb #87d71bea
 import json, os, sys, platform, time
 from datetime import datetime, timezone
 from importlib import metadata
@@ -12,7 +12,7 @@ from pathlib import Path
 from .records import PairRecord, record_from_dict, record_to_json, atomic_write, check_id
 from .imaging import save_image, load_image
 
-# %% ../nbs/02_run_folder.ipynb #4e59dc3d
+# %% ../nbs/02_run_folder.ipynb #ee7c0465
 _VERSIONED = ['img-diff', 'numpy', 'pillow', 'scikit-image', 'scipy', 'matplotlib', 'torch', 'diffusers',
               'transformers', 'accelerate', 'datasets']
 
@@ -24,7 +24,7 @@ def library_versions()->dict:
         except metadata.PackageNotFoundError: v[p] = None
     return v
 
-# %% ../nbs/02_run_folder.ipynb #b166ba21
+# %% ../nbs/02_run_folder.ipynb #cd7fc999
 RESUMABLE_KEYS = ('source.n_pairs', 'batch_size', 'progress')
 
 def _flatten(d, prefix=''):
@@ -41,7 +41,7 @@ def config_conflicts(old:dict, new:dict, ignore=RESUMABLE_KEYS)->list:
     skip = lambda k: any(k == i or k.startswith(i + '.') for i in ignore)
     return sorted(k for k in set(a) | set(b) if not skip(k) and a.get(k, '<absent>') != b.get(k, '<absent>'))
 
-# %% ../nbs/02_run_folder.ipynb #854330d0
+# %% ../nbs/02_run_folder.ipynb #e6b64142
 class RunFolder:
     "A run's folder: `records.jsonl` (atomic appends), `manifest.json`, images and outputs; resumable."
     RECORDS, MANIFEST = 'records.jsonl', 'manifest.json'
@@ -61,13 +61,13 @@ class RunFolder:
         if p != self.path and self.path not in p.parents: raise ValueError(f"path {rel!r} leaves the run folder {self.path}")
         return p
 
-    def save_image(self, img, rel:str)->str:
-        "Save `img` (image or bool mask) atomically at `rel`; returns `rel`."
-        save_image(img, self.file(rel)); return rel
+    def save_image(self, img, rel:str, **kw)->str:
+        "Save `img` (image or bool mask) atomically at `rel` (format from the suffix; `kw` go to Pillow); returns `rel`."
+        save_image(img, self.file(rel), **kw); return rel
 
     def load_image(self, rel:str): return load_image(self.file(rel))
 
-# %% ../nbs/02_run_folder.ipynb #6e22f5b5
+# %% ../nbs/02_run_folder.ipynb #ac0fc9ef
 def _repair_tail(p:Path):
     "Cut off a last line that has no newline (an append that was interrupted)."
     if not p.exists() or p.stat().st_size == 0: return 0
@@ -116,7 +116,7 @@ def rewrite(self:RunFolder, records:list):
 RunFolder.iter_records, RunFolder.load_records, RunFolder.done_ids = _iter_records, load_records, done_ids
 RunFolder.append, RunFolder.rewrite = append, rewrite
 
-# %% ../nbs/02_run_folder.ipynb #ca8fc30a
+# %% ../nbs/02_run_folder.ipynb #de98d11b
 def read_manifest(self:RunFolder)->dict:
     "The manifest, or `{}` before the first run."
     p = self.path/self.MANIFEST
