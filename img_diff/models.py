@@ -5,8 +5,8 @@
 # %% auto #0
 __all__ = ['ModelLoadError', 'pick_device', 'pick_dtype', 'load_cached', 'clear_cache', 'load_diffusers', 'load_transformers']
 
-# %% ../nbs/12_models.ipynb #5f5b6aa5
-import functools
+# %% ../nbs/12_models.ipynb #bce6a367
+import functools, os
 
 class ModelLoadError(RuntimeError):
     "A model could not be loaded; the message names it and says how to fix it."
@@ -24,7 +24,7 @@ def pick_dtype(dtype=None, device:str='cpu'):
     if str(device).startswith('cuda'): return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
     return torch.float32
 
-# %% ../nbs/12_models.ipynb #3b5bd04b
+# %% ../nbs/12_models.ipynb #1fe9aa7c
 _CACHE = {}
 
 def _fail(what, model, e):

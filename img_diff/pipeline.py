@@ -5,14 +5,14 @@
 # %% auto #0
 __all__ = ['REGISTRY', 'register', 'lookup', 'StageContext', 'apply_stage', 'funnel', 'run_pipeline']
 
-# %% ../nbs/03_pipeline.ipynb #20960d2d
+# %% ../nbs/03_pipeline.ipynb #f7a4f6fa
 import importlib, time, traceback
 from collections import Counter
 from dataclasses import dataclass, field
 from .records import PairRecord, check_id
 from .run_folder import RunFolder
 
-# %% ../nbs/03_pipeline.ipynb #4ce3aadf
+# %% ../nbs/03_pipeline.ipynb #f8cf3ff8
 REGISTRY = {}  # name -> callable or 'module:function' (imported when first used)
 
 def register(name:str, fn=None):
@@ -29,7 +29,7 @@ def lookup(name:str):
         mod, attr = f.split(':'); f = REGISTRY[name] = getattr(importlib.import_module(mod), attr)
     return f
 
-# %% ../nbs/03_pipeline.ipynb #6fb189c4
+# %% ../nbs/03_pipeline.ipynb #e00b14b1
 for _name, _path in {
         'offline-pairs':      'img_diff.offline_pairs:plan_offline_pairs',
         'offline-synth':      'img_diff.offline_pairs:synthesize_stage',
@@ -39,9 +39,14 @@ for _name, _path in {
         'img-diff-records':   'img_diff.img_diff_records:write_img_diff_records',
         'localization-eval':  'img_diff.localization:localization_output',
         'report':             'img_diff.report:write_report',
+        'captions-file':      'img_diff.caption_pairs:plan_caption_records',
+        'caption-pairs':      'img_diff.caption_pairs:caption_pairs_stage',
+        'sdxl-p2p':           'img_diff.sdxl_pairs:sdxl_pairs_stage',
+        'object-removal':     'img_diff.object_removal:object_removal_stage',
+        'removal-records':    'img_diff.object_removal:write_removal_records',
     }.items(): REGISTRY.setdefault(_name, _path)
 
-# %% ../nbs/03_pipeline.ipynb #a7d2709d
+# %% ../nbs/03_pipeline.ipynb #88b6efdf
 @dataclass
 class StageContext:
     "What a stage sees besides its records: the run folder, its own name and the whole run config."
@@ -52,7 +57,7 @@ class StageContext:
     calls: int = 0
     succeeded: int = 0
 
-# %% ../nbs/03_pipeline.ipynb #b0a424a7
+# %% ../nbs/03_pipeline.ipynb #95f791ee
 def _call(fn, recs, ctx, params):
     out = fn(recs, ctx, **params)
     if out is None: out = recs
@@ -77,8 +82,8 @@ def apply_stage(fn, # the stage function
             except Exception as e:
                 errors.append(e); done.append(r.reject(ctx.name, f"error: {type(e).__name__}: {e}"))
         if len(errors) == len(live) and len(live) > 1 and ctx.succeeded == 0:
-            raise RuntimeError(f"stage {ctx.name!r} failed on every record of the first batch: "
-                               f"{type(batch_error).__name__}: {batch_error}") from batch_error
+            batch_error.add_note(f"img-diff: stage {ctx.name!r} failed on every record of the first batch, so the run stops")
+            raise batch_error
     ctx.seconds += time.perf_counter() - t0
     for r in done:
         if r.kept or r.rejected_by == ctx.name: r.stages.append(ctx.name)
@@ -86,7 +91,7 @@ def apply_stage(fn, # the stage function
     by_id = {r.id: r for r in done}
     return [by_id.get(r.id, r) for r in records]
 
-# %% ../nbs/03_pipeline.ipynb #16cd12bd
+# %% ../nbs/03_pipeline.ipynb #ceda0619
 def funnel(records:list, stage_names:list)->list:
     "Per stage: records in, records out and rejection reasons (counted), from the records alone."
     order = {s: i for i, s in enumerate(stage_names)}
@@ -98,7 +103,7 @@ def funnel(records:list, stage_names:list)->list:
         rows.append({'stage': s, 'in': len(alive_in), 'out': len(alive_in) - len(rej), 'rejected': dict(reasons)})
     return rows
 
-# %% ../nbs/03_pipeline.ipynb #17fea503
+# %% ../nbs/03_pipeline.ipynb #f5f91433
 def _entry(e): return (e, {}) if isinstance(e, str) else (e['name'], {k: v for k, v in e.items() if k != 'name'})
 
 def _chunks(xs, n):
