@@ -7,7 +7,7 @@ __all__ = ['MODES', 'P2PConfig', 'prompt_ids', 'word_positions', 'n_tokens', 're
            'layer_shapes', 'map_resolution', 'P2PController', 'P2PAttnProcessor', 'prompt_to_prompt', 'pair_latents',
            'generate_pairs']
 
-# %% ../nbs/14_prompt_to_prompt.ipynb #73b283e1
+# %% ../nbs/14_prompt_to_prompt.ipynb #5d2d3984
 import difflib, math
 from contextlib import contextmanager
 from dataclasses import dataclass, field, asdict
@@ -15,7 +15,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-# %% ../nbs/14_prompt_to_prompt.ipynb #e3ce9afd
+# %% ../nbs/14_prompt_to_prompt.ipynb #63b8d5ce
 MODES = ('replace', 'refine', 'reweight', 'self-only', 'off')
 
 @dataclass
@@ -35,7 +35,7 @@ class P2PConfig:
     def __post_init__(self):
         if self.mode not in MODES: raise ValueError(f"unknown Prompt-to-Prompt mode {self.mode!r}; choose from {MODES}")
 
-# %% ../nbs/14_prompt_to_prompt.ipynb #e953ee89
+# %% ../nbs/14_prompt_to_prompt.ipynb #c71fd79f
 def prompt_ids(tokenizer, prompt:str)->list:
     "Token ids of `prompt` as the text encoder sees them: start, tokens, end, padding (model_max_length long)."
     return tokenizer(prompt, padding='max_length', max_length=tokenizer.model_max_length, truncation=True).input_ids
@@ -67,7 +67,7 @@ def replace_mapper(tokenizer, base:str, edit:str)->tuple:
     L = tokenizer.model_max_length
     return torch.arange(L), torch.ones(L)
 
-# %% ../nbs/14_prompt_to_prompt.ipynb #b851f503
+# %% ../nbs/14_prompt_to_prompt.ipynb #607445d3
 def _range(v): return (0.0, float(v)) if isinstance(v, (int, float)) else (float(v[0]), float(v[1]))
 
 def step_weights(n_steps:int, spec, tokenizer=None, prompt:str|None=None)->torch.Tensor:
@@ -85,7 +85,7 @@ def step_weights(n_steps:int, spec, tokenizer=None, prompt:str|None=None)->torch
         w[:, pos] = 0.0; fill(r, pos)
     return w
 
-# %% ../nbs/14_prompt_to_prompt.ipynb #7f3bb00d
+# %% ../nbs/14_prompt_to_prompt.ipynb #49997cff
 def layer_shapes(unet, height:int, width:int, vae_scale:int=8)->dict:
     "Attention processor name -> (h, w) of its feature map, for an image of `height` x `width`."
     n = len(unet.config.down_block_types)
@@ -105,7 +105,7 @@ def map_resolution(shapes:dict, height:int, width:int)->tuple:
     le = [s for s in have if s[0]*s[1] <= target]
     return le[-1] if le else have[0]
 
-# %% ../nbs/14_prompt_to_prompt.ipynb #a3c16ae9
+# %% ../nbs/14_prompt_to_prompt.ipynb #1487050f
 class P2PController:
     "Per-pair Prompt-to-Prompt state for one pipeline call; prompts are laid out base0, edit0, base1, edit1, ..."
     def __init__(self, cfg:P2PConfig, # the settings
@@ -120,6 +120,7 @@ class P2PController:
         self.cfg, self.n, self.n_steps, self.shapes, self.map_hw = cfg, len(pairs), n_steps, shapes, tuple(map_hw)
         self.max_tokens = cfg.self_max_tokens or map_hw[0]*map_hw[1]
         self.step, self.counts, self._blend, self.last_masks = -1, {'self_injected': 0, 'cross_edited': 0, 'maps': 0, 'blended': 0}, None, None
+        self._self_now = self._cross_now = None; self._dev = {}
         L = tokenizer.model_max_length
         self.cross = None; self.mapper = self.alphas = self.eq = None
         if cfg.mode in ('replace', 'refine', 'reweight'):
@@ -147,35 +148,83 @@ class P2PController:
                     for s, p in ((0, a), (1, b)): self.blend_w[i, s, word_positions(tokenizer, p, w)] = 1.0
                 if not self.blend_w[i].any(): raise ValueError(f"none of the blend words {ws} is in the prompts {a!r} / {b!r}")
 
-    def begin_step(self): self.step += 1
+    def begin_step(self):
+        "Advance one denoising step and work out, once for all layers, what this step edits."
+        self.step += 1; t = self.step
+        act = (self.self_steps[:, 0] <= t) & (t < self.self_steps[:, 1])
+        self._self_now = None if self.cfg.mode == 'off' or not act.any() else (True if act.all() else act)
+        self._cross_now = None
+        if self.cross is not None and 0 <= t < self.n_steps:
+            w = self.cross[t]
+            if w.any() or self.eq is not None:
+                # the edited prompt's new attention is base[mapper] * c_base + edit * c_edit (refine, replace and reweight folded)
+                a = self.alphas if self.cfg.mode == 'refine' else torch.ones_like(w)
+                eq = self.eq if self.eq is not None else torch.ones_like(w)
+                self._cross_now = (w*a*eq, w*(1 - a)*eq + (1 - w))
+        self._dev = {}
+
+    def _on(self, x, key, device, dtype):
+        "A per-step tensor moved (once per step) to `device` and `dtype`."
+        k = (key, device, dtype); hit = self._dev.get(k)
+        if hit is None or hit[0] is not x: hit = self._dev[k] = (x, x.to(device, dtype))
+        return hit[1]
+
+    def edit_rows(self, B:int, offs:list, device):
+        "(base rows, edited rows) of the edited halves, as index tensors (cached per step)."
+        key = ('edit', B, tuple(offs), device)
+        if key not in self._dev:
+            self._dev[key] = tuple(torch.tensor([o + 2*i + j for o in offs for i in range(self.n)], device=device) for j in (0, 1))
+        return self._dev[key]
+
+    def cross_rows(self, B:int, offs:list, device):
+        "Rows of the one fused cross-attention call: all rows, then the base rows (for Y), then the edited rows (for Z)."
+        key = ('cross', B, tuple(offs), device)
+        if key not in self._dev: self._dev[key] = torch.cat([torch.arange(B, device=device), *self.edit_rows(B, offs, device)])
+        return self._dev[key]
+
+    def self_rows(self, B:int, offs:list, device):
+        "Row index that gives every injecting edited row its base row (cached per step)."
+        key = ('rows', B, tuple(offs), device)
+        if key not in self._dev:
+            idx = torch.arange(B); act = self._self_now
+            for o in offs:
+                for i in range(self.n):
+                    if act is True or bool(act[i]): idx[o + 2*i + 1] = o + 2*i
+            self._dev[key] = idx.to(device)
+        return self._dev[key]
 
     def self_active(self, name:str):
-        "Which pairs inject self-attention at this layer and step: a bool tensor, or None for none."
-        if self.cfg.mode == 'off': return None
+        "Which pairs inject self-attention at this layer and step: True (all), a bool tensor, or None (none)."
         h, w = self.shapes[name]
-        if h*w > self.max_tokens: return None
-        act = (self.self_steps[:, 0] <= self.step) & (self.step < self.self_steps[:, 1])
-        return act if act.any() else None
+        return None if h*w > self.max_tokens else self._self_now
 
     def cross_weights(self):
-        "Per pair and edited token, the base's share of cross-attention at this step, or None when no edit applies."
-        if self.cross is None or not 0 <= self.step < self.n_steps: return None
-        w = self.cross[self.step]
-        return w if (w.any() or self.eq is not None) else None
+        "(c_base, c_edit): per pair and edited token, the weights of this step's cross-attention edit, or None."
+        return self._cross_now
 
     def needs_maps(self, name:str)->bool:
         return self.blend_w is not None and tuple(self.shapes[name]) == self.map_hw
 
-    def edit_cross(self, base, edit, w):
+    def edit_cross(self, base, edit, cw):
         "The edited prompt's new cross-attention from base and edited probabilities (n, heads, tokens, L)."
-        if self.cfg.mode == 'refine':
-            idx = self.mapper.to(base.device)[:, None, None, :].expand_as(base)
-            a = self.alphas.to(base)[:, None, None, :]
-            r = base.gather(-1, idx)*a + edit*(1 - a)
-        else: r = base
-        if self.eq is not None: r = r*self.eq.to(base)[:, None, None, :]
-        w = w.to(base)[:, None, None, :]
-        return w*r + (1 - w)*edit
+        cb, ce = (self._on(c, i, base.device, base.dtype)[:, None, None, :] for i, c in enumerate(cw))
+        if self.cfg.mode == 'refine': base = base.gather(-1, self._on(self.mapper, 'mapper', base.device, torch.long)[:, None, None, :].expand_as(base))
+        return base*cb + edit*ce
+
+    def cross_values(self, v_edit, cw):
+        "(Y, Z) with (base[mapper] * c_base + edit * c_edit) @ V_edit = base @ Y + edit @ Z, so both stay fused attention."
+        cb, ce = (self._on(c, i, v_edit.device, v_edit.dtype)[:, None, :, None] for i, c in enumerate(cw))
+        Y = cb*v_edit
+        if self.cfg.mode == 'refine':   # base[..., mapper] @ X == base @ (X summed into the mapped base positions)
+            idx = self._on(self.mapper, 'mapper', v_edit.device, torch.long)[:, None, :, None].expand_as(Y)
+            Y = torch.zeros_like(Y).scatter_add_(-2, idx, Y)
+        return Y, ce*v_edit
+
+    def weights_for(self, w):
+        "(c_base, c_edit) for an explicit per-token weight `w` of the base (for tests and custom schedules)."
+        a = self.alphas if self.cfg.mode == 'refine' else torch.ones_like(w)
+        eq = self.eq if self.eq is not None else torch.ones_like(w)
+        return (w*a*eq, w*(1 - a)*eq + (1 - w))
 
     def add_maps(self, probs):
         "Accumulate the blend words' attention (probs: n, 2, heads, tokens, L)."
@@ -200,11 +249,11 @@ class P2PController:
 
     def tensors(self)->list:
         "Names of the per-call tensors the controller still holds (empty after `clear`)."
-        return [k for k in ('_blend',) if getattr(self, k) is not None]
+        return [k for k in ('_blend', '_dev') if getattr(self, k, None)]
 
-    def clear(self): self._blend = None
+    def clear(self): self._blend = None; self._dev = {}
 
-# %% ../nbs/14_prompt_to_prompt.ipynb #929b7a4f
+# %% ../nbs/14_prompt_to_prompt.ipynb #ed445236
 def _sdpa(q, k, v, mask): return F.scaled_dot_product_attention(q, k, v, attn_mask=mask, dropout_p=0.0, is_causal=False)
 
 class P2PAttnProcessor:
@@ -242,37 +291,41 @@ class P2PAttnProcessor:
             if act is None: out = _sdpa(q, k, v, attention_mask)
             else:
                 c.counts['self_injected'] += 1
-                sel = act.to(q.device)[:, None, None, None]
+                sel = None if act is True else act.to(q.device)[:, None, None, None]
                 if c.cfg.explicit:   # reference: the edited rows take the base rows' probability matrix, times their own values
                     out = _sdpa(q, k, v, attention_mask)
                     for o in offs:
                         qq, kk, vv = (x[o:o+2*n].view(n, 2, *x.shape[1:]) for x in (q, k, v))
                         p = (qq[:, 0] @ kk[:, 0].transpose(-1, -2)*attn.scale).float().softmax(-1).to(vv.dtype)
                         ov = out[o:o+2*n].view(n, 2, *out.shape[1:])
-                        ov[:, 1] = torch.where(sel, p @ vv[:, 1], ov[:, 1])
-                else:
-                    q, k = q.clone(), k.clone()
-                    for o in offs:
-                        for x in (q, k):
-                            xv = x[o:o+2*n].view(n, 2, *x.shape[1:])
-                            xv[:, 1] = torch.where(sel, xv[:, 0], xv[:, 1])
-                    out = _sdpa(q, k, v, attention_mask)
+                        ov[:, 1] = p @ vv[:, 1] if sel is None else torch.where(sel, p @ vv[:, 1], ov[:, 1])
+                else:   # fused: edited rows take the base rows' queries and keys, and keep their own values
+                    idx = c.self_rows(B, offs, q.device)
+                    out = _sdpa(q.index_select(0, idx), k.index_select(0, idx), v, attention_mask)
         else:
             w = c.cross_weights() if offs else None
-            maps = offs and c.needs_maps(self.name)
-            out = _sdpa(q, k, v, attention_mask)
-            if w is not None or maps:
-                for o in offs:
-                    qq, kk, vv = (x[o:o+2*n] for x in (q, k, v))
-                    s = qq @ kk.transpose(-1, -2)*attn.scale
-                    if attention_mask is not None: s = s + attention_mask[o:o+2*n]
-                    p = s.float().softmax(-1).view(n, 2, *s.shape[1:])
-                    if maps and o == offs[-1]: c.add_maps(p)
-                    if w is not None:
-                        new = c.edit_cross(p[:, 0], p[:, 1], w).to(vv.dtype)
-                        ov, vv2 = out[o:o+2*n].view(n, 2, *out.shape[1:]), vv.view(n, 2, *vv.shape[1:])
-                        ov[:, 0] = p[:, 0].to(vv.dtype) @ vv2[:, 0]   # both rows the same way: identical prompts stay bit-identical
-                        ov[:, 1] = new @ vv2[:, 1]
+            maps = bool(offs) and c.needs_maps(self.name)
+            if w is None and not maps: out = _sdpa(q, k, v, attention_mask)
+            else:
+                if maps or c.cfg.explicit or attention_mask is not None:
+                    out = _sdpa(q, k, v, attention_mask)
+                    for o in offs:   # explicit probabilities: for the blend maps (and as the reference path)
+                        qq, kk, vv = (x[o:o+2*n].view(n, 2, *x.shape[1:]) for x in (q, k, v))
+                        sc = qq @ kk.transpose(-1, -2)*attn.scale
+                        if attention_mask is not None: sc = sc + attention_mask[o:o+2*n].view(n, 2, *attention_mask.shape[1:])
+                        p = sc.float().softmax(-1)
+                        if maps and o == offs[-1]: c.add_maps(p)
+                        ov = out[o:o+2*n].view(n, 2, *out.shape[1:])
+                        ov[:, 0] = p[:, 0].to(vv.dtype) @ vv[:, 0]
+                        ov[:, 1] = (c.edit_cross(p[:, 0], p[:, 1], w) if w is not None else p[:, 1]).to(vv.dtype) @ vv[:, 1]
+                else:
+                    # fused, in one attention call: each edited row is (base queries, keys, Y) plus (its own queries, keys, Z)
+                    base_i, edit_i = c.edit_rows(B, offs, q.device)
+                    Y, Z = c.cross_values(v.index_select(0, edit_i).view(len(offs), n, *v.shape[1:]), w)
+                    rows = c.cross_rows(B, offs, q.device)
+                    o_ = _sdpa(q.index_select(0, rows), k.index_select(0, rows), torch.cat([v, Y.flatten(0, 1), Z.flatten(0, 1)]), None)
+                    m_ = len(edit_i)
+                    out = o_[:B].index_copy(0, edit_i, o_[B:B+m_] + o_[B+m_:])
                 if w is not None: c.counts['cross_edited'] += 1
         out = out.transpose(1, 2).reshape(B, -1, attn.heads*d).to(q.dtype)
         out = attn.to_out[1](attn.to_out[0](out))
@@ -280,7 +333,7 @@ class P2PAttnProcessor:
         if attn.residual_connection: out = out + residual
         return out/attn.rescale_output_factor
 
-# %% ../nbs/14_prompt_to_prompt.ipynb #f4eba314
+# %% ../nbs/14_prompt_to_prompt.ipynb #7804c875
 @contextmanager
 def prompt_to_prompt(pipe, controller:P2PController):
     "Install the controller's processors and step hook on `pipe.unet`; restore everything on exit."
@@ -292,7 +345,7 @@ def prompt_to_prompt(pipe, controller:P2PController):
     finally:
         hook.remove(); unet.set_attn_processor(original); controller.clear()
 
-# %% ../nbs/14_prompt_to_prompt.ipynb #b0d86cb2
+# %% ../nbs/14_prompt_to_prompt.ipynb #2ac365cd
 def pair_latents(seeds:list, height:int, width:int, channels:int=4, vae_scale:int=8)->torch.Tensor:
     "Initial latents (2 per pair, identical within a pair), each pair's from its own CPU generator."
     lat = [torch.randn((1, channels, height//vae_scale, width//vae_scale), generator=torch.Generator('cpu').manual_seed(int(s))) for s in seeds]

@@ -1,0 +1,110 @@
+"""Time and peak memory of one Prompt-to-Prompt pair against the plain SDXL pipeline, side by side in one run.
+
+Each configuration runs in its own process (so that peak memory is its own), on the same two prompts, latents,
+steps (10), guidance (7.5) and size, on a tiny random-weight SDXL (or `--model DIR` for any SDXL folder):
+
+  plain     the stock diffusers pipeline, no attention control
+  p2p       img-diff's Prompt-to-Prompt (refine, cross 100%, self 40%: the paper's setting)
+  peer      an emulation of the explicit-attention P2P ports (softmax(QK^T) built on every layer, every step, and an
+            attention store that keeps probability tensors until the call ends)
+
+Usage: python benchmarks/p2p_overhead.py [--sizes 256 512] [--repeats 3] [--model DIR] [--dtype float32] [--device cpu]
+Prints a table and the ratios to `plain` (time: median of the repeats after one warm-up; memory: peak RSS of the process,
+and the peak above the RSS before generating). Random weights: the timings are about code paths, not image quality.
+"""
+import argparse, json, os, resource, statistics, subprocess, sys, time
+
+PAIR = ('a red cat sitting on a table', 'a blue dog sitting on a table')
+
+def rss_mb():
+    with open('/proc/self/status') as f:
+        for line in f:
+            if line.startswith('VmRSS'): return int(line.split()[1])/1024
+    return float('nan')
+
+def peer_processors(unet, n_steps, shapes, map_tokens):
+    "Explicit attention on every layer, P2P edits applied to probabilities, and a store that keeps them (the peers' way)."
+    import torch
+    store = {}
+    class Peer:
+        step = -1
+        def __init__(self, name): self.name = name
+        def __call__(self, attn, hidden_states, encoder_hidden_states=None, attention_mask=None, temb=None, *a, **k):
+            is_cross = encoder_hidden_states is not None
+            B, N, _ = hidden_states.shape
+            q = attn.to_q(hidden_states); ctx = hidden_states if not is_cross else encoder_hidden_states
+            kk, v = attn.to_k(ctx), attn.to_v(ctx)
+            h = attn.heads; d = kk.shape[-1]//h
+            q, kk, v = (x.view(B, -1, h, d).transpose(1, 2) for x in (q, kk, v))
+            p = (q @ kk.transpose(-1, -2)*attn.scale).softmax(-1)
+            half = B//2; cond = p[half:].clone()
+            if is_cross: cond[1] = cond[0]                      # cross-attention replaced (identity mapper stands in for refine)
+            elif Peer.step < 0.4*n_steps and N <= map_tokens: cond[1] = cond[0]
+            p = torch.cat([p[:half], cond])
+            if N <= map_tokens: store[self.name] = store.get(self.name, 0) + p   # the attention store: whole tensors, kept
+            out = (p @ v).transpose(1, 2).reshape(B, -1, h*d)
+            return attn.to_out[1](attn.to_out[0](out))/attn.rescale_output_factor
+    procs = {name: Peer(name) for name in unet.attn_processors}
+    unet.set_attn_processor(procs)
+    unet.register_forward_pre_hook(lambda m, a: setattr(Peer, 'step', Peer.step + 1))
+    return store, Peer
+
+def one(config, size, repeats, model, dtype, device):
+    import torch, numpy as np
+    torch.set_num_threads(int(os.environ.get('BENCH_THREADS', torch.get_num_threads())))
+    from diffusers import StableDiffusionXLPipeline
+    from img_diff.prompt_to_prompt import P2PConfig, generate_pairs, layer_shapes, map_resolution, pair_latents
+    if model:
+        from img_diff.models import load_diffusers
+        pipe = load_diffusers('StableDiffusionXLPipeline', model, dtype, device)
+    else:
+        from img_diff.testing import tiny_sdxl_components
+        pipe = StableDiffusionXLPipeline(**tiny_sdxl_components(0)).to(device, getattr(torch, dtype))
+        pipe.set_progress_bar_config(disable=True)
+    kw = dict(steps=10, guidance=7.5, height=size, width=size, output_type='float')
+    if config == 'peer':
+        shapes = layer_shapes(pipe.unet, size, size); mh, mw = map_resolution(shapes, size, size)
+        store, Peer = peer_processors(pipe.unet, 10, shapes, mh*mw)
+        def gen():
+            Peer.step = -1; store.clear()
+            lat = pair_latents([1], size, size).to(pipe.unet.device, pipe.unet.dtype)
+            return pipe(list(PAIR), num_inference_steps=10, guidance_scale=7.5, height=size, width=size, latents=lat, output_type='np').images
+    else:
+        cfg = None if config == 'plain' else P2PConfig('refine')
+        def gen(): return generate_pairs(pipe, [PAIR], [1], cfg, **kw)[0]
+    base = rss_mb()
+    gen()                                               # warm-up
+    times = []
+    for _ in range(repeats):
+        if device.startswith('cuda'): torch.cuda.synchronize()
+        t0 = time.perf_counter(); gen()
+        if device.startswith('cuda'): torch.cuda.synchronize()
+        times.append(time.perf_counter() - t0)
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss/1024
+    res = {'config': config, 'size': size, 'seconds': statistics.median(times), 'peak_rss_mb': peak, 'peak_above_start_mb': peak - base}
+    if device.startswith('cuda'): res['cuda_peak_mb'] = torch.cuda.max_memory_allocated()/2**20
+    print(json.dumps(res))
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument('--sizes', type=int, nargs='+', default=[256, 512]); ap.add_argument('--repeats', type=int, default=3)
+    ap.add_argument('--model', default=None); ap.add_argument('--dtype', default='float32'); ap.add_argument('--device', default='cpu')
+    ap.add_argument('--configs', nargs='+', default=['plain', 'p2p', 'peer']); ap.add_argument('--one', default=None)
+    a = ap.parse_args()
+    if a.one: return one(a.one, a.sizes[0], a.repeats, a.model, a.dtype, a.device)
+    rows = []
+    for size in a.sizes:
+        for c in a.configs:
+            cmd = [sys.executable, __file__, '--one', c, '--sizes', str(size), '--repeats', str(a.repeats), '--dtype', a.dtype, '--device', a.device]
+            if a.model: cmd += ['--model', a.model]
+            out = subprocess.run(cmd, capture_output=True, text=True)
+            if out.returncode: print(out.stderr[-2000:]); raise SystemExit(f'{c} at {size} failed')
+            rows.append(json.loads(out.stdout.strip().splitlines()[-1]))
+    print(f"{'size':>5} {'config':>6} {'seconds':>8} {'x time':>7} {'peak MB':>8} {'x peak':>7} {'above start MB':>15} {'x above':>8}")
+    for r in rows:
+        p = next(x for x in rows if x['size'] == r['size'] and x['config'] == 'plain')
+        key = 'cuda_peak_mb' if 'cuda_peak_mb' in r else 'peak_rss_mb'
+        print(f"{r['size']:>5} {r['config']:>6} {r['seconds']:8.3f} {r['seconds']/p['seconds']:7.2f} {r[key]:8.0f} {r[key]/p[key]:7.2f} "
+              f"{r['peak_above_start_mb']:15.0f} {r['peak_above_start_mb']/max(p['peak_above_start_mb'], 1e-9):8.2f}")
+
+if __name__ == '__main__': main()
