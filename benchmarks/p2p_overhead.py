@@ -1,7 +1,6 @@
 """Time and peak memory of one Prompt-to-Prompt pair against the plain SDXL pipeline, side by side in one run.
 
-Each configuration runs in its own process (so that peak memory is its own), on the same two prompts, latents,
-steps (10), guidance (7.5) and size, on a tiny random-weight SDXL (or `--model DIR` for any SDXL folder):
+Same two prompts, latents, steps (10), guidance (7.5) and size, on a tiny random-weight SDXL (or `--model DIR`):
 
   plain     the stock diffusers pipeline, no attention control
   p2p       img-diff's Prompt-to-Prompt (refine, cross 100%, self 40%: the paper's setting)
@@ -9,8 +8,10 @@ steps (10), guidance (7.5) and size, on a tiny random-weight SDXL (or `--model D
             attention store that keeps probability tensors until the call ends)
 
 Usage: python benchmarks/p2p_overhead.py [--sizes 256 512] [--repeats 3] [--model DIR] [--dtype float32] [--device cpu]
-Prints a table and the ratios to `plain` (time: median of the repeats after one warm-up; memory: peak RSS of the process,
-and the peak above the RSS before generating). Random weights: the timings are about code paths, not image quality.
+Memory: each configuration in its own process (peak RSS, and the peak above the RSS before generating; peak CUDA memory on
+a GPU). Time: all configurations in one process, interleaved round by round (order rotated), so that the machine's drift
+hits them alike; the ratio is the median over rounds of (config time / plain time in the same round).
+Random weights: the timings are about code paths, not image quality.
 """
 import argparse, json, os, resource, statistics, subprocess, sys, time
 
@@ -46,32 +47,54 @@ def peer_processors(unet, n_steps, shapes, map_tokens):
             return attn.to_out[1](attn.to_out[0](out))/attn.rescale_output_factor
     procs = {name: Peer(name) for name in unet.attn_processors}
     unet.set_attn_processor(procs)
-    unet.register_forward_pre_hook(lambda m, a: setattr(Peer, 'step', Peer.step + 1))
-    return store, Peer
+    hook = unet.register_forward_pre_hook(lambda m, a: setattr(Peer, 'step', Peer.step + 1))
+    return store, Peer, hook
+
+def load(model, dtype, device):
+    import torch
+    from diffusers import StableDiffusionXLPipeline
+    if model:
+        from img_diff.models import load_diffusers
+        return load_diffusers('StableDiffusionXLPipeline', model, dtype, device)
+    from img_diff.testing import tiny_sdxl_components
+    pipe = StableDiffusionXLPipeline(**tiny_sdxl_components(0)).to(device, getattr(torch, dtype))
+    pipe.set_progress_bar_config(disable=True)
+    return pipe
+
+def generator(pipe, config, size):
+    "A function that makes the pair once with `config`; the peer emulation installs (and removes) its processors per call."
+    from img_diff.prompt_to_prompt import P2PConfig, generate_pairs, layer_shapes, map_resolution, pair_latents
+    if config == 'peer':
+        def gen():
+            original = dict(pipe.unet.attn_processors)
+            shapes = layer_shapes(pipe.unet, size, size); mh, mw = map_resolution(shapes, size, size)
+            store, Peer, hook = peer_processors(pipe.unet, 10, shapes, mh*mw)
+            try:
+                lat = pair_latents([1], size, size).to(pipe.unet.device, pipe.unet.dtype)
+                return pipe(list(PAIR), num_inference_steps=10, guidance_scale=7.5, height=size, width=size, latents=lat, output_type='np').images
+            finally: hook.remove(); pipe.unet.set_attn_processor(original)
+        return gen
+    cfg = None if config == 'plain' else P2PConfig('refine')
+    return lambda: generate_pairs(pipe, [PAIR], [1], cfg, steps=10, guidance=7.5, height=size, width=size, output_type='float')[0]
+
+def timed(configs, size, repeats, model, dtype, device):
+    import torch
+    pipe = load(model, dtype, device); gens = {c: generator(pipe, c, size) for c in configs}
+    for g in gens.values(): g()                                   # warm-up
+    rounds = []
+    for r in range(repeats):
+        t = {}
+        for c in configs[r % len(configs):] + configs[:r % len(configs)]:
+            if device.startswith('cuda'): torch.cuda.synchronize()
+            t0 = time.perf_counter(); gens[c]()
+            if device.startswith('cuda'): torch.cuda.synchronize()
+            t[c] = time.perf_counter() - t0
+        rounds.append(t)
+    print(json.dumps({c: {'seconds': statistics.median(x[c] for x in rounds), 'ratio': statistics.median(x[c]/x['plain'] for x in rounds)} for c in configs}))
 
 def one(config, size, repeats, model, dtype, device):
     import torch, numpy as np
-    torch.set_num_threads(int(os.environ.get('BENCH_THREADS', torch.get_num_threads())))
-    from diffusers import StableDiffusionXLPipeline
-    from img_diff.prompt_to_prompt import P2PConfig, generate_pairs, layer_shapes, map_resolution, pair_latents
-    if model:
-        from img_diff.models import load_diffusers
-        pipe = load_diffusers('StableDiffusionXLPipeline', model, dtype, device)
-    else:
-        from img_diff.testing import tiny_sdxl_components
-        pipe = StableDiffusionXLPipeline(**tiny_sdxl_components(0)).to(device, getattr(torch, dtype))
-        pipe.set_progress_bar_config(disable=True)
-    kw = dict(steps=10, guidance=7.5, height=size, width=size, output_type='float')
-    if config == 'peer':
-        shapes = layer_shapes(pipe.unet, size, size); mh, mw = map_resolution(shapes, size, size)
-        store, Peer = peer_processors(pipe.unet, 10, shapes, mh*mw)
-        def gen():
-            Peer.step = -1; store.clear()
-            lat = pair_latents([1], size, size).to(pipe.unet.device, pipe.unet.dtype)
-            return pipe(list(PAIR), num_inference_steps=10, guidance_scale=7.5, height=size, width=size, latents=lat, output_type='np').images
-    else:
-        cfg = None if config == 'plain' else P2PConfig('refine')
-        def gen(): return generate_pairs(pipe, [PAIR], [1], cfg, **kw)[0]
+    pipe = load(model, dtype, device); gen = generator(pipe, config, size)
     base = rss_mb()
     gen()                                               # warm-up
     times = []
@@ -87,15 +110,22 @@ def one(config, size, repeats, model, dtype, device):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument('--sizes', type=int, nargs='+', default=[256, 512]); ap.add_argument('--repeats', type=int, default=3)
+    ap.add_argument("--sizes", type=int, nargs="+", default=[256, 512]); ap.add_argument("--repeats", type=int, default=9)
     ap.add_argument('--model', default=None); ap.add_argument('--dtype', default='float32'); ap.add_argument('--device', default='cpu')
     ap.add_argument('--configs', nargs='+', default=['plain', 'p2p', 'peer']); ap.add_argument('--one', default=None)
+    ap.add_argument('--timed', action='store_true', help=argparse.SUPPRESS)
     a = ap.parse_args()
+    if a.timed: return timed(a.configs, a.sizes[0], a.repeats, a.model, a.dtype, a.device)
     if a.one: return one(a.one, a.sizes[0], a.repeats, a.model, a.dtype, a.device)
-    rows = []
+    rows, times = [], {}
     for size in a.sizes:
+        cmd = [sys.executable, __file__, '--timed', '--configs', *a.configs, '--sizes', str(size), '--repeats', str(a.repeats), '--dtype', a.dtype, '--device', a.device]
+        if a.model: cmd += ['--model', a.model]
+        out = subprocess.run(cmd, capture_output=True, text=True)
+        if out.returncode: print(out.stderr[-2000:]); raise SystemExit(f'timing at {size} failed')
+        times[size] = json.loads(out.stdout.strip().splitlines()[-1])
         for c in a.configs:
-            cmd = [sys.executable, __file__, '--one', c, '--sizes', str(size), '--repeats', str(a.repeats), '--dtype', a.dtype, '--device', a.device]
+            cmd = [sys.executable, __file__, '--one', c, '--sizes', str(size), '--repeats', '1', '--dtype', a.dtype, '--device', a.device]
             if a.model: cmd += ['--model', a.model]
             out = subprocess.run(cmd, capture_output=True, text=True)
             if out.returncode: print(out.stderr[-2000:]); raise SystemExit(f'{c} at {size} failed')
@@ -104,7 +134,8 @@ def main():
     for r in rows:
         p = next(x for x in rows if x['size'] == r['size'] and x['config'] == 'plain')
         key = 'cuda_peak_mb' if 'cuda_peak_mb' in r else 'peak_rss_mb'
-        print(f"{r['size']:>5} {r['config']:>6} {r['seconds']:8.3f} {r['seconds']/p['seconds']:7.2f} {r[key]:8.0f} {r[key]/p[key]:7.2f} "
+        tm = times[r['size']][r['config']]
+        print(f"{r['size']:>5} {r['config']:>6} {tm['seconds']:8.3f} {tm['ratio']:7.2f} {r[key]:8.0f} {r[key]/p[key]:7.2f} "
               f"{r['peak_above_start_mb']:15.0f} {r['peak_above_start_mb']/max(p['peak_above_start_mb'], 1e-9):8.2f}")
 
 if __name__ == '__main__': main()

@@ -7,7 +7,7 @@ __all__ = ['MODES', 'P2PConfig', 'prompt_ids', 'word_positions', 'n_tokens', 're
            'layer_shapes', 'map_resolution', 'P2PController', 'P2PAttnProcessor', 'prompt_to_prompt', 'pair_latents',
            'generate_pairs']
 
-# %% ../nbs/14_prompt_to_prompt.ipynb #5d2d3984
+# %% ../nbs/14_prompt_to_prompt.ipynb #d5416a09
 import difflib, math
 from contextlib import contextmanager
 from dataclasses import dataclass, field, asdict
@@ -15,7 +15,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-# %% ../nbs/14_prompt_to_prompt.ipynb #63b8d5ce
+# %% ../nbs/14_prompt_to_prompt.ipynb #a68258fb
 MODES = ('replace', 'refine', 'reweight', 'self-only', 'off')
 
 @dataclass
@@ -35,7 +35,7 @@ class P2PConfig:
     def __post_init__(self):
         if self.mode not in MODES: raise ValueError(f"unknown Prompt-to-Prompt mode {self.mode!r}; choose from {MODES}")
 
-# %% ../nbs/14_prompt_to_prompt.ipynb #c71fd79f
+# %% ../nbs/14_prompt_to_prompt.ipynb #e2aa5ef2
 def prompt_ids(tokenizer, prompt:str)->list:
     "Token ids of `prompt` as the text encoder sees them: start, tokens, end, padding (model_max_length long)."
     return tokenizer(prompt, padding='max_length', max_length=tokenizer.model_max_length, truncation=True).input_ids
@@ -67,7 +67,7 @@ def replace_mapper(tokenizer, base:str, edit:str)->tuple:
     L = tokenizer.model_max_length
     return torch.arange(L), torch.ones(L)
 
-# %% ../nbs/14_prompt_to_prompt.ipynb #607445d3
+# %% ../nbs/14_prompt_to_prompt.ipynb #49a367b9
 def _range(v): return (0.0, float(v)) if isinstance(v, (int, float)) else (float(v[0]), float(v[1]))
 
 def step_weights(n_steps:int, spec, tokenizer=None, prompt:str|None=None)->torch.Tensor:
@@ -85,7 +85,7 @@ def step_weights(n_steps:int, spec, tokenizer=None, prompt:str|None=None)->torch
         w[:, pos] = 0.0; fill(r, pos)
     return w
 
-# %% ../nbs/14_prompt_to_prompt.ipynb #49997cff
+# %% ../nbs/14_prompt_to_prompt.ipynb #ec872bb4
 def layer_shapes(unet, height:int, width:int, vae_scale:int=8)->dict:
     "Attention processor name -> (h, w) of its feature map, for an image of `height` x `width`."
     n = len(unet.config.down_block_types)
@@ -105,7 +105,7 @@ def map_resolution(shapes:dict, height:int, width:int)->tuple:
     le = [s for s in have if s[0]*s[1] <= target]
     return le[-1] if le else have[0]
 
-# %% ../nbs/14_prompt_to_prompt.ipynb #1487050f
+# %% ../nbs/14_prompt_to_prompt.ipynb #0f04ae21
 class P2PController:
     "Per-pair Prompt-to-Prompt state for one pipeline call; prompts are laid out base0, edit0, base1, edit1, ..."
     def __init__(self, cfg:P2PConfig, # the settings
@@ -177,9 +177,9 @@ class P2PController:
         return self._dev[key]
 
     def cross_rows(self, B:int, offs:list, device):
-        "Rows of the one fused cross-attention call: all rows, then the base rows (for Y), then the edited rows (for Z)."
+        "Rows of the one fused cross-attention call: all rows, then the base row of every edited row again (for Y)."
         key = ('cross', B, tuple(offs), device)
-        if key not in self._dev: self._dev[key] = torch.cat([torch.arange(B, device=device), *self.edit_rows(B, offs, device)])
+        if key not in self._dev: self._dev[key] = torch.cat([torch.arange(B, device=device), self.edit_rows(B, offs, device)[0]])
         return self._dev[key]
 
     def self_rows(self, B:int, offs:list, device):
@@ -253,7 +253,7 @@ class P2PController:
 
     def clear(self): self._blend = None; self._dev = {}
 
-# %% ../nbs/14_prompt_to_prompt.ipynb #ed445236
+# %% ../nbs/14_prompt_to_prompt.ipynb #05c60fca
 def _sdpa(q, k, v, mask): return F.scaled_dot_product_attention(q, k, v, attn_mask=mask, dropout_p=0.0, is_causal=False)
 
 class P2PAttnProcessor:
@@ -319,13 +319,13 @@ class P2PAttnProcessor:
                         ov[:, 0] = p[:, 0].to(vv.dtype) @ vv[:, 0]
                         ov[:, 1] = (c.edit_cross(p[:, 0], p[:, 1], w) if w is not None else p[:, 1]).to(vv.dtype) @ vv[:, 1]
                 else:
-                    # fused, in one attention call: each edited row is (base queries, keys, Y) plus (its own queries, keys, Z)
+                    # fused, in one attention call: an edited row keeps its queries and keys with values Z, and one extra
+                    # row per edited row (the base's queries and keys, values Y) is added to it
                     base_i, edit_i = c.edit_rows(B, offs, q.device)
                     Y, Z = c.cross_values(v.index_select(0, edit_i).view(len(offs), n, *v.shape[1:]), w)
                     rows = c.cross_rows(B, offs, q.device)
-                    o_ = _sdpa(q.index_select(0, rows), k.index_select(0, rows), torch.cat([v, Y.flatten(0, 1), Z.flatten(0, 1)]), None)
-                    m_ = len(edit_i)
-                    out = o_[:B].index_copy(0, edit_i, o_[B:B+m_] + o_[B+m_:])
+                    o_ = _sdpa(q.index_select(0, rows), k.index_select(0, rows), torch.cat([v.index_copy(0, edit_i, Z.flatten(0, 1)), Y.flatten(0, 1)]), None)
+                    out = o_[:B].index_add(0, edit_i, o_[B:])
                 if w is not None: c.counts['cross_edited'] += 1
         out = out.transpose(1, 2).reshape(B, -1, attn.heads*d).to(q.dtype)
         out = attn.to_out[1](attn.to_out[0](out))
@@ -333,7 +333,7 @@ class P2PAttnProcessor:
         if attn.residual_connection: out = out + residual
         return out/attn.rescale_output_factor
 
-# %% ../nbs/14_prompt_to_prompt.ipynb #7804c875
+# %% ../nbs/14_prompt_to_prompt.ipynb #b0b5c735
 @contextmanager
 def prompt_to_prompt(pipe, controller:P2PController):
     "Install the controller's processors and step hook on `pipe.unet`; restore everything on exit."
@@ -345,7 +345,7 @@ def prompt_to_prompt(pipe, controller:P2PController):
     finally:
         hook.remove(); unet.set_attn_processor(original); controller.clear()
 
-# %% ../nbs/14_prompt_to_prompt.ipynb #2ac365cd
+# %% ../nbs/14_prompt_to_prompt.ipynb #19b1a2c3
 def pair_latents(seeds:list, height:int, width:int, channels:int=4, vae_scale:int=8)->torch.Tensor:
     "Initial latents (2 per pair, identical within a pair), each pair's from its own CPU generator."
     lat = [torch.randn((1, channels, height//vae_scale, width//vae_scale), generator=torch.Generator('cpu').manual_seed(int(s))) for s in seeds]
@@ -359,8 +359,9 @@ def generate_pairs(pipe, # a loaded SDXL pipeline (`img_diff.models.load_diffuse
                    blend_words:list|None=None, # per pair, for cfg.local_blend=True
                    self_fractions:list|None=None, # per pair self-injection fraction ('self-only')
                    output_type:str='np', # 'np' (uint8 arrays), 'float' (arrays in [0, 1]) or 'latent'
+                   return_controller:bool=False, # also return the (cleared) controller, for inspection
                   )->tuple:
-    "Render each pair of prompts as a pair of images; returns (images [n, 2, ...], info per pair)."
+    "Render each pair of prompts as a pair of images; returns (images [n, 2, ...], info per pair[, controller])."
     cfg = cfg or P2PConfig(mode='off')
     if len(seeds) != len(pairs): raise ValueError(f"{len(pairs)} pairs but {len(seeds)} seeds")
     dev, dt = pipe.unet.device, pipe.unet.dtype
@@ -368,7 +369,7 @@ def generate_pairs(pipe, # a loaded SDXL pipeline (`img_diff.models.load_diffuse
     prompts = [p for ab in pairs for p in ab]
     call = dict(prompt=prompts, num_inference_steps=steps, guidance_scale=guidance, height=height, width=width, latents=lat,
                 output_type='latent' if output_type == 'latent' else 'np')
-    info = [{} for _ in pairs]
+    info, ctl = [{} for _ in pairs], None
     if cfg.mode == 'off': res = pipe(**call).images
     else:
         shapes = layer_shapes(pipe.unet, height, width, pipe.vae_scale_factor)
@@ -381,9 +382,8 @@ def generate_pairs(pipe, # a loaded SDXL pipeline (`img_diff.models.load_diffuse
         for i in range(len(pairs)):
             info[i] = {'counts': counts, 'self_steps': ctl.self_steps[i].tolist(), 'map_resolution': list(ctl.map_hw)}
             if masks is not None: info[i]['blend_mask_fraction'] = float(masks[i].mean())
-        generate_pairs.last_controller = ctl   # for inspection in tests; holds no tensors after the call
     if output_type == 'latent': imgs = res.float().cpu().view(len(pairs), 2, *res.shape[1:]).numpy()
     else:
         imgs = np.asarray(res).reshape(len(pairs), 2, *np.asarray(res).shape[1:])
         if output_type == 'np': imgs = (imgs*255).round().clip(0, 255).astype(np.uint8)
-    return imgs, info
+    return (imgs, info, ctl) if return_controller else (imgs, info)
