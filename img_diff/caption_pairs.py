@@ -7,13 +7,13 @@ __all__ = ['PROMPT', 'BANNED', 'load_lexicon', 'lexicon_names', 'plural', 'Lexic
            'article_for', 'swap_object', 'differing_objects', 'clean_llm_answer', 'llm_caption_pairs', 'read_captions',
            'plan_caption_records', 'caption_pairs_stage']
 
-# %% ../nbs/11_caption_pairs.ipynb #ccb6691b
+# %% ../nbs/11_caption_pairs.ipynb #d47803a4
 import difflib, functools, json, re
 from dataclasses import dataclass, field
 from importlib import resources
 import numpy as np
 
-# %% ../nbs/11_caption_pairs.ipynb #b9a6c2ea
+# %% ../nbs/11_caption_pairs.ipynb #fc38d7fd
 @functools.lru_cache(maxsize=None)
 def load_lexicon()->dict:
     "The shipped lexicon: COCO and Objects365 category names and the names whose plural is the same word."
@@ -24,7 +24,7 @@ def lexicon_names(sources=('coco', 'objects365'))->list:
     lx = load_lexicon()
     return list(dict.fromkeys(n for s in sources for n in lx[s]))
 
-# %% ../nbs/11_caption_pairs.ipynb #2456bec9
+# %% ../nbs/11_caption_pairs.ipynb #d23b3726
 _IRREGULAR = {'person': 'people', 'man': 'men', 'woman': 'women', 'child': 'children', 'mouse': 'mice', 'goose': 'geese',
               'foot': 'feet', 'tooth': 'teeth', 'ox': 'oxen', 'knife': 'knives', 'leaf': 'leaves', 'shelf': 'shelves',
               'wolf': 'wolves', 'loaf': 'loaves', 'scarf': 'scarves', 'life': 'lives', 'calf': 'calves', 'half': 'halves',
@@ -42,7 +42,7 @@ def plural(name:str)->str:
     else: p = last + 's'
     return ' '.join(head + [p])
 
-# %% ../nbs/11_caption_pairs.ipynb #2116635c
+# %% ../nbs/11_caption_pairs.ipynb #c346c45e
 class Lexicon:
     "Object names with their plural forms, and a matcher that finds them in captions."
     def __init__(self, names=None): # object names (default: COCO + Objects365)
@@ -65,7 +65,7 @@ class Lexicon:
 @functools.lru_cache(maxsize=4)
 def default_lexicon()->Lexicon: return Lexicon()
 
-# %% ../nbs/11_caption_pairs.ipynb #00842544
+# %% ../nbs/11_caption_pairs.ipynb #2a271903
 @dataclass
 class CaptionPair:
     "Two captions that differ in one object, how they were made, and the objects that differ."
@@ -108,7 +108,7 @@ def swap_object(caption:str, # the source caption
         before = before[:m.start()] + art + m.group(2)
     return CaptionPair(caption, before + word + caption[e:], [name], [new], 'lexicon', {'replaced': name, 'with': new})
 
-# %% ../nbs/11_caption_pairs.ipynb #0d46bd51
+# %% ../nbs/11_caption_pairs.ipynb #e01e391a
 _STOP = set("a an the of on in at with and or to is are was were be been by for from near next into onto over under its their his her this that "
             "these those there here some two three four five several many one it as up down out while very".split())
 
@@ -127,7 +127,7 @@ def differing_objects(a:str, b:str, lexicon:Lexicon|None=None)->tuple:
     keep = lambda ws, other: [w for w in dict.fromkeys(ws) if w not in _STOP and w not in other]
     return keep(ca, set(wb)), keep(cb, set(wa))
 
-# %% ../nbs/11_caption_pairs.ipynb #e4ecc42a
+# %% ../nbs/11_caption_pairs.ipynb #09df608f
 PROMPT = ('Here is a sentence: "{caption}". Please replace one entity in this sentence with another entity, such as an '
           'animal, a vehicle, or a piece of furniture. Please only answer with the replaced sentence.')
 BANNED = ('replac', 'modified', 'become')
@@ -181,7 +181,7 @@ def llm_caption_pairs(captions:list, # source captions
             out.append(CaptionPair(c, text, oa, ob, model_id, {**params, 'raw_answer': a}))
     return out
 
-# %% ../nbs/11_caption_pairs.ipynb #e4016476
+# %% ../nbs/11_caption_pairs.ipynb #8b901924
 def read_captions(path)->list:
     "Rows from a captions file: {'caption_a': ...} per text line, or the objects of a JSON Lines file."
     from pathlib import Path

@@ -5,14 +5,14 @@
 # %% auto #0
 __all__ = ['OFFLINE_DEMO', 'COMMANDS', 'load_config', 'run', 'boxes', 'synth', 'tiny_models', 'command_parser', 'main']
 
-# %% ../nbs/10_cli.ipynb #8e442481
+# %% ../nbs/10_cli.ipynb #37318c24
 import argparse, copy, inspect, json as _json, sys
 from pathlib import Path
 from fastcore.script import call_parse
 from fastcore.docments import docments
 import img_diff
 
-# %% ../nbs/10_cli.ipynb #7972ef6f
+# %% ../nbs/10_cli.ipynb #b8f11ad3
 OFFLINE_DEMO = {
     'source': {'name': 'offline-pairs', 'n_pairs': 24, 'seed': 0},
     'stages': [{'name': 'offline-synth'}, {'name': 'pixel-areas'}, {'name': 'template-captions'}, {'name': 'side-by-side'}],
@@ -30,7 +30,7 @@ def load_config(path:str|None)->dict:
     if not isinstance(cfg, dict) or 'source' not in cfg: raise ValueError(f"config file {p} needs at least a 'source' entry")
     return cfg
 
-# %% ../nbs/10_cli.ipynb #4d073e8b
+# %% ../nbs/10_cli.ipynb #db670751
 @call_parse
 def run(out:str=None, # the run folder (created, or resumed when it exists); required
         config:str=None, # a JSON run config (default: the offline demo)
@@ -54,7 +54,7 @@ def run(out:str=None, # the run folder (created, or resumed when it exists); req
         if f.file(p).exists(): print(f"  {p}")
     return f
 
-# %% ../nbs/10_cli.ipynb #6584f54e
+# %% ../nbs/10_cli.ipynb #582f4f12
 @call_parse
 def boxes(image_a:str, # image A
           image_b:str, # image B (resized to A's size when the sizes differ)
@@ -78,7 +78,7 @@ def boxes(image_a:str, # image A
         for b in bx: print(f"  bbox {b['bbox']}  score {b['score']:.3f}  area {b['area']} px")
     return bx
 
-# %% ../nbs/10_cli.ipynb #a86c1dfd
+# %% ../nbs/10_cli.ipynb #3b36805f
 @call_parse
 def synth(model:str=None, # SDXL pipeline: hub id or local folder (required)
           captions:str=None, # captions file: one caption per line, or JSON Lines of ready pairs (required)
@@ -113,7 +113,7 @@ def synth(model:str=None, # SDXL pipeline: hub id or local folder (required)
     print(f"{m['n_records']} pairs in {f.path} ({m['n_kept']} kept; made {m['last_run']['made']}, skipped {m['last_run']['skipped']})")
     return f
 
-# %% ../nbs/10_cli.ipynb #4a95a539
+# %% ../nbs/10_cli.ipynb #468ac6a6
 @call_parse
 def tiny_models(out:str, # folder to write the tiny models into
                 seed:int=0, # seed of the random weights
@@ -122,7 +122,7 @@ def tiny_models(out:str, # folder to write the tiny models into
     from img_diff.testing import save_tiny_models
     for k, v in save_tiny_models(out, seed).items(): print(f"{k:14s} {v}")
 
-# %% ../nbs/10_cli.ipynb #dec2f903
+# %% ../nbs/10_cli.ipynb #df30e016
 COMMANDS = {'run': run, 'boxes': boxes, 'synth': synth, 'tiny-models': tiny_models}
 
 def _type(anno):

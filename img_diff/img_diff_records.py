@@ -5,12 +5,12 @@
 # %% auto #0
 __all__ = ['QUESTION', 'captioned_boxes', 'side_by_side_stage', 'img_diff_rows', 'llava_rows', 'write_img_diff_records']
 
-# %% ../nbs/07_img_diff_records.ipynb #5ba9fcae
+# %% ../nbs/07_img_diff_records.ipynb #b07c88f6
 import json
 from .imaging import draw_boxes, side_by_side, box_to_str
 from .records import atomic_write
 
-# %% ../nbs/07_img_diff_records.ipynb #aab57893
+# %% ../nbs/07_img_diff_records.ipynb #b0a9e4c9
 QUESTION = ('Analyse the left image and the right image (separated by the black vertical bar). What is the difference '
             'between the red bounding box area in each image? Answer the question in a few concise sentences.')
 
@@ -19,7 +19,7 @@ def captioned_boxes(record)->list:
     if not record.kept: return []
     return [(k, b) for k, b in enumerate(record.boxes) if b.rejected is None and b.captions.get('difference')]
 
-# %% ../nbs/07_img_diff_records.ipynb #ac5c32e9
+# %% ../nbs/07_img_diff_records.ipynb #ce5a54e9
 def side_by_side_stage(records, ctx, grow:int=5, width:int=3, bar:int=20, ext:str='jpg', quality:int=95):
     "Pipeline stage: red-box images (`_0`, `_1`) and the side-by-side picture for each captioned box."
     for r in records:
@@ -35,7 +35,7 @@ def side_by_side_stage(records, ctx, grow:int=5, width:int=3, bar:int=20, ext:st
         r.outputs['side-by-side'] = boxed
     return records
 
-# %% ../nbs/07_img_diff_records.ipynb #4436486d
+# %% ../nbs/07_img_diff_records.ipynb #f6aee097
 def img_diff_rows(records:list, question:str=QUESTION)->list:
     "Img-Diff-format rows (one per captioned box of each kept record)."
     rows = []

@@ -5,7 +5,7 @@
 # %% auto #0
 __all__ = ['ModelLoadError', 'pick_device', 'pick_dtype', 'load_cached', 'clear_cache', 'load_diffusers', 'load_transformers']
 
-# %% ../nbs/12_models.ipynb #bce6a367
+# %% ../nbs/12_models.ipynb #5bf35375
 import functools, os
 
 class ModelLoadError(RuntimeError):
@@ -24,7 +24,7 @@ def pick_dtype(dtype=None, device:str='cpu'):
     if str(device).startswith('cuda'): return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
     return torch.float32
 
-# %% ../nbs/12_models.ipynb #1fe9aa7c
+# %% ../nbs/12_models.ipynb #7eb23f1b
 _CACHE = {}
 
 def _fail(what, model, e):

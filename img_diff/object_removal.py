@@ -6,13 +6,13 @@
 __all__ = ['REMOVAL_PROMPT', 'REMOVAL_QUESTION', 'removal_answer', 'box_object', 'object_removal_stage', 'removal_rows',
            'write_removal_records']
 
-# %% ../nbs/16_object_removal.ipynb #e2451c25
+# %% ../nbs/16_object_removal.ipynb #a1af0304
 import numpy as np
 from PIL import Image
 from .imaging import draw_boxes, side_by_side, load_mask, box_to_str
 from .records import atomic_write
 
-# %% ../nbs/16_object_removal.ipynb #60b5fc88
+# %% ../nbs/16_object_removal.ipynb #fa17da69
 REMOVAL_PROMPT = 'background, nothing, 8k'
 REMOVAL_QUESTION = 'Which image has the object related to "{object}" within the red bounding box?\nA. the left image\nB. the right image'
 
@@ -26,7 +26,7 @@ def box_object(record, box)->str:
     if box.change is not None and box.change < len(record.changes): return record.changes[box.change].object
     return record.objects[0] if record.objects else 'the object'
 
-# %% ../nbs/16_object_removal.ipynb #170d8d03
+# %% ../nbs/16_object_removal.ipynb #8fe4f681
 def _inpaint_batch(pipe, images, masks, seeds, prompt, strength, guidance, steps, size):
     import torch
     ims = [Image.fromarray(a).resize((size, size), Image.Resampling.BICUBIC) for a in images]

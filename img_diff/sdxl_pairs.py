@@ -5,12 +5,12 @@
 # %% auto #0
 __all__ = ['sdxl_pairs_stage']
 
-# %% ../nbs/15_sdxl_pairs.ipynb #e391883a
+# %% ../nbs/15_sdxl_pairs.ipynb #2b6cf037
 from dataclasses import asdict
 import numpy as np
 from .prompt_to_prompt import P2PConfig, generate_pairs
 
-# %% ../nbs/15_sdxl_pairs.ipynb #c357d56d
+# %% ../nbs/15_sdxl_pairs.ipynb #8c321eb8
 def sdxl_pairs_stage(records, ctx, model:str, # hub id or folder of an SDXL pipeline
                      steps:int=50, guidance:float=7.5, size:int=1024, height:int|None=None, width:int|None=None,
                      dtype=None, device=None, # default: half precision on CUDA, float32 on CPU

@@ -6,11 +6,11 @@
 __all__ = ['BASE_WORDS', 'CHAT_TEMPLATE', 'tiny_vocab', 'tiny_clip_tokenizer', 'tiny_sdxl_components', 'save_tiny_sdxl',
            'tiny_causal_lm', 'save_tiny_causal_lm', 'save_tiny_models']
 
-# %% ../nbs/13_testing.ipynb #d3a8c0a3
+# %% ../nbs/13_testing.ipynb #f8f10e97
 import json
 from pathlib import Path
 
-# %% ../nbs/13_testing.ipynb #f02cba82
+# %% ../nbs/13_testing.ipynb #908f7ef5
 BASE_WORDS = ("a an the of on in at with and to is are by near next top front photo picture image sitting standing "
               "lying red blue green yellow white black brown small large big old young man woman person cat dog car table "
               "bird horse cup bowl chair tree street room plate sign reads open closed sale sold two three").split()
@@ -44,7 +44,7 @@ def tiny_clip_tokenizer():
     vocab, merges = tiny_vocab()
     return CLIPTokenizer(vocab=vocab, merges=merges, model_max_length=77)
 
-# %% ../nbs/13_testing.ipynb #ca6fe116
+# %% ../nbs/13_testing.ipynb #e6db1362
 def tiny_sdxl_components(seed:int=0, inpaint:bool=False)->dict:
     "Components of a tiny random-weight SDXL pipeline (in_channels 9 for inpainting)."
     import torch
@@ -71,7 +71,7 @@ def save_tiny_sdxl(path, seed:int=0, inpaint:bool=False)->Path:
     pipe = cls(**tiny_sdxl_components(seed, inpaint)); pipe.save_pretrained(str(path), safe_serialization=True)
     return Path(path)
 
-# %% ../nbs/13_testing.ipynb #4b0e6125
+# %% ../nbs/13_testing.ipynb #34f83599
 CHAT_TEMPLATE = ("{% for m in messages %}{{ '<|' + m['role'] + '|> ' + m['content'] + ' ' }}{% endfor %}"
                  "{% if add_generation_prompt %}{{ '<|assistant|> ' }}{% endif %}")
 
@@ -96,7 +96,7 @@ def save_tiny_causal_lm(path, seed:int=0)->Path:
     m, t = tiny_causal_lm(seed); m.save_pretrained(str(path), safe_serialization=True); t.save_pretrained(str(path))
     return Path(path)
 
-# %% ../nbs/13_testing.ipynb #bb0ed73e
+# %% ../nbs/13_testing.ipynb #20da1870
 def save_tiny_models(path, seed:int=0)->dict:
     "Write every tiny model into `path`: `sdxl/`, `sdxl-inpaint/`, `causal-lm/`; returns their folders."
     path = Path(path); path.mkdir(parents=True, exist_ok=True)
