@@ -5,14 +5,14 @@
 # %% auto #0
 __all__ = ['REGISTRY', 'register', 'lookup', 'StageContext', 'apply_stage', 'funnel', 'run_pipeline']
 
-# %% ../nbs/03_pipeline.ipynb #f7a4f6fa
+# %% ../nbs/03_pipeline.ipynb #fd16d675
 import importlib, time, traceback
 from collections import Counter
 from dataclasses import dataclass, field
 from .records import PairRecord, check_id
 from .run_folder import RunFolder
 
-# %% ../nbs/03_pipeline.ipynb #f8cf3ff8
+# %% ../nbs/03_pipeline.ipynb #2d776dec
 REGISTRY = {}  # name -> callable or 'module:function' (imported when first used)
 
 def register(name:str, fn=None):
@@ -29,7 +29,7 @@ def lookup(name:str):
         mod, attr = f.split(':'); f = REGISTRY[name] = getattr(importlib.import_module(mod), attr)
     return f
 
-# %% ../nbs/03_pipeline.ipynb #e00b14b1
+# %% ../nbs/03_pipeline.ipynb #a3b074cc
 for _name, _path in {
         'offline-pairs':      'img_diff.offline_pairs:plan_offline_pairs',
         'offline-synth':      'img_diff.offline_pairs:synthesize_stage',
@@ -44,9 +44,12 @@ for _name, _path in {
         'sdxl-p2p':           'img_diff.sdxl_pairs:sdxl_pairs_stage',
         'object-removal':     'img_diff.object_removal:object_removal_stage',
         'removal-records':    'img_diff.object_removal:write_removal_records',
+        'clip-band':          'img_diff.model_gates:clip_band_stage',
+        'ssim-band':          'img_diff.model_gates:ssim_band_stage',
+        'area-gates':         'img_diff.model_gates:area_gates_stage',
     }.items(): REGISTRY.setdefault(_name, _path)
 
-# %% ../nbs/03_pipeline.ipynb #88b6efdf
+# %% ../nbs/03_pipeline.ipynb #6850ccf8
 @dataclass
 class StageContext:
     "What a stage sees besides its records: the run folder, its own name and the whole run config."
@@ -57,7 +60,7 @@ class StageContext:
     calls: int = 0
     succeeded: int = 0
 
-# %% ../nbs/03_pipeline.ipynb #95f791ee
+# %% ../nbs/03_pipeline.ipynb #5848e451
 def _call(fn, recs, ctx, params):
     out = fn(recs, ctx, **params)
     if out is None: out = recs
@@ -91,7 +94,7 @@ def apply_stage(fn, # the stage function
     by_id = {r.id: r for r in done}
     return [by_id.get(r.id, r) for r in records]
 
-# %% ../nbs/03_pipeline.ipynb #ceda0619
+# %% ../nbs/03_pipeline.ipynb #808417de
 def funnel(records:list, stage_names:list)->list:
     "Per stage: records in, records out and rejection reasons (counted), from the records alone."
     order = {s: i for i, s in enumerate(stage_names)}
@@ -103,7 +106,7 @@ def funnel(records:list, stage_names:list)->list:
         rows.append({'stage': s, 'in': len(alive_in), 'out': len(alive_in) - len(rej), 'rejected': dict(reasons)})
     return rows
 
-# %% ../nbs/03_pipeline.ipynb #f5f91433
+# %% ../nbs/03_pipeline.ipynb #5d5ca14c
 def _entry(e): return (e, {}) if isinstance(e, str) else (e['name'], {k: v for k, v in e.items() if k != 'name'})
 
 def _chunks(xs, n):

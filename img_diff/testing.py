@@ -4,13 +4,13 @@
 
 # %% auto #0
 __all__ = ['BASE_WORDS', 'CHAT_TEMPLATE', 'tiny_vocab', 'tiny_clip_tokenizer', 'tiny_sdxl_components', 'save_tiny_sdxl',
-           'tiny_causal_lm', 'save_tiny_causal_lm', 'save_tiny_models']
+           'tiny_causal_lm', 'save_tiny_causal_lm', 'tiny_clip', 'tiny_blip', 'save_tiny', 'save_tiny_models']
 
-# %% ../nbs/13_testing.ipynb #f8f10e97
+# %% ../nbs/13_testing.ipynb #7efecd81
 import json
 from pathlib import Path
 
-# %% ../nbs/13_testing.ipynb #908f7ef5
+# %% ../nbs/13_testing.ipynb #bdff7072
 BASE_WORDS = ("a an the of on in at with and to is are by near next top front photo picture image sitting standing "
               "lying red blue green yellow white black brown small large big old young man woman person cat dog car table "
               "bird horse cup bowl chair tree street room plate sign reads open closed sale sold two three").split()
@@ -44,7 +44,7 @@ def tiny_clip_tokenizer():
     vocab, merges = tiny_vocab()
     return CLIPTokenizer(vocab=vocab, merges=merges, model_max_length=77)
 
-# %% ../nbs/13_testing.ipynb #e6db1362
+# %% ../nbs/13_testing.ipynb #cd815002
 def tiny_sdxl_components(seed:int=0, inpaint:bool=False)->dict:
     "Components of a tiny random-weight SDXL pipeline (in_channels 9 for inpainting)."
     import torch
@@ -71,7 +71,7 @@ def save_tiny_sdxl(path, seed:int=0, inpaint:bool=False)->Path:
     pipe = cls(**tiny_sdxl_components(seed, inpaint)); pipe.save_pretrained(str(path), safe_serialization=True)
     return Path(path)
 
-# %% ../nbs/13_testing.ipynb #34f83599
+# %% ../nbs/13_testing.ipynb #5c085a63
 CHAT_TEMPLATE = ("{% for m in messages %}{{ '<|' + m['role'] + '|> ' + m['content'] + ' ' }}{% endfor %}"
                  "{% if add_generation_prompt %}{{ '<|assistant|> ' }}{% endif %}")
 
@@ -96,12 +96,47 @@ def save_tiny_causal_lm(path, seed:int=0)->Path:
     m, t = tiny_causal_lm(seed); m.save_pretrained(str(path), safe_serialization=True); t.save_pretrained(str(path))
     return Path(path)
 
-# %% ../nbs/13_testing.ipynb #20da1870
+# %% ../nbs/13_testing.ipynb #3e4b1f62
+def tiny_clip(seed:int=0):
+    "(model, processor) of a tiny random-weight CLIP."
+    import torch
+    from transformers import CLIPConfig, CLIPModel, CLIPImageProcessor, CLIPProcessor
+    tok = tiny_clip_tokenizer(); torch.manual_seed(seed)
+    tc = dict(vocab_size=len(tok), hidden_size=32, intermediate_size=37, num_attention_heads=4, num_hidden_layers=2,
+              bos_token_id=0, eos_token_id=2, pad_token_id=1, max_position_embeddings=77)
+    vc = dict(hidden_size=32, intermediate_size=37, num_attention_heads=4, num_hidden_layers=2, image_size=32, patch_size=8)
+    model = CLIPModel(CLIPConfig(text_config=tc, vision_config=vc, projection_dim=16)).eval()
+    ip = CLIPImageProcessor(size={'shortest_edge': 32}, crop_size={'height': 32, 'width': 32})
+    return model, CLIPProcessor(image_processor=ip, tokenizer=tok)
+
+def tiny_blip(seed:int=0):
+    "(model, processor) of a tiny random-weight BLIP image-text retrieval model."
+    import torch
+    from tokenizers import Tokenizer, models, pre_tokenizers
+    from transformers import BlipConfig, BlipForImageTextRetrieval, BlipProcessor, BlipImageProcessor, BertTokenizerFast
+    vocab, _ = tiny_vocab()
+    words = ['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]'] + sorted({w[:-4] for w in vocab if w.endswith('</w>') and len(w) > 4})
+    wt = Tokenizer(models.WordPiece({w: i for i, w in enumerate(words)}, unk_token='[UNK]')); wt.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
+    tok = BertTokenizerFast(tokenizer_object=wt, unk_token='[UNK]', pad_token='[PAD]', cls_token='[CLS]', sep_token='[SEP]', mask_token='[MASK]')
+    torch.manual_seed(seed)
+    cfg = BlipConfig(text_config=dict(vocab_size=len(words), hidden_size=32, intermediate_size=37, num_attention_heads=4, num_hidden_layers=2,
+                                      encoder_hidden_size=32, max_position_embeddings=64, pad_token_id=0, bos_token_id=2, sep_token_id=3),
+                     vision_config=dict(hidden_size=32, intermediate_size=37, num_attention_heads=4, num_hidden_layers=2, image_size=32, patch_size=8),
+                     projection_dim=16, image_text_hidden_size=16)
+    return BlipForImageTextRetrieval(cfg).eval(), BlipProcessor(image_processor=BlipImageProcessor(size={'height': 32, 'width': 32}), tokenizer=tok)
+
+def save_tiny(builder, path, seed:int=0)->Path:
+    "Write a tiny (model, processor) pair from `builder` to `path` (safetensors)."
+    m, p = builder(seed); m.save_pretrained(str(path), safe_serialization=True); p.save_pretrained(str(path))
+    return Path(path)
+
+# %% ../nbs/13_testing.ipynb #b434cea0
 def save_tiny_models(path, seed:int=0)->dict:
-    "Write every tiny model into `path`: `sdxl/`, `sdxl-inpaint/`, `causal-lm/`; returns their folders."
+    "Write every tiny model into `path`: `sdxl/`, `sdxl-inpaint/`, `causal-lm/`, `clip/`, `blip/`; returns their folders."
     path = Path(path); path.mkdir(parents=True, exist_ok=True)
     out = {'sdxl': save_tiny_sdxl(path/'sdxl', seed), 'sdxl-inpaint': save_tiny_sdxl(path/'sdxl-inpaint', seed, inpaint=True),
-           'causal-lm': save_tiny_causal_lm(path/'causal-lm', seed)}
+           'causal-lm': save_tiny_causal_lm(path/'causal-lm', seed), 'clip': save_tiny(tiny_clip, path/'clip', seed),
+           'blip': save_tiny(tiny_blip, path/'blip', seed)}
     (path/'README.txt').write_text('Tiny RANDOM-WEIGHT models written by `img-diff tiny-models` for offline runs and tests.\n'
                                    'They prove code paths, never quality: nothing they make is a result.\n')
     return {k: str(v) for k, v in out.items()}
