@@ -4,13 +4,13 @@
 
 # %% auto #0
 __all__ = ['in_band', 'nms', 'clip_image_embeddings', 'clip_text_embeddings', 'blip_image_embeddings', 'blip_text_embeddings',
-           'clip_band_stage', 'ssim_band_stage', 'crop', 'area_gates_stage']
+           'clip_band_stage', 'ssim_band_stage', 'crop', 'area_gates_stage', 'removal_gate_stage']
 
-# %% ../nbs/17_model_gates.ipynb #97b5d959
+# %% ../nbs/17_model_gates.ipynb #8553bb16
 import numpy as np
 from .imaging import box_iou, load_image
 
-# %% ../nbs/17_model_gates.ipynb #bcd05369
+# %% ../nbs/17_model_gates.ipynb #d2a00d81
 def in_band(x:float, low:float, high:float)->bool:
     "`low < x < high` (strict, as the paper's band)."
     return low < x < high
@@ -30,7 +30,7 @@ def nms(boxes:list, # [x1, y1, x2, y2] boxes
         else: kept.append(i)
     return kept, why
 
-# %% ../nbs/17_model_gates.ipynb #15aa554d
+# %% ../nbs/17_model_gates.ipynb #05eb94e6
 def _feat(x): return x if hasattr(x, 'shape') else x.pooler_output
 
 def _batches(xs, n):
@@ -76,7 +76,7 @@ def blip_text_embeddings(texts:list, model, processor, batch_size:int=256):
             out.append(torch.nn.functional.normalize(model.text_proj(h[:, 0, :]).float(), dim=-1))
     return torch.cat(out) if out else torch.zeros(0, model.config.image_text_hidden_size)
 
-# %% ../nbs/17_model_gates.ipynb #d3cecd63
+# %% ../nbs/17_model_gates.ipynb #e35a4497
 def clip_band_stage(records, ctx, model:str='openai/clip-vit-base-patch32', low:float=0.90, high:float=0.98,
                     batch_size:int=64, dtype=None, device=None):
     "Pipeline stage: CLIP image-image cosine of each pair; rejected outside (low, high)."
@@ -98,7 +98,7 @@ def ssim_band_stage(records, ctx, low:float=0.3, high:float=0.995):
         if not in_band(s, low, high): r.reject(ctx.name, f'SSIM {s:.3f} outside ({low}, {high})')
     return records
 
-# %% ../nbs/17_model_gates.ipynb #d61f2e41
+# %% ../nbs/17_model_gates.ipynb #29e89a5f
 def crop(img:np.ndarray, bbox)->np.ndarray:
     "The pixels of `img` inside `bbox` ([x1, y1, x2, y2], x2/y2 exclusive)."
     x1, y1, x2, y2 = bbox; return img[y1:y2, x1:x2]
@@ -140,4 +140,28 @@ def area_gates_stage(records, ctx, clip_model:str='openai/clip-vit-base-patch32'
         for i, reason in why.items(): cand[i].rejected = reason
         r.outputs['area-gates'] = {'kept': len(kept), 'noun_gate': bool(noun_gate and r.objects)}
         if not kept: r.reject(ctx.name, 'no difference area passed the gates')
+    return records
+
+# %% ../nbs/17_model_gates.ipynb #84215e8b
+def removal_gate_stage(records, ctx, blip_model:str='Salesforce/blip-itm-large-coco', before:float=0.35, after:float=0.2,
+                       batch_size:int=64, dtype=None, device=None):
+    "Pipeline stage: BLIP check of object-removal pairs (object seen before, not after)."
+    from img_diff.models import load_transformers
+    jobs = [(r, o) for r in records for o in r.outputs.get('object-removal', []) if not o.get('rejected')]
+    if not jobs: return records
+    bm, bp = load_transformers('BlipForImageTextRetrieval', blip_model, dtype, device, processor='AutoProcessor')
+    crops = []
+    for r, o in jobs:
+        b = r.boxes[o['box']].bbox
+        crops += [crop(ctx.folder.load_image(r.images['a']), b), crop(ctx.folder.load_image(o['removed']), b)]
+    ie = blip_image_embeddings(crops, bm, bp, batch_size)
+    objs = sorted({o['object'] for _, o in jobs}); te = blip_text_embeddings(objs, bm, bp, batch_size)
+    for i, (r, o) in enumerate(jobs):
+        t = te[objs.index(o['object'])]
+        o['blip_before'], o['blip_after'] = round(float(ie[2*i] @ t), 6), round(float(ie[2*i+1] @ t), 6)
+        if o['blip_before'] < before: o['rejected'] = f"object not seen in the original crop (BLIP {o['blip_before']:.3f} < {before})"
+        elif o['blip_after'] > after: o['rejected'] = f"object still seen after removal (BLIP {o['blip_after']:.3f} > {after})"
+    for r in records:
+        rm = r.outputs.get('object-removal')
+        if rm and all(o.get('rejected') for o in rm): r.reject(ctx.name, 'no removal passed the BLIP check')
     return records

@@ -6,13 +6,13 @@
 __all__ = ['REMOVAL_PROMPT', 'REMOVAL_QUESTION', 'removal_answer', 'box_object', 'object_removal_stage', 'removal_rows',
            'write_removal_records']
 
-# %% ../nbs/16_object_removal.ipynb #a1af0304
+# %% ../nbs/16_object_removal.ipynb #61aef30a
 import numpy as np
 from PIL import Image
 from .imaging import draw_boxes, side_by_side, load_mask, box_to_str
 from .records import atomic_write
 
-# %% ../nbs/16_object_removal.ipynb #fa17da69
+# %% ../nbs/16_object_removal.ipynb #0a70c2ee
 REMOVAL_PROMPT = 'background, nothing, 8k'
 REMOVAL_QUESTION = 'Which image has the object related to "{object}" within the red bounding box?\nA. the left image\nB. the right image'
 
@@ -26,7 +26,7 @@ def box_object(record, box)->str:
     if box.change is not None and box.change < len(record.changes): return record.changes[box.change].object
     return record.objects[0] if record.objects else 'the object'
 
-# %% ../nbs/16_object_removal.ipynb #8fe4f681
+# %% ../nbs/16_object_removal.ipynb #774eaea5
 def _inpaint_batch(pipe, images, masks, seeds, prompt, strength, guidance, steps, size):
     import torch
     ims = [Image.fromarray(a).resize((size, size), Image.Resampling.BICUBIC) for a in images]
@@ -81,6 +81,7 @@ def removal_rows(records:list)->list:
     for r in records:
         if not r.kept: continue
         for o in r.outputs.get('object-removal', []):
+            if o.get('rejected'): continue
             rows.append({'id': f"{r.id}_rm{o['box']}", 'pair_id': r.id, 'image': o['image'], 'object': o['object'], 'answer': o['answer'],
                          'bbox': box_to_str(r.boxes[o['box']].bbox, r.size),
                          'conversations': [{'from': 'human', 'value': '<image>\n' + o['question']}, {'from': 'gpt', 'value': o['answer']}]})
