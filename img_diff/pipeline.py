@@ -5,14 +5,14 @@
 # %% auto #0
 __all__ = ['REGISTRY', 'register', 'lookup', 'StageContext', 'apply_stage', 'funnel', 'run_pipeline']
 
-# %% ../nbs/03_pipeline.ipynb #dd7d7b51
+# %% ../nbs/03_pipeline.ipynb #5faaf4c3
 import importlib, time, traceback
 from collections import Counter
 from dataclasses import dataclass, field
 from .records import PairRecord, check_id
 from .run_folder import RunFolder
 
-# %% ../nbs/03_pipeline.ipynb #2a790a8e
+# %% ../nbs/03_pipeline.ipynb #302847b2
 REGISTRY = {}  # name -> callable or 'module:function' (imported when first used)
 
 def register(name:str, fn=None):
@@ -29,7 +29,7 @@ def lookup(name:str):
         mod, attr = f.split(':'); f = REGISTRY[name] = getattr(importlib.import_module(mod), attr)
     return f
 
-# %% ../nbs/03_pipeline.ipynb #62e698ab
+# %% ../nbs/03_pipeline.ipynb #f8f01bc5
 for _name, _path in {
         'offline-pairs':      'img_diff.offline_pairs:plan_offline_pairs',
         'offline-synth':      'img_diff.offline_pairs:synthesize_stage',
@@ -48,9 +48,10 @@ for _name, _path in {
         'ssim-band':          'img_diff.model_gates:ssim_band_stage',
         'area-gates':         'img_diff.model_gates:area_gates_stage',
         'removal-gate':       'img_diff.model_gates:removal_gate_stage',
+        'sam-proposals':      'img_diff.segment_proposals:sam_proposals_stage',
     }.items(): REGISTRY.setdefault(_name, _path)
 
-# %% ../nbs/03_pipeline.ipynb #d8cde023
+# %% ../nbs/03_pipeline.ipynb #687cc7db
 @dataclass
 class StageContext:
     "What a stage sees besides its records: the run folder, its own name and the whole run config."
@@ -61,7 +62,7 @@ class StageContext:
     calls: int = 0
     succeeded: int = 0
 
-# %% ../nbs/03_pipeline.ipynb #5e95c781
+# %% ../nbs/03_pipeline.ipynb #7d0c1c56
 def _call(fn, recs, ctx, params):
     out = fn(recs, ctx, **params)
     if out is None: out = recs
@@ -95,7 +96,7 @@ def apply_stage(fn, # the stage function
     by_id = {r.id: r for r in done}
     return [by_id.get(r.id, r) for r in records]
 
-# %% ../nbs/03_pipeline.ipynb #0864ccb9
+# %% ../nbs/03_pipeline.ipynb #04fe49be
 def funnel(records:list, stage_names:list)->list:
     "Per stage: records in, records out and rejection reasons (counted), from the records alone."
     order = {s: i for i, s in enumerate(stage_names)}
@@ -107,7 +108,7 @@ def funnel(records:list, stage_names:list)->list:
         rows.append({'stage': s, 'in': len(alive_in), 'out': len(alive_in) - len(rej), 'rejected': dict(reasons)})
     return rows
 
-# %% ../nbs/03_pipeline.ipynb #bc80151b
+# %% ../nbs/03_pipeline.ipynb #57d3a024
 def _entry(e): return (e, {}) if isinstance(e, str) else (e['name'], {k: v for k, v in e.items() if k != 'name'})
 
 def _chunks(xs, n):

@@ -4,13 +4,14 @@
 
 # %% auto #0
 __all__ = ['BASE_WORDS', 'CHAT_TEMPLATE', 'tiny_vocab', 'tiny_clip_tokenizer', 'tiny_sdxl_components', 'save_tiny_sdxl',
-           'tiny_causal_lm', 'save_tiny_causal_lm', 'tiny_clip', 'tiny_blip', 'save_tiny', 'save_tiny_models']
+           'tiny_causal_lm', 'save_tiny_causal_lm', 'tiny_clip', 'tiny_blip', 'tiny_sam', 'save_tiny',
+           'save_tiny_models']
 
-# %% ../nbs/13_testing.ipynb #7efecd81
+# %% ../nbs/13_testing.ipynb #46890b6e
 import json
 from pathlib import Path
 
-# %% ../nbs/13_testing.ipynb #bdff7072
+# %% ../nbs/13_testing.ipynb #dc60a301
 BASE_WORDS = ("a an the of on in at with and to is are by near next top front photo picture image sitting standing "
               "lying red blue green yellow white black brown small large big old young man woman person cat dog car table "
               "bird horse cup bowl chair tree street room plate sign reads open closed sale sold two three").split()
@@ -44,7 +45,7 @@ def tiny_clip_tokenizer():
     vocab, merges = tiny_vocab()
     return CLIPTokenizer(vocab=vocab, merges=merges, model_max_length=77)
 
-# %% ../nbs/13_testing.ipynb #cd815002
+# %% ../nbs/13_testing.ipynb #071a367c
 def tiny_sdxl_components(seed:int=0, inpaint:bool=False)->dict:
     "Components of a tiny random-weight SDXL pipeline (in_channels 9 for inpainting)."
     import torch
@@ -71,7 +72,7 @@ def save_tiny_sdxl(path, seed:int=0, inpaint:bool=False)->Path:
     pipe = cls(**tiny_sdxl_components(seed, inpaint)); pipe.save_pretrained(str(path), safe_serialization=True)
     return Path(path)
 
-# %% ../nbs/13_testing.ipynb #5c085a63
+# %% ../nbs/13_testing.ipynb #8afad732
 CHAT_TEMPLATE = ("{% for m in messages %}{{ '<|' + m['role'] + '|> ' + m['content'] + ' ' }}{% endfor %}"
                  "{% if add_generation_prompt %}{{ '<|assistant|> ' }}{% endif %}")
 
@@ -96,7 +97,7 @@ def save_tiny_causal_lm(path, seed:int=0)->Path:
     m, t = tiny_causal_lm(seed); m.save_pretrained(str(path), safe_serialization=True); t.save_pretrained(str(path))
     return Path(path)
 
-# %% ../nbs/13_testing.ipynb #3e4b1f62
+# %% ../nbs/13_testing.ipynb #273f3663
 def tiny_clip(seed:int=0):
     "(model, processor) of a tiny random-weight CLIP."
     import torch
@@ -125,18 +126,33 @@ def tiny_blip(seed:int=0):
                      projection_dim=16, image_text_hidden_size=16)
     return BlipForImageTextRetrieval(cfg).eval(), BlipProcessor(image_processor=BlipImageProcessor(size={'height': 32, 'width': 32}), tokenizer=tok)
 
+def tiny_sam(seed:int=0):
+    "(model, processor) of a tiny random-weight SAM (256-px inputs), a stand-in for `facebook/sam-vit-base`."
+    import torch
+    from transformers import SamConfig, SamModel, SamProcessor
+    try: from transformers import SamImageProcessorPil as SamImageProcessor   # no torchvision here
+    except ImportError: from transformers import SamImageProcessor
+    torch.manual_seed(seed)
+    cfg = SamConfig(vision_config=dict(hidden_size=32, intermediate_size=64, num_hidden_layers=2, num_attention_heads=2, output_channels=16, image_size=256,
+                                       patch_size=16, window_size=4, global_attn_indexes=[1], mlp_dim=64, num_pos_feats=8),
+                    prompt_encoder_config=dict(hidden_size=16, image_size=256, patch_size=16, mask_input_channels=4),
+                    mask_decoder_config=dict(hidden_size=16, mlp_dim=32, num_hidden_layers=2, num_attention_heads=2, iou_head_hidden_dim=16))
+    ip = SamImageProcessor(size={'longest_edge': 256}, pad_size={'height': 256, 'width': 256}, mask_size={'longest_edge': 64},
+                           mask_pad_size={'height': 64, 'width': 64})
+    return SamModel(cfg).eval(), SamProcessor(image_processor=ip)
+
 def save_tiny(builder, path, seed:int=0)->Path:
     "Write a tiny (model, processor) pair from `builder` to `path` (safetensors)."
     m, p = builder(seed); m.save_pretrained(str(path), safe_serialization=True); p.save_pretrained(str(path))
     return Path(path)
 
-# %% ../nbs/13_testing.ipynb #b434cea0
+# %% ../nbs/13_testing.ipynb #8c265565
 def save_tiny_models(path, seed:int=0)->dict:
-    "Write every tiny model into `path`: `sdxl/`, `sdxl-inpaint/`, `causal-lm/`, `clip/`, `blip/`; returns their folders."
+    "Write every tiny model into `path`: `sdxl/`, `sdxl-inpaint/`, `causal-lm/`, `clip/`, `blip/`, `sam/`; returns their folders."
     path = Path(path); path.mkdir(parents=True, exist_ok=True)
     out = {'sdxl': save_tiny_sdxl(path/'sdxl', seed), 'sdxl-inpaint': save_tiny_sdxl(path/'sdxl-inpaint', seed, inpaint=True),
            'causal-lm': save_tiny_causal_lm(path/'causal-lm', seed), 'clip': save_tiny(tiny_clip, path/'clip', seed),
-           'blip': save_tiny(tiny_blip, path/'blip', seed)}
+           'blip': save_tiny(tiny_blip, path/'blip', seed), 'sam': save_tiny(tiny_sam, path/'sam', seed)}
     (path/'README.txt').write_text('Tiny RANDOM-WEIGHT models written by `img-diff tiny-models` for offline runs and tests.\n'
                                    'They prove code paths, never quality: nothing they make is a result.\n')
     return {k: str(v) for k, v in out.items()}
