@@ -6,11 +6,11 @@
 __all__ = ['in_band', 'nms', 'clip_image_embeddings', 'clip_text_embeddings', 'blip_image_embeddings', 'blip_text_embeddings',
            'clip_band_stage', 'ssim_band_stage', 'crop', 'area_gates_stage', 'removal_gate_stage']
 
-# %% ../nbs/17_model_gates.ipynb #8553bb16
+# %% ../nbs/17_model_gates.ipynb #2439cc18
 import numpy as np
 from .imaging import box_iou, load_image
 
-# %% ../nbs/17_model_gates.ipynb #d2a00d81
+# %% ../nbs/17_model_gates.ipynb #d741fe7b
 def in_band(x:float, low:float, high:float)->bool:
     "`low < x < high` (strict, as the paper's band)."
     return low < x < high
@@ -30,53 +30,43 @@ def nms(boxes:list, # [x1, y1, x2, y2] boxes
         else: kept.append(i)
     return kept, why
 
-# %% ../nbs/17_model_gates.ipynb #05eb94e6
+# %% ../nbs/17_model_gates.ipynb #646da86c
 def _feat(x): return x if hasattr(x, 'shape') else x.pooler_output
 
 def _batches(xs, n):
     for i in range(0, len(xs), n): yield xs[i:i+n]
 
+def _embed(items:list, batch_size:int, encode, dim:int):
+    "L2-normalised embeddings of `items`, `encode`d batch by batch without gradients."
+    import torch
+    with torch.no_grad(): out = [torch.nn.functional.normalize(encode(b).float(), dim=-1) for b in _batches(items, batch_size)]
+    return torch.cat(out) if out else torch.zeros(0, dim)
+
 def clip_image_embeddings(images:list, model, processor, batch_size:int=64):
     "L2-normalised CLIP image embeddings (n, d) of a list of images."
-    import torch
-    out = []
-    for b in _batches([load_image(x) for x in images], batch_size):
-        x = processor(images=b, return_tensors='pt').to(model.device)
-        with torch.no_grad(): out.append(torch.nn.functional.normalize(_feat(model.get_image_features(pixel_values=x['pixel_values'].to(model.dtype))).float(), dim=-1))
-    return torch.cat(out) if out else torch.zeros(0, model.config.projection_dim)
+    def enc(b): return _feat(model.get_image_features(pixel_values=processor(images=b, return_tensors='pt')['pixel_values'].to(model.device, model.dtype)))
+    return _embed([load_image(x) for x in images], batch_size, enc, model.config.projection_dim)
 
 def clip_text_embeddings(texts:list, model, processor, batch_size:int=256):
     "L2-normalised CLIP text embeddings (n, d)."
-    import torch
-    out = []
-    for b in _batches(list(texts), batch_size):
-        x = processor(text=b, return_tensors='pt', padding=True, truncation=True).to(model.device)
-        with torch.no_grad(): out.append(torch.nn.functional.normalize(_feat(model.get_text_features(**x)).float(), dim=-1))
-    return torch.cat(out) if out else torch.zeros(0, model.config.projection_dim)
+    def enc(b): return _feat(model.get_text_features(**processor(text=b, return_tensors='pt', padding=True, truncation=True).to(model.device)))
+    return _embed(list(texts), batch_size, enc, model.config.projection_dim)
 
 def blip_image_embeddings(images:list, model, processor, batch_size:int=64):
-    "L2-normalised BLIP ITC image embeddings (n, d)."
-    import torch
-    out = []
-    for b in _batches([load_image(x) for x in images], batch_size):
-        x = processor(images=b, return_tensors='pt').to(model.device)
-        with torch.no_grad():
-            h = model.vision_model(pixel_values=x['pixel_values'].to(model.dtype)).last_hidden_state
-            out.append(torch.nn.functional.normalize(model.vision_proj(h[:, 0, :]).float(), dim=-1))
-    return torch.cat(out) if out else torch.zeros(0, model.config.image_text_hidden_size)
+    "L2-normalised BLIP ITC image embeddings (n, d): `vision_proj` of the first token."
+    def enc(b):
+        h = model.vision_model(pixel_values=processor(images=b, return_tensors='pt')['pixel_values'].to(model.device, model.dtype)).last_hidden_state
+        return model.vision_proj(h[:, 0, :])
+    return _embed([load_image(x) for x in images], batch_size, enc, model.config.image_text_hidden_size)
 
 def blip_text_embeddings(texts:list, model, processor, batch_size:int=256):
-    "L2-normalised BLIP ITC text embeddings (n, d)."
-    import torch
-    out = []
-    for b in _batches(list(texts), batch_size):
+    "L2-normalised BLIP ITC text embeddings (n, d): `text_proj` of the first token."
+    def enc(b):
         x = processor(text=b, return_tensors='pt', padding=True, truncation=True).to(model.device)
-        with torch.no_grad():
-            h = model.text_encoder(input_ids=x['input_ids'], attention_mask=x['attention_mask']).last_hidden_state
-            out.append(torch.nn.functional.normalize(model.text_proj(h[:, 0, :]).float(), dim=-1))
-    return torch.cat(out) if out else torch.zeros(0, model.config.image_text_hidden_size)
+        return model.text_proj(model.text_encoder(input_ids=x['input_ids'], attention_mask=x['attention_mask']).last_hidden_state[:, 0, :])
+    return _embed(list(texts), batch_size, enc, model.config.image_text_hidden_size)
 
-# %% ../nbs/17_model_gates.ipynb #e35a4497
+# %% ../nbs/17_model_gates.ipynb #0d44b835
 def clip_band_stage(records, ctx, model:str='openai/clip-vit-base-patch32', low:float=0.90, high:float=0.98,
                     batch_size:int=64, dtype=None, device=None):
     "Pipeline stage: CLIP image-image cosine of each pair; rejected outside (low, high)."
@@ -98,7 +88,7 @@ def ssim_band_stage(records, ctx, low:float=0.3, high:float=0.995):
         if not in_band(s, low, high): r.reject(ctx.name, f'SSIM {s:.3f} outside ({low}, {high})')
     return records
 
-# %% ../nbs/17_model_gates.ipynb #29e89a5f
+# %% ../nbs/17_model_gates.ipynb #344ac7bc
 def crop(img:np.ndarray, bbox)->np.ndarray:
     "The pixels of `img` inside `bbox` ([x1, y1, x2, y2], x2/y2 exclusive)."
     x1, y1, x2, y2 = bbox; return img[y1:y2, x1:x2]
@@ -142,7 +132,7 @@ def area_gates_stage(records, ctx, clip_model:str='openai/clip-vit-base-patch32'
         if not kept: r.reject(ctx.name, 'no difference area passed the gates')
     return records
 
-# %% ../nbs/17_model_gates.ipynb #84215e8b
+# %% ../nbs/17_model_gates.ipynb #5c7bab40
 def removal_gate_stage(records, ctx, blip_model:str='Salesforce/blip-itm-large-coco', before:float=0.35, after:float=0.2,
                        batch_size:int=64, dtype=None, device=None):
     "Pipeline stage: BLIP check of object-removal pairs (object seen before, not after)."
