@@ -350,6 +350,10 @@ d = { 'settings': { 'branch': 'main',
                                   'img_diff.testing.tiny_causal_lm': ('testing.html#tiny_causal_lm', 'img_diff/testing.py'),
                                   'img_diff.testing.tiny_clip': ('testing.html#tiny_clip', 'img_diff/testing.py'),
                                   'img_diff.testing.tiny_clip_tokenizer': ('testing.html#tiny_clip_tokenizer', 'img_diff/testing.py'),
+                                  'img_diff.testing.tiny_llava': ('testing.html#tiny_llava', 'img_diff/testing.py'),
                                   'img_diff.testing.tiny_sam': ('testing.html#tiny_sam', 'img_diff/testing.py'),
                                   'img_diff.testing.tiny_sdxl_components': ('testing.html#tiny_sdxl_components', 'img_diff/testing.py'),
-                                  'img_diff.testing.tiny_vocab': ('testing.html#tiny_vocab', 'img_diff/testing.py')}}}
+                                  'img_diff.testing.tiny_vocab': ('testing.html#tiny_vocab', 'img_diff/testing.py')},
+            'img_diff.vlm': { 'img_diff.vlm.ask': ('vlm.html#ask', 'img_diff/vlm.py'),
+                              'img_diff.vlm.naturalness_stage': ('vlm.html#naturalness_stage', 'img_diff/vlm.py'),
+                              'img_diff.vlm.yes_no': ('vlm.html#yes_no', 'img_diff/vlm.py')}}}

@@ -6,14 +6,14 @@
 __all__ = ['OFFLINE_DEMO', 'COMMANDS', 'load_config', 'run', 'boxes', 'synth', 'filter_pairs', 'find_areas', 'tiny_models',
            'command_parser', 'main']
 
-# %% ../nbs/10_cli.ipynb #27ca7a86
+# %% ../nbs/10_cli.ipynb #6808e742
 import argparse, copy, inspect, json as _json, sys
 from pathlib import Path
 from fastcore.script import call_parse
 from fastcore.docments import docments
 import img_diff
 
-# %% ../nbs/10_cli.ipynb #9d922d0d
+# %% ../nbs/10_cli.ipynb #818d795b
 OFFLINE_DEMO = {
     'source': {'name': 'offline-pairs', 'n_pairs': 24, 'seed': 0},
     'stages': [{'name': 'offline-synth'}, {'name': 'pixel-areas'}, {'name': 'template-captions'}, {'name': 'side-by-side'}],
@@ -31,7 +31,7 @@ def load_config(path:str|None)->dict:
     if not isinstance(cfg, dict) or 'source' not in cfg: raise ValueError(f"config file {p} needs at least a 'source' entry")
     return cfg
 
-# %% ../nbs/10_cli.ipynb #02ddf9cb
+# %% ../nbs/10_cli.ipynb #225682e4
 @call_parse
 def run(out:str=None, # the run folder (created, or resumed when it exists); required
         config:str=None, # a JSON run config (default: the offline demo)
@@ -55,7 +55,7 @@ def run(out:str=None, # the run folder (created, or resumed when it exists); req
         if f.file(p).exists(): print(f"  {p}")
     return f
 
-# %% ../nbs/10_cli.ipynb #dd794593
+# %% ../nbs/10_cli.ipynb #e32e5da2
 @call_parse
 def boxes(image_a:str, # image A
           image_b:str, # image B (resized to A's size when the sizes differ)
@@ -79,7 +79,7 @@ def boxes(image_a:str, # image A
         for b in bx: print(f"  bbox {b['bbox']}  score {b['score']:.3f}  area {b['area']} px")
     return bx
 
-# %% ../nbs/10_cli.ipynb #af5cc522
+# %% ../nbs/10_cli.ipynb #53534ef0
 @call_parse
 def synth(model:str=None, # SDXL pipeline: hub id or local folder (required)
           captions:str=None, # captions file: one caption per line, or JSON Lines of ready pairs (required)
@@ -114,7 +114,7 @@ def synth(model:str=None, # SDXL pipeline: hub id or local folder (required)
     print(f"{m['n_records']} pairs in {f.path} ({m['n_kept']} kept; made {m['last_run']['made']}, skipped {m['last_run']['skipped']})")
     return f
 
-# %% ../nbs/10_cli.ipynb #c8f1ec99
+# %% ../nbs/10_cli.ipynb #2415276e
 @call_parse
 def filter_pairs(out:str, # the run folder
            clip_model:str='openai/clip-vit-base-patch32', # CLIP for the image-image band
@@ -122,11 +122,13 @@ def filter_pairs(out:str, # the run folder
            high:float=0.98, # and below this
            ssim_low:float=None, # also an SSIM band, from this ...
            ssim_high:float=None, # ... to this
+           naturalness:str=None, # also ask this vision-language model whether the pair looks natural ('no' rejects)
            batch_size:int=32, dtype:str=None, device:str=None, no_progress:bool=False):
-    "Pair filters on a run folder: CLIP image similarity band (and an SSIM band)."
+    "Pair filters on a run folder: CLIP image similarity band (and an SSIM band, and a naturalness check)."
     from img_diff.pipeline import run_stages
     st = [{'name': 'clip-band', 'model': clip_model, 'low': low, 'high': high, 'dtype': dtype, 'device': device}]
     if ssim_low is not None or ssim_high is not None: st.append({'name': 'ssim-band', 'low': ssim_low or 0.0, 'high': ssim_high or 1.0})
+    if naturalness: st.append({'name': 'naturalness', 'model': naturalness, 'dtype': dtype, 'device': device})
     f = run_stages(out, st, batch_size, not no_progress, 'img-diff filter ' + ' '.join(sys.argv[1:]))
     for row in f.read_manifest()['funnel'][-len(st):]: print(f"{row['stage']}: {row['in']} in, {row['out']} out")
     return f
@@ -149,7 +151,7 @@ def find_areas(out:str, # the run folder
     for row in f.read_manifest()['funnel'][-len(st):]: print(f"{row['stage']}: {row['in']} in, {row['out']} out")
     return f
 
-# %% ../nbs/10_cli.ipynb #f633751e
+# %% ../nbs/10_cli.ipynb #58ccd3eb
 @call_parse
 def tiny_models(out:str, # folder to write the tiny models into
                 seed:int=0, # seed of the random weights
@@ -158,7 +160,7 @@ def tiny_models(out:str, # folder to write the tiny models into
     from img_diff.testing import save_tiny_models
     for k, v in save_tiny_models(out, seed).items(): print(f"{k:14s} {v}")
 
-# %% ../nbs/10_cli.ipynb #9068f910
+# %% ../nbs/10_cli.ipynb #4978c61c
 COMMANDS = {'run': run, 'boxes': boxes, 'synth': synth, 'filter': filter_pairs, 'areas': find_areas, 'tiny-models': tiny_models}
 
 def _type(anno):
