@@ -6,11 +6,11 @@
 __all__ = ['in_band', 'nms', 'clip_image_embeddings', 'clip_text_embeddings', 'blip_image_embeddings', 'blip_text_embeddings',
            'clip_band_stage', 'ssim_band_stage', 'crop', 'area_gates_stage', 'removal_gate_stage']
 
-# %% ../nbs/17_model_gates.ipynb #58ab3c26
+# %% ../nbs/17_model_gates.ipynb #554325fa
 import numpy as np
 from .imaging import box_iou, load_image
 
-# %% ../nbs/17_model_gates.ipynb #e2a7a61a
+# %% ../nbs/17_model_gates.ipynb #3dfb274a
 def in_band(x:float, low:float, high:float)->bool:
     "`low < x < high` (strict, as the paper's band)."
     return low < x < high
@@ -30,7 +30,7 @@ def nms(boxes:list, # [x1, y1, x2, y2] boxes
         else: kept.append(i)
     return kept, why
 
-# %% ../nbs/17_model_gates.ipynb #b3e7c6ae
+# %% ../nbs/17_model_gates.ipynb #0f76840c
 def _feat(x): return x if hasattr(x, 'shape') else x.pooler_output
 
 def _batches(xs, n):
@@ -66,7 +66,7 @@ def blip_text_embeddings(texts:list, model, processor, batch_size:int=256):
         return model.text_proj(model.text_encoder(input_ids=x['input_ids'], attention_mask=x['attention_mask']).last_hidden_state[:, 0, :])
     return _embed(list(texts), batch_size, enc, model.config.image_text_hidden_size)
 
-# %% ../nbs/17_model_gates.ipynb #cd8cda38
+# %% ../nbs/17_model_gates.ipynb #d756923a
 def clip_band_stage(records, ctx, model:str='openai/clip-vit-base-patch32', low:float=0.90, high:float=0.98,
                     batch_size:int=64, dtype=None, device=None):
     "Pipeline stage: CLIP image-image cosine of each pair; rejected outside (low, high)."
@@ -88,7 +88,7 @@ def ssim_band_stage(records, ctx, low:float=0.3, high:float=0.995):
         if not in_band(s, low, high): r.reject(ctx.name, f'SSIM {s:.3f} outside ({low}, {high})')
     return records
 
-# %% ../nbs/17_model_gates.ipynb #0ea324c6
+# %% ../nbs/17_model_gates.ipynb #ed5275dd
 def crop(img:np.ndarray, bbox)->np.ndarray:
     "The pixels of `img` inside `bbox` ([x1, y1, x2, y2], x2/y2 exclusive)."
     x1, y1, x2, y2 = bbox; return img[y1:y2, x1:x2]
@@ -132,7 +132,7 @@ def area_gates_stage(records, ctx, clip_model:str='openai/clip-vit-base-patch32'
         if not kept: r.reject(ctx.name, 'no difference area passed the gates')
     return records
 
-# %% ../nbs/17_model_gates.ipynb #685fd59f
+# %% ../nbs/17_model_gates.ipynb #0116d66c
 def removal_gate_stage(records, ctx, blip_model:str='Salesforce/blip-itm-large-coco', before:float=0.35, after:float=0.2,
                        batch_size:int=64, dtype=None, device=None):
     "Pipeline stage: BLIP check of object-removal pairs (object seen before, not after)."

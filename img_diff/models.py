@@ -5,7 +5,7 @@
 # %% auto #0
 __all__ = ['ModelLoadError', 'pick_device', 'pick_dtype', 'load_cached', 'clear_cache', 'load_diffusers', 'load_transformers']
 
-# %% ../nbs/12_models.ipynb #5bf35375
+# %% ../nbs/12_models.ipynb #be01a603
 import functools, os
 
 class ModelLoadError(RuntimeError):
@@ -24,7 +24,7 @@ def pick_dtype(dtype=None, device:str='cpu'):
     if str(device).startswith('cuda'): return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
     return torch.float32
 
-# %% ../nbs/12_models.ipynb #7eb23f1b
+# %% ../nbs/12_models.ipynb #b91328c3
 _CACHE = {}
 
 def _fail(what, model, e):
@@ -50,7 +50,7 @@ def load_diffusers(cls_name:str, # a diffusers pipeline class, e.g. 'StableDiffu
     device = pick_device(device); dtype = pick_dtype(dtype, device)
     def make():
         import diffusers
-        try: pipe = getattr(diffusers, cls_name).from_pretrained(str(model), torch_dtype=dtype, use_safetensors=True, **kw)
+        try: pipe = getattr(diffusers, cls_name).from_pretrained(str(model), dtype=dtype, use_safetensors=True, **kw)
         except Exception as e: raise _fail(f'diffusers {cls_name}', model, e) from None
         pipe.set_progress_bar_config(disable=True)
         return pipe.to(device)
