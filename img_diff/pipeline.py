@@ -5,14 +5,14 @@
 # %% auto #0
 __all__ = ['REGISTRY', 'register', 'lookup', 'StageContext', 'apply_stage', 'funnel', 'run_pipeline', 'run_stages']
 
-# %% ../nbs/03_pipeline.ipynb #5b32701b
+# %% ../nbs/03_pipeline.ipynb #36122929
 import importlib, time, traceback
 from collections import Counter
 from dataclasses import dataclass, field
 from .records import PairRecord, check_id
 from .run_folder import RunFolder
 
-# %% ../nbs/03_pipeline.ipynb #cd0eb3c0
+# %% ../nbs/03_pipeline.ipynb #d3db8a29
 REGISTRY = {}  # name -> callable or 'module:function' (imported when first used)
 
 def register(name:str, fn=None):
@@ -29,7 +29,7 @@ def lookup(name:str):
         mod, attr = f.split(':'); f = REGISTRY[name] = getattr(importlib.import_module(mod), attr)
     return f
 
-# %% ../nbs/03_pipeline.ipynb #aa8ac288
+# %% ../nbs/03_pipeline.ipynb #885bb6f5
 for _name, _path in {
         'offline-pairs':      'img_diff.offline_pairs:plan_offline_pairs',
         'offline-synth':      'img_diff.offline_pairs:synthesize_stage',
@@ -50,9 +50,12 @@ for _name, _path in {
         'removal-gate':       'img_diff.model_gates:removal_gate_stage',
         'sam-proposals':      'img_diff.segment_proposals:sam_proposals_stage',
         'naturalness':        'img_diff.vlm:naturalness_stage',
+        'region-captions':    'img_diff.mllm_captions:region_captions_stage',
+        'caption-filters':    'img_diff.mllm_captions:caption_filters_stage',
+        'difference-captions':'img_diff.mllm_captions:difference_captions_stage',
     }.items(): REGISTRY.setdefault(_name, _path)
 
-# %% ../nbs/03_pipeline.ipynb #9f664c72
+# %% ../nbs/03_pipeline.ipynb #13c0985e
 @dataclass
 class StageContext:
     "What a stage sees besides its records: the run folder, its own name and the whole run config."
@@ -63,7 +66,7 @@ class StageContext:
     calls: int = 0
     succeeded: int = 0
 
-# %% ../nbs/03_pipeline.ipynb #1091ec5e
+# %% ../nbs/03_pipeline.ipynb #7134a7db
 def _call(fn, recs, ctx, params):
     out = fn(recs, ctx, **params)
     if out is None: out = recs
@@ -97,7 +100,7 @@ def apply_stage(fn, # the stage function
     by_id = {r.id: r for r in done}
     return [by_id.get(r.id, r) for r in records]
 
-# %% ../nbs/03_pipeline.ipynb #87d51447
+# %% ../nbs/03_pipeline.ipynb #59666e31
 def funnel(records:list, stage_names:list)->list:
     "Per stage: records in, records out and rejection reasons (counted), from the records alone."
     order = {s: i for i, s in enumerate(stage_names)}
@@ -109,7 +112,7 @@ def funnel(records:list, stage_names:list)->list:
         rows.append({'stage': s, 'in': len(alive_in), 'out': len(alive_in) - len(rej), 'rejected': dict(reasons)})
     return rows
 
-# %% ../nbs/03_pipeline.ipynb #bb0139c2
+# %% ../nbs/03_pipeline.ipynb #a6a8849d
 def _entry(e): return (e, {}) if isinstance(e, str) else (e['name'], {k: v for k, v in e.items() if k != 'name'})
 
 def _chunks(xs, n):
@@ -153,7 +156,7 @@ def run_pipeline(out, # the run folder (created, or resumed when it exists)
     folder.write_manifest(status='done', last_run={**folder.read_manifest()['last_run'], 'stage_seconds': timing})
     return folder
 
-# %% ../nbs/03_pipeline.ipynb #2ee95f82
+# %% ../nbs/03_pipeline.ipynb #590e3d25
 def run_stages(out, # an existing run folder
                stages:list, # stage entries, as in a run config
                batch_size:int=8, progress:bool=True, command:str|None=None)->RunFolder:
