@@ -6,17 +6,17 @@
 __all__ = ['OFFLINE_DEMO', 'COMMANDS', 'load_config', 'run', 'boxes', 'synth', 'filter_pairs', 'find_areas', 'tiny_models',
            'command_parser', 'main']
 
-# %% ../nbs/10_cli.ipynb #6808e742
+# %% ../nbs/10_cli.ipynb #77f057eb
 import argparse, copy, inspect, json as _json, sys
 from pathlib import Path
 from fastcore.script import call_parse
 from fastcore.docments import docments
 import img_diff
 
-# %% ../nbs/10_cli.ipynb #818d795b
+# %% ../nbs/10_cli.ipynb #e5baffe0
 OFFLINE_DEMO = {
     'source': {'name': 'offline-pairs', 'n_pairs': 24, 'seed': 0},
-    'stages': [{'name': 'offline-synth'}, {'name': 'pixel-areas'}, {'name': 'template-captions'}, {'name': 'side-by-side'}],
+    'stages': [{'name': 'offline-synth'}, {'name': 'pixel-areas'}, {'name': 'ocr-text'}, {'name': 'template-captions'}, {'name': 'side-by-side'}],
     'outputs': [{'name': 'img-diff-records'}, {'name': 'localization-eval'}, {'name': 'report'}],
     'batch_size': 4,
 }
@@ -31,7 +31,7 @@ def load_config(path:str|None)->dict:
     if not isinstance(cfg, dict) or 'source' not in cfg: raise ValueError(f"config file {p} needs at least a 'source' entry")
     return cfg
 
-# %% ../nbs/10_cli.ipynb #225682e4
+# %% ../nbs/10_cli.ipynb #19cf71b1
 @call_parse
 def run(out:str=None, # the run folder (created, or resumed when it exists); required
         config:str=None, # a JSON run config (default: the offline demo)
@@ -55,7 +55,7 @@ def run(out:str=None, # the run folder (created, or resumed when it exists); req
         if f.file(p).exists(): print(f"  {p}")
     return f
 
-# %% ../nbs/10_cli.ipynb #e32e5da2
+# %% ../nbs/10_cli.ipynb #066bf2b4
 @call_parse
 def boxes(image_a:str, # image A
           image_b:str, # image B (resized to A's size when the sizes differ)
@@ -79,7 +79,7 @@ def boxes(image_a:str, # image A
         for b in bx: print(f"  bbox {b['bbox']}  score {b['score']:.3f}  area {b['area']} px")
     return bx
 
-# %% ../nbs/10_cli.ipynb #53534ef0
+# %% ../nbs/10_cli.ipynb #9dcf3ed2
 @call_parse
 def synth(model:str=None, # SDXL pipeline: hub id or local folder (required)
           captions:str=None, # captions file: one caption per line, or JSON Lines of ready pairs (required)
@@ -114,7 +114,7 @@ def synth(model:str=None, # SDXL pipeline: hub id or local folder (required)
     print(f"{m['n_records']} pairs in {f.path} ({m['n_kept']} kept; made {m['last_run']['made']}, skipped {m['last_run']['skipped']})")
     return f
 
-# %% ../nbs/10_cli.ipynb #2415276e
+# %% ../nbs/10_cli.ipynb #ed8a4b6f
 @call_parse
 def filter_pairs(out:str, # the run folder
            clip_model:str='openai/clip-vit-base-patch32', # CLIP for the image-image band
@@ -151,7 +151,7 @@ def find_areas(out:str, # the run folder
     for row in f.read_manifest()['funnel'][-len(st):]: print(f"{row['stage']}: {row['in']} in, {row['out']} out")
     return f
 
-# %% ../nbs/10_cli.ipynb #58ccd3eb
+# %% ../nbs/10_cli.ipynb #d88df1f9
 @call_parse
 def tiny_models(out:str, # folder to write the tiny models into
                 seed:int=0, # seed of the random weights
@@ -160,7 +160,7 @@ def tiny_models(out:str, # folder to write the tiny models into
     from img_diff.testing import save_tiny_models
     for k, v in save_tiny_models(out, seed).items(): print(f"{k:14s} {v}")
 
-# %% ../nbs/10_cli.ipynb #4978c61c
+# %% ../nbs/10_cli.ipynb #27170ce6
 COMMANDS = {'run': run, 'boxes': boxes, 'synth': synth, 'filter': filter_pairs, 'areas': find_areas, 'tiny-models': tiny_models}
 
 def _type(anno):

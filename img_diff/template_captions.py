@@ -5,11 +5,12 @@
 # %% auto #0
 __all__ = ['select_caption_boxes', 'match_change', 'region_captions', 'difference_caption', 'template_captions_stage']
 
-# %% ../nbs/06_template_captions.ipynb #d247a5b6
+# %% ../nbs/06_template_captions.ipynb #64a1f669
+from dataclasses import replace
 import numpy as np
 from .imaging import box_iou
 
-# %% ../nbs/06_template_captions.ipynb #fe69bd4b
+# %% ../nbs/06_template_captions.ipynb #11bde67b
 def select_caption_boxes(boxes:list, # `Box`es of one pair
                          size, # (width, height) of image A
                          max_boxes:int=5, # at most this many boxes are captioned
@@ -27,7 +28,7 @@ def select_caption_boxes(boxes:list, # `Box`es of one pair
         else: out.append(b)
     return out
 
-# %% ../nbs/06_template_captions.ipynb #ea0595ca
+# %% ../nbs/06_template_captions.ipynb #1de5ce69
 def match_change(box, changes:list, min_iou:float=0.3)->tuple:
     "(index of the change, index of its truth box) that `box` overlaps most, or (None, None) below `min_iou`."
     best, where = 0.0, (None, None)
@@ -37,7 +38,7 @@ def match_change(box, changes:list, min_iou:float=0.3)->tuple:
             if v > best: best, where = v, (ci, bi)
     return where if best >= min_iou else (None, None)
 
-# %% ../nbs/06_template_captions.ipynb #4123c59b
+# %% ../nbs/06_template_captions.ipynb #7c3dd2e8
 def _a(n): return ('an ' if n[0] in 'aeiou' else 'a ') + n
 
 def region_captions(change, part:int=0)->tuple:
@@ -81,7 +82,7 @@ def difference_caption(change, part:int=0, rng=None)->str:
     return s.format(A=A, B=B, o=change.object, f=d.get('from'), t=d.get('to'), n_=_a(d['new_object']) if 'new_object' in d else '',
                     ta=d.get('text_a'), tb=d.get('text_b'), where=where)
 
-# %% ../nbs/06_template_captions.ipynb #36aa21ff
+# %% ../nbs/06_template_captions.ipynb #a8c4b11a
 def template_captions_stage(records, ctx, max_boxes:int=5, min_frac:float=1/400, min_iou:float=0.3, sources=('pixel-ssim',)):
     "Pipeline stage: template region and difference captions for the found boxes of offline pairs."
     for r in records:
@@ -91,10 +92,13 @@ def template_captions_stage(records, ctx, max_boxes:int=5, min_frac:float=1/400,
         for k, b in enumerate(chosen):
             ci, part = match_change(b, r.changes, min_iou)
             if ci is None: b.rejected = 'shows no known change (template captions need one)'; continue
-            b.change = ci; c = r.changes[ci]
+            b.change = ci; c = r.changes[ci]; src = 'template'
+            o = b.captions.get('ocr') or {}
+            if c.kind == 'text' and o.get('a') and o.get('b'):   # quote what the OCR read, not what the synthesiser wrote
+                c = replace(c, details={**c.details, 'text_a': o['a'], 'text_b': o['b']}); src = 'template+ocr'
             a, bb = region_captions(c, part)
             rng = np.random.default_rng([r.seed or 0, k])
-            b.captions = {'a': a, 'b': bb, 'difference': difference_caption(c, part, rng), 'source': 'template'}
+            b.captions = {**b.captions, 'a': a, 'b': bb, 'difference': difference_caption(c, part, rng), 'source': src}
             n += 1
         if n == 0: r.reject(ctx.name, 'no difference area shows a known change' if chosen else 'no difference area found')
     return records
