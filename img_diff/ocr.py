@@ -5,13 +5,13 @@
 # %% auto #0
 __all__ = ['TextLine', 'read_text', 'text_differences', 'text_caption', 'ocr_stage']
 
-# %% ../nbs/21_ocr.ipynb #e0730450
+# %% ../nbs/21_ocr.ipynb #d9af62c7
 import re
 from dataclasses import dataclass, asdict
 import numpy as np
 from .imaging import load_image, box_iou
 
-# %% ../nbs/21_ocr.ipynb #153d655e
+# %% ../nbs/21_ocr.ipynb #7080ee03
 @dataclass
 class TextLine:
     "One line of text read in an image: its text, box ([x1, y1, x2, y2] pixels) and confidence."
@@ -28,13 +28,33 @@ def _engine(backend:str):
             logging.getLogger('RapidOCR').setLevel(logging.WARNING)
             return RapidOCR()
         return load_cached(('ocr', backend), make)
-    raise ValueError(f"unknown OCR backend {backend!r}: use 'rapidocr'")
+    if backend == 'tesseract':
+        import shutil
+        if shutil.which('tesseract') is None: raise ValueError("the tesseract backend needs the tesseract program (Debian: apt-get install tesseract-ocr)")
+        import pytesseract
+        return pytesseract
+    raise ValueError(f"unknown OCR backend {backend!r}: use 'rapidocr' or 'tesseract'")
+
+def _tesseract_lines(tess, img, min_score):
+    "Words from tesseract grouped into lines (block, paragraph, line), boxes joined, confidence averaged."
+    d = tess.image_to_data(img, output_type=tess.Output.DICT)
+    lines = {}
+    for i, w in enumerate(d['text']):
+        c = float(d['conf'][i])
+        if not w.strip() or c < 0: continue
+        k = (d['block_num'][i], d['par_num'][i], d['line_num'][i])
+        x, y, ww, hh = d['left'][i], d['top'][i], d['width'][i], d['height'][i]
+        L = lines.setdefault(k, {'words': [], 'box': [x, y, x + ww, y + hh], 'conf': []})
+        L['words'].append(w.strip()); L['conf'].append(c/100)
+        L['box'] = [min(L['box'][0], x), min(L['box'][1], y), max(L['box'][2], x + ww), max(L['box'][3], y + hh)]
+    return [TextLine(' '.join(L['words']), L['box'], round(float(np.mean(L['conf'])), 4)) for L in lines.values() if np.mean(L['conf']) >= min_score]
 
 def read_text(image, # path, PIL image or array
               backend:str='rapidocr', # OCR engine
               min_score:float=0.5 # drop lines read with less confidence
              )->list:
     "The lines of text in `image`, as `TextLine`s (top to bottom)."
+    if backend == 'tesseract': return sorted(_tesseract_lines(_engine(backend), load_image(image), min_score), key=lambda l: (l.bbox[1], l.bbox[0]))
     res = _engine(backend)(load_image(image))
     if res.txts is None: return []
     out = []
@@ -44,7 +64,7 @@ def read_text(image, # path, PIL image or array
             out.append(TextLine(t.strip(), [int(q[:, 0].min()), int(q[:, 1].min()), int(np.ceil(q[:, 0].max())), int(np.ceil(q[:, 1].max()))], round(float(s), 4)))
     return sorted(out, key=lambda l: (l.bbox[1], l.bbox[0]))
 
-# %% ../nbs/21_ocr.ipynb #546a988e
+# %% ../nbs/21_ocr.ipynb #6f396950
 def _norm(t): return re.sub(r'\s+', ' ', t).strip().lower()
 
 def text_differences(a:list, b:list, min_iou:float=0.3)->list:
@@ -68,7 +88,7 @@ def text_caption(d:dict)->str:
     if d['kind'] == 'removed': return f'The left image shows the text "{d["text_a"]}" in the red box; it is gone in the right image.'
     return f'The right image shows the text "{d["text_b"]}" in the red box, which the left image does not have.'
 
-# %% ../nbs/21_ocr.ipynb #b6df73e4
+# %% ../nbs/21_ocr.ipynb #d5e394b2
 def ocr_stage(records, ctx, backend:str='rapidocr', min_score:float=0.5, min_iou:float=0.3):
     "Pipeline stage: text read in both images, text differences, OCR words on the boxes that show them."
     for r in records:
