@@ -5,13 +5,13 @@
 # %% auto #0
 __all__ = ['TextLine', 'read_text', 'text_differences', 'text_caption', 'ocr_stage']
 
-# %% ../nbs/21_ocr.ipynb #d9af62c7
+# %% ../nbs/21_ocr.ipynb #437a7064
 import re
 from dataclasses import dataclass, asdict
 import numpy as np
 from .imaging import load_image, box_iou
 
-# %% ../nbs/21_ocr.ipynb #7080ee03
+# %% ../nbs/21_ocr.ipynb #937158d7
 @dataclass
 class TextLine:
     "One line of text read in an image: its text, box ([x1, y1, x2, y2] pixels) and confidence."
@@ -25,8 +25,9 @@ def _engine(backend:str):
         def make():
             import logging
             from rapidocr import RapidOCR
-            logging.getLogger('RapidOCR').setLevel(logging.WARNING)
-            return RapidOCR()
+            eng = RapidOCR()
+            logging.getLogger('RapidOCR').setLevel(logging.WARNING)   # after construction: RapidOCR sets up its own logger
+            return eng
         return load_cached(('ocr', backend), make)
     if backend == 'tesseract':
         import shutil
@@ -64,7 +65,7 @@ def read_text(image, # path, PIL image or array
             out.append(TextLine(t.strip(), [int(q[:, 0].min()), int(q[:, 1].min()), int(np.ceil(q[:, 0].max())), int(np.ceil(q[:, 1].max()))], round(float(s), 4)))
     return sorted(out, key=lambda l: (l.bbox[1], l.bbox[0]))
 
-# %% ../nbs/21_ocr.ipynb #6f396950
+# %% ../nbs/21_ocr.ipynb #ad210868
 def _norm(t): return re.sub(r'\s+', ' ', t).strip().lower()
 
 def text_differences(a:list, b:list, min_iou:float=0.3)->list:
@@ -88,7 +89,7 @@ def text_caption(d:dict)->str:
     if d['kind'] == 'removed': return f'The left image shows the text "{d["text_a"]}" in the red box; it is gone in the right image.'
     return f'The right image shows the text "{d["text_b"]}" in the red box, which the left image does not have.'
 
-# %% ../nbs/21_ocr.ipynb #d5e394b2
+# %% ../nbs/21_ocr.ipynb #585fa4b9
 def ocr_stage(records, ctx, backend:str='rapidocr', min_score:float=0.5, min_iou:float=0.3):
     "Pipeline stage: text read in both images, text differences, OCR words on the boxes that show them."
     for r in records:
