@@ -6,14 +6,14 @@
 __all__ = ['to_rgb', 'load_image', 'save_image', 'load_mask', 'grow_box', 'box_to_str', 'box_iou', 'mask_bbox', 'draw_boxes',
            'side_by_side']
 
-# %% ../nbs/01_imaging.ipynb #2124340d
+# %% ../nbs/01_imaging.ipynb #48fb0c4e
 import io, warnings
 from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw
 from .records import atomic_write
 
-# %% ../nbs/01_imaging.ipynb #77d3eda5
+# %% ../nbs/01_imaging.ipynb #a4e1a807
 def _to_uint8(a:np.ndarray)->np.ndarray:
     if a.dtype == np.uint8: return a
     if a.dtype == bool: return a.astype(np.uint8)*255
@@ -41,7 +41,7 @@ def to_rgb(a:np.ndarray, # HxW, HxWx1, HxWx3 or HxWx4 array, any numeric dtype
     if min(a.shape[:2]) < 1: raise ValueError(f"empty image of shape {a.shape}")
     return np.ascontiguousarray(a)
 
-# %% ../nbs/01_imaging.ipynb #ad07d2e9
+# %% ../nbs/01_imaging.ipynb #4babd4d5
 def load_image(src, # a path, a PIL image or an array
                max_pixels:int=8192*8192 # refuse larger images (decompression-bomb guard)
               )->np.ndarray:
@@ -52,7 +52,7 @@ def load_image(src, # a path, a PIL image or an array
         if isinstance(src, Image.Image): im = src
         else:
             p = Path(src)
-            if not p.is_file(): raise ValueError(f"no such file")
+            if not p.is_file(): raise ValueError("no such file")
             im = Image.open(p)
         if im.width*im.height > max_pixels:
             raise ValueError(f"{im.width}x{im.height} pixels is more than max_pixels={max_pixels} (decompression-bomb guard)")
@@ -80,7 +80,7 @@ def load_mask(path)->np.ndarray:
     "A boolean mask saved by `save_image`."
     return np.asarray(Image.open(path).convert('L')) > 127
 
-# %% ../nbs/01_imaging.ipynb #a950e595
+# %% ../nbs/01_imaging.ipynb #43a65dd5
 def grow_box(bbox, # [x1, y1, x2, y2] in pixels (x2, y2 exclusive)
              px:int, # pixels to add on every side
              size # (width, height) of the image, for clipping
@@ -112,7 +112,7 @@ def mask_bbox(mask:np.ndarray)->list|None:
     if len(xs) == 0: return None
     return [int(xs.min()), int(ys.min()), int(xs.max())+1, int(ys.max())+1]
 
-# %% ../nbs/01_imaging.ipynb #fe87003b
+# %% ../nbs/01_imaging.ipynb #b5f5ff27
 def draw_boxes(img, # image (array or PIL)
                boxes, # `[x1, y1, x2, y2]` lists (x2, y2 exclusive) or objects with `.bbox`
                color=(255, 0, 0), # outline colour

@@ -6,14 +6,14 @@
 __all__ = ['match_boxes', 'prf', 'mask_iou', 'evaluate_localization', 'plot_localization', 'plot_examples', 'localization_output',
            'summary_line']
 
-# %% ../nbs/08_localization.ipynb #19a39cff
+# %% ../nbs/08_localization.ipynb #6643a134
 import json
 import numpy as np
 from collections import defaultdict
 from .imaging import box_iou, load_mask
 from .records import atomic_write
 
-# %% ../nbs/08_localization.ipynb #d6bb5d54
+# %% ../nbs/08_localization.ipynb #5e50ddf6
 def match_boxes(pred:list, # found boxes, [x1, y1, x2, y2]
                 truth:list, # truth boxes
                 iou:float=0.5 # IoU a match needs
@@ -30,7 +30,7 @@ def prf(tp:int, fp:int, fn:int)->dict:
     p = tp/(tp+fp) if tp+fp else 0.0; r = tp/(tp+fn) if tp+fn else 0.0
     return {'precision': p, 'recall': r, 'f1': 2*p*r/(p+r) if p+r else 0.0, 'tp': tp, 'fp': fp, 'fn': fn}
 
-# %% ../nbs/08_localization.ipynb #683755f3
+# %% ../nbs/08_localization.ipynb #5d1c47ef
 def mask_iou(a:np.ndarray, b:np.ndarray)->float:
     "IoU of two boolean masks (1.0 when both are empty)."
     u = np.logical_or(a, b).sum()
@@ -70,10 +70,10 @@ def evaluate_localization(records:list, # records with truth changes and found b
     out['pairs'] = pairs
     return out
 
-# %% ../nbs/08_localization.ipynb #a7553971
+# %% ../nbs/08_localization.ipynb #7b8cc65e
 def plot_localization(ev:dict, path=None):
     "Bar chart of recall per kind, histogram of matched IoUs and of mask IoUs; saved to `path` if given."
-    import matplotlib; import matplotlib.pyplot as plt
+    import matplotlib.pyplot as plt
     fig, axs = plt.subplots(1, 3, figsize=(14, 3.6))
     kinds = list(ev['recall_by_kind'])
     axs[0].bar(kinds, [ev['recall_by_kind'][k]['recall'] for k in kinds], color='tab:blue')
@@ -104,10 +104,9 @@ def plot_examples(records:list, folder, path=None, n:int=8, source:str='pixel-ss
     if path is not None: fig.savefig(path, dpi=80); plt.close(fig)
     return fig
 
-# %% ../nbs/08_localization.ipynb #a4877dcb
+# %% ../nbs/08_localization.ipynb #a65fe072
 def localization_output(folder, records:list, source:str='pixel-ssim', iou:float=0.5, n_examples:int=8, quiet:bool=False):
     "Run output: localization metrics (JSON), their figure and an examples figure."
-    import matplotlib; matplotlib.use('Agg', force=False) if not _in_notebook() else None
     ev = evaluate_localization(records, folder, source, iou)
     atomic_write(folder.file('eval/localization.json'), json.dumps(ev, indent=1) + '\n')
     if ev['n_pairs']:
@@ -123,7 +122,3 @@ def summary_line(ev:dict)->str:
          f"R {ev['recall']:.3f} F1 {ev['f1']:.3f}")
     if ev.get('mean_mask_iou') is not None: s += f", mask IoU {ev['mean_mask_iou']:.3f}"
     return s
-
-def _in_notebook():
-    try: return get_ipython().__class__.__name__ == 'ZMQInteractiveShell'
-    except NameError: return False

@@ -5,8 +5,8 @@
 # %% auto #0
 __all__ = ['ModelLoadError', 'pick_device', 'pick_dtype', 'load_cached', 'clear_cache', 'load_diffusers', 'load_transformers']
 
-# %% ../nbs/12_models.ipynb #be01a603
-import functools, os
+# %% ../nbs/12_models.ipynb #447942bf
+import os
 
 class ModelLoadError(RuntimeError):
     "A model could not be loaded; the message names it and says how to fix it."
@@ -24,7 +24,7 @@ def pick_dtype(dtype=None, device:str='cpu'):
     if str(device).startswith('cuda'): return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
     return torch.float32
 
-# %% ../nbs/12_models.ipynb #b91328c3
+# %% ../nbs/12_models.ipynb #c47c7b31
 _CACHE = {}
 
 def _fail(what, model, e):

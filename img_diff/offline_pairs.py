@@ -7,15 +7,15 @@ __all__ = ['BACKGROUNDS', 'NATIVE_OBJECTS', 'CUTOUTS', 'WORDS', 'KINDS', 'photog
            'inpaint', 'colour_name', 'recolour', 'sign_size', 'draw_sign', 'SynthPair', 'make_pair', 'pair_captions',
            'pair_seed', 'plan_offline_pairs', 'synthesize_stage']
 
-# %% ../nbs/04_offline_pairs.ipynb #96bb0e09
-import functools, io, math
+# %% ../nbs/04_offline_pairs.ipynb #35df7cdf
+import functools, io
 from dataclasses import dataclass, field
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 from .records import PairRecord, Box, Change
 from .imaging import mask_bbox, box_iou
 
-# %% ../nbs/04_offline_pairs.ipynb #a7f1d121
+# %% ../nbs/04_offline_pairs.ipynb #8717b04a
 BACKGROUNDS = {  # skimage.data photograph -> what it shows (used in captions)
     'astronaut': 'an astronaut in an orange suit in front of a flag and a space shuttle model',
     'chelsea': 'a close-up of a tabby cat',
@@ -47,7 +47,7 @@ def photograph(name:str)->np.ndarray:
     a = np.ascontiguousarray(a[..., :3] if a.ndim == 3 else a); a.setflags(write=False)
     return a
 
-# %% ../nbs/04_offline_pairs.ipynb #42b08723
+# %% ../nbs/04_offline_pairs.ipynb #8f9e1de3
 def _ellipse_mask(h, w, cx, cy, rx, ry):
     yy, xx = np.mgrid[:h, :w]
     return ((xx - cx)/rx)**2 + ((yy - cy)/ry)**2 <= 1
@@ -89,7 +89,7 @@ def cutout(name:str, # a native object's name or one of `CUTOUTS`
             p = photograph(photo); return _crop(p, _ellipse_mask(*p.shape[:2], cx, cy, rx, ry))
     raise KeyError(f"unknown object {name!r}")
 
-# %% ../nbs/04_offline_pairs.ipynb #aff1ac03
+# %% ../nbs/04_offline_pairs.ipynb #3947d5ec
 def _resize(a, w, h, resample=Image.Resampling.LANCZOS):
     return np.asarray(Image.fromarray(a).resize((int(w), int(h)), resample))
 
@@ -130,7 +130,7 @@ def inpaint(img:np.ndarray, # RGB uint8 image
     out = img.copy(); out[y1:y2, x1:x2][m] = filled[m]
     return out
 
-# %% ../nbs/04_offline_pairs.ipynb #61e4233f
+# %% ../nbs/04_offline_pairs.ipynb #c5771825
 _HUES = [(0.04, 'red'), (0.11, 'orange'), (0.19, 'yellow'), (0.45, 'green'), (0.54, 'cyan'), (0.72, 'blue'),
          (0.83, 'purple'), (0.94, 'pink'), (1.01, 'red')]
 
@@ -157,7 +157,7 @@ def recolour(rgb:np.ndarray, mask:np.ndarray, rng:np.random.Generator)->np.ndarr
     out = rgb.copy(); out[mask] = (hsv2rgb(hsv)[mask]*255).round().clip(0, 255).astype(np.uint8)
     return out
 
-# %% ../nbs/04_offline_pairs.ipynb #ae7a1fc3
+# %% ../nbs/04_offline_pairs.ipynb #66443839
 WORDS = ['OPEN', 'CLOSED', 'SALE', 'SOLD', 'EXIT', 'PUSH', 'PULL', 'STOP', 'WAIT', 'CAFE', 'BAKERY', 'HOTEL',
          'TAXI', 'PARK', 'BOOKS', 'MARKET', 'FRESH', 'EAST', 'WEST', 'NORTH', 'SOUTH', 'RENT', 'FOOD', 'GIFTS']
 _SIGN_COLOURS = [((250, 250, 245), (20, 20, 20)), ((250, 215, 40), (15, 15, 15)), ((20, 70, 160), (250, 250, 250)),
@@ -187,7 +187,7 @@ def draw_sign(img:np.ndarray, word:str, x:int, y:int, w:int, h:int, px:int, colo
     d.text((tx, ty), word, font=_font(px), fill=ink)
     return np.asarray(im).copy(), [tx+x1, ty+y1, tx+x2, ty+y2]
 
-# %% ../nbs/04_offline_pairs.ipynb #ecb673dd
+# %% ../nbs/04_offline_pairs.ipynb #459da57b
 KINDS = ('remove', 'add', 'recolour', 'replace', 'mirror', 'move', 'text')
 
 @dataclass
@@ -227,7 +227,7 @@ def _visible(a, b, foot, min_frac=0.3, level=24):
     vb, fb = mask_bbox(vis), mask_bbox(foot)
     return vb is not None and box_iou(vb, fb) >= 0.7
 
-# %% ../nbs/04_offline_pairs.ipynb #ca99eb8a
+# %% ../nbs/04_offline_pairs.ipynb #d3bfcdb6
 @dataclass
 class _Obj:
     name: str; rgb: np.ndarray; mask: np.ndarray; x: int; y: int; native: bool
@@ -298,7 +298,7 @@ def _change_text(A, B, bg, obj, rng, ctx):
 
 _KIND_FNS = {k: globals()[f'_change_{k}'] for k in KINDS}
 
-# %% ../nbs/04_offline_pairs.ipynb #45297c93
+# %% ../nbs/04_offline_pairs.ipynb #19d53c88
 def make_pair(seed:int, # everything is drawn from this seed
               size:int=512, # longest side of the images, in pixels (256 to 1024)
               n_changes:int=1, # how many differences
@@ -320,7 +320,7 @@ def make_pair(seed:int, # everything is drawn from this seed
     A, B = bg.copy(), bg.copy()
     natives = [(n, cx*scale, cy*scale, rx*scale, ry*scale) for n, p, cx, cy, rx, ry in NATIVE_OBJECTS if p == name]
     ctx = {'taken': [], 'margin': int(0.03*max(H, W)), 'objects': CUTOUTS + [o[0] for o in NATIVE_OBJECTS]}
-    changes, masks, pasted = [], [], []
+    changes, masks = [], []
     for _ in range(n_changes):
         for _try in range(max_tries):
             kind = str(rng.choice(list(kinds)))
@@ -348,7 +348,6 @@ def make_pair(seed:int, # everything is drawn from this seed
             change.boxes = [Box(mask_bbox(f), 'truth') for f in feet]
             changes.append(change); masks += feet
             ctx['taken'] += [b.bbox for b in change.boxes] + ([obj.box] if obj is not None else [])
-            if obj is not None and kind not in ('remove',): pasted.append(change.details.get('new_object', obj.name) if kind != 'remove' else None)
             break
         else: raise RuntimeError(f"could not place change {len(changes)+1} of {n_changes} on {name} at {size}px (seed {seed})")
     if brightness: B = (B.astype(np.float32) + brightness).round().clip(0, 255).astype(np.uint8)
@@ -364,7 +363,7 @@ def make_pair(seed:int, # everything is drawn from this seed
                              'kinds': list(kinds), 'native_prob': native_prob, 'object_frac': list(object_frac),
                              'jpeg_quality': jpeg_quality, 'brightness': brightness})
 
-# %% ../nbs/04_offline_pairs.ipynb #c8d01031
+# %% ../nbs/04_offline_pairs.ipynb #f0031c22
 def pair_captions(scene:str, changes:list)->tuple:
     "Captions of image A and image B from the scene and the changes."
     a, b = [], []
@@ -379,7 +378,7 @@ def pair_captions(scene:str, changes:list)->tuple:
     join = lambda xs: scene if not xs else f"{scene}, with " + (xs[0] if len(xs) == 1 else ', '.join(xs[:-1]) + ' and ' + xs[-1])
     return join(a), join(b)
 
-# %% ../nbs/04_offline_pairs.ipynb #96c81e88
+# %% ../nbs/04_offline_pairs.ipynb #eaefc1a9
 def pair_seed(run_seed:int, index:int)->int:
     "The seed of pair `index` of a run seeded with `run_seed` (stable across versions and machines)."
     return int(np.random.SeedSequence([int(run_seed), int(index)]).generate_state(1)[0])

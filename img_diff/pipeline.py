@@ -5,14 +5,14 @@
 # %% auto #0
 __all__ = ['REGISTRY', 'register', 'lookup', 'StageContext', 'apply_stage', 'funnel', 'run_pipeline', 'run_stages']
 
-# %% ../nbs/03_pipeline.ipynb #6fb55a3c
-import importlib, time, traceback
+# %% ../nbs/03_pipeline.ipynb #ac87b9d8
+import importlib, time
 from collections import Counter
 from dataclasses import dataclass, field
-from .records import PairRecord, check_id
+from .records import check_id
 from .run_folder import RunFolder
 
-# %% ../nbs/03_pipeline.ipynb #ae8b8f7f
+# %% ../nbs/03_pipeline.ipynb #5e37de5e
 REGISTRY = {}  # name -> callable or 'module:function' (imported when first used)
 
 def register(name:str, fn=None):
@@ -29,7 +29,7 @@ def lookup(name:str):
         mod, attr = f.split(':'); f = REGISTRY[name] = getattr(importlib.import_module(mod), attr)
     return f
 
-# %% ../nbs/03_pipeline.ipynb #59f6f9ac
+# %% ../nbs/03_pipeline.ipynb #6d45052b
 for _name, _path in {
         'offline-pairs':      'img_diff.offline_pairs:plan_offline_pairs',
         'offline-synth':      'img_diff.offline_pairs:synthesize_stage',
@@ -56,7 +56,7 @@ for _name, _path in {
         'ocr-text':           'img_diff.ocr:ocr_stage',
     }.items(): REGISTRY.setdefault(_name, _path)
 
-# %% ../nbs/03_pipeline.ipynb #cdf6b6b1
+# %% ../nbs/03_pipeline.ipynb #c54160e2
 @dataclass
 class StageContext:
     "What a stage sees besides its records: the run folder, its own name and the whole run config."
@@ -67,7 +67,7 @@ class StageContext:
     calls: int = 0
     succeeded: int = 0
 
-# %% ../nbs/03_pipeline.ipynb #ddf3206b
+# %% ../nbs/03_pipeline.ipynb #4eda19da
 def _call(fn, recs, ctx, params):
     out = fn(recs, ctx, **params)
     if out is None: out = recs
@@ -101,7 +101,7 @@ def apply_stage(fn, # the stage function
     by_id = {r.id: r for r in done}
     return [by_id.get(r.id, r) for r in records]
 
-# %% ../nbs/03_pipeline.ipynb #a2637002
+# %% ../nbs/03_pipeline.ipynb #680a92bc
 def funnel(records:list, stage_names:list)->list:
     "Per stage: records in, records out and rejection reasons (counted), from the records alone."
     order = {s: i for i, s in enumerate(stage_names)}
@@ -113,7 +113,7 @@ def funnel(records:list, stage_names:list)->list:
         rows.append({'stage': s, 'in': len(alive_in), 'out': len(alive_in) - len(rej), 'rejected': dict(reasons)})
     return rows
 
-# %% ../nbs/03_pipeline.ipynb #f11ebed3
+# %% ../nbs/03_pipeline.ipynb #1da36627
 def _entry(e): return (e, {}) if isinstance(e, str) else (e['name'], {k: v for k, v in e.items() if k != 'name'})
 
 def _chunks(xs, n):
@@ -145,7 +145,6 @@ def run_pipeline(out, # the run folder (created, or resumed when it exists)
     if bar is not None: bar.close()
     records = folder.load_records()
     names = [src_name] + [ctx.name for _, ctx, _ in stages]
-    man = folder.read_manifest()
     timing = {ctx.name: round(ctx.seconds, 3) for _, ctx, _ in stages}
     folder.write_manifest(funnel=funnel(records, names), n_records=len(records), n_kept=sum(r.kept for r in records),
                           last_run={'planned': len(planned), 'made': len(todo), 'skipped': len(planned) - len(todo),
@@ -157,7 +156,7 @@ def run_pipeline(out, # the run folder (created, or resumed when it exists)
     folder.write_manifest(status='done', last_run={**folder.read_manifest()['last_run'], 'stage_seconds': timing})
     return folder
 
-# %% ../nbs/03_pipeline.ipynb #74f93dd3
+# %% ../nbs/03_pipeline.ipynb #af441f91
 def run_stages(out, # an existing run folder
                stages:list, # stage entries, as in a run config
                batch_size:int=8, progress:bool=True, command:str|None=None)->RunFolder:

@@ -7,15 +7,15 @@ __all__ = ['MODES', 'P2PConfig', 'prompt_ids', 'word_positions', 'n_tokens', 're
            'layer_shapes', 'map_resolution', 'P2PController', 'P2PAttnProcessor', 'prompt_to_prompt', 'pair_latents',
            'generate_pairs']
 
-# %% ../nbs/14_prompt_to_prompt.ipynb #d51e8e15
+# %% ../nbs/14_prompt_to_prompt.ipynb #2899c8e6
 import difflib, math
 from contextlib import contextmanager
-from dataclasses import dataclass, field, asdict
+from dataclasses import dataclass
 import numpy as np
 import torch
 import torch.nn.functional as F
 
-# %% ../nbs/14_prompt_to_prompt.ipynb #91f39ddd
+# %% ../nbs/14_prompt_to_prompt.ipynb #bc7f46e7
 MODES = ('replace', 'refine', 'reweight', 'self-only', 'off')
 
 @dataclass
@@ -35,7 +35,7 @@ class P2PConfig:
     def __post_init__(self):
         if self.mode not in MODES: raise ValueError(f"unknown Prompt-to-Prompt mode {self.mode!r}; choose from {MODES}")
 
-# %% ../nbs/14_prompt_to_prompt.ipynb #c5606407
+# %% ../nbs/14_prompt_to_prompt.ipynb #23656374
 def prompt_ids(tokenizer, prompt:str)->list:
     "Token ids of `prompt` as the text encoder sees them: start, tokens, end, padding (model_max_length long)."
     return tokenizer(prompt, padding='max_length', max_length=tokenizer.model_max_length, truncation=True).input_ids
@@ -67,7 +67,7 @@ def replace_mapper(tokenizer, base:str, edit:str)->tuple:
     L = tokenizer.model_max_length
     return torch.arange(L), torch.ones(L)
 
-# %% ../nbs/14_prompt_to_prompt.ipynb #ec4b9150
+# %% ../nbs/14_prompt_to_prompt.ipynb #4315a5ca
 def _range(v): return (0.0, float(v)) if isinstance(v, (int, float)) else (float(v[0]), float(v[1]))
 
 def step_weights(n_steps:int, spec, tokenizer=None, prompt:str|None=None)->torch.Tensor:
@@ -85,7 +85,7 @@ def step_weights(n_steps:int, spec, tokenizer=None, prompt:str|None=None)->torch
         w[:, pos] = 0.0; fill(r, pos)
     return w
 
-# %% ../nbs/14_prompt_to_prompt.ipynb #675498c6
+# %% ../nbs/14_prompt_to_prompt.ipynb #0d93cb10
 def layer_shapes(unet, height:int, width:int, vae_scale:int=8)->dict:
     "Attention processor name -> (h, w) of its feature map, for an image of `height` x `width`."
     n = len(unet.config.down_block_types)
@@ -105,7 +105,7 @@ def map_resolution(shapes:dict, height:int, width:int)->tuple:
     le = [s for s in have if s[0]*s[1] <= target]
     return le[-1] if le else have[0]
 
-# %% ../nbs/14_prompt_to_prompt.ipynb #25de559a
+# %% ../nbs/14_prompt_to_prompt.ipynb #ba336b4b
 class P2PController:
     "Per-pair Prompt-to-Prompt state for one pipeline call; prompts are laid out base0, edit0, base1, edit1, ..."
     def __init__(self, cfg:P2PConfig, # the settings
@@ -253,7 +253,7 @@ class P2PController:
 
     def clear(self): self._blend = None; self._dev = {}
 
-# %% ../nbs/14_prompt_to_prompt.ipynb #fb7d4e1f
+# %% ../nbs/14_prompt_to_prompt.ipynb #ae8ab1b2
 def _sdpa(q, k, v, mask): return F.scaled_dot_product_attention(q, k, v, attn_mask=mask, dropout_p=0.0, is_causal=False)
 
 class P2PAttnProcessor:
@@ -333,7 +333,7 @@ class P2PAttnProcessor:
         if attn.residual_connection: out = out + residual
         return out/attn.rescale_output_factor
 
-# %% ../nbs/14_prompt_to_prompt.ipynb #bab01630
+# %% ../nbs/14_prompt_to_prompt.ipynb #f806b167
 @contextmanager
 def prompt_to_prompt(pipe, controller:P2PController):
     "Install the controller's processors and step hook on `pipe.unet`; restore everything on exit."
@@ -345,7 +345,7 @@ def prompt_to_prompt(pipe, controller:P2PController):
     finally:
         hook.remove(); unet.set_attn_processor(original); controller.clear()
 
-# %% ../nbs/14_prompt_to_prompt.ipynb #11781502
+# %% ../nbs/14_prompt_to_prompt.ipynb #2c0e5b5d
 def pair_latents(seeds:list, height:int, width:int, channels:int=4, vae_scale:int=8)->torch.Tensor:
     "Initial latents (2 per pair, identical within a pair), each pair's from its own CPU generator."
     lat = [torch.randn((1, channels, height//vae_scale, width//vae_scale), generator=torch.Generator('cpu').manual_seed(int(s))) for s in seeds]

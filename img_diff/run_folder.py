@@ -6,15 +6,15 @@
 __all__ = ['RESUMABLE_KEYS', 'library_versions', 'config_conflicts', 'RunFolder', 'load_records', 'done_ids', 'append', 'rewrite',
            'read_manifest', 'write_manifest', 'start']
 
-# %% ../nbs/02_run_folder.ipynb #f6ab1bec
-import json, os, sys, platform, time
+# %% ../nbs/02_run_folder.ipynb #e538e5c3
+import json, os, sys, platform
 from datetime import datetime, timezone
 from importlib import metadata
 from pathlib import Path
-from .records import PairRecord, record_from_dict, record_to_json, atomic_write, check_id
+from .records import record_from_dict, record_to_json, atomic_write
 from .imaging import save_image, load_image
 
-# %% ../nbs/02_run_folder.ipynb #b10d6437
+# %% ../nbs/02_run_folder.ipynb #60276522
 _VERSIONED = ['img-diff', 'numpy', 'pillow', 'scikit-image', 'scipy', 'matplotlib', 'torch', 'diffusers',
               'transformers', 'accelerate', 'datasets']
 
@@ -26,7 +26,7 @@ def library_versions()->dict:
         except metadata.PackageNotFoundError: v[p] = None
     return v
 
-# %% ../nbs/02_run_folder.ipynb #6b348ccb
+# %% ../nbs/02_run_folder.ipynb #e49c77fa
 RESUMABLE_KEYS = ('source.n_pairs', 'batch_size', 'progress')
 
 def _flatten(d, prefix=''):
@@ -43,7 +43,7 @@ def config_conflicts(old:dict, new:dict, ignore=RESUMABLE_KEYS)->list:
     skip = lambda k: any(k == i or k.startswith(i + '.') for i in ignore)
     return sorted(k for k in set(a) | set(b) if not skip(k) and a.get(k, '<absent>') != b.get(k, '<absent>'))
 
-# %% ../nbs/02_run_folder.ipynb #cc1b0012
+# %% ../nbs/02_run_folder.ipynb #4cbb59aa
 class RunFolder:
     "A run's folder: `records.jsonl` (atomic appends), `manifest.json`, images and outputs; resumable."
     RECORDS, MANIFEST = 'records.jsonl', 'manifest.json'
@@ -69,7 +69,7 @@ class RunFolder:
 
     def load_image(self, rel:str): return load_image(self.file(rel))
 
-# %% ../nbs/02_run_folder.ipynb #0407238f
+# %% ../nbs/02_run_folder.ipynb #5fcbde96
 def _repair_tail(p:Path):
     "Cut off a last line that has no newline (an append that was interrupted)."
     if not p.exists() or p.stat().st_size == 0: return 0
@@ -118,7 +118,7 @@ def rewrite(self:RunFolder, records:list):
 RunFolder.iter_records, RunFolder.load_records, RunFolder.done_ids = _iter_records, load_records, done_ids
 RunFolder.append, RunFolder.rewrite = append, rewrite
 
-# %% ../nbs/02_run_folder.ipynb #4734a6ee
+# %% ../nbs/02_run_folder.ipynb #1bf268cb
 def read_manifest(self:RunFolder)->dict:
     "The manifest, or `{}` before the first run."
     p = self.path/self.MANIFEST

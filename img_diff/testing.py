@@ -7,11 +7,10 @@ __all__ = ['BASE_WORDS', 'CHAT_TEMPLATE', 'LLAVA_CHAT_TEMPLATE', 'tiny_vocab', '
            'save_tiny_sdxl', 'tiny_causal_lm', 'save_tiny_causal_lm', 'tiny_clip', 'tiny_blip', 'tiny_sam',
            'tiny_llava', 'save_tiny', 'save_tiny_models']
 
-# %% ../nbs/13_testing.ipynb #8ab3585d
-import json
+# %% ../nbs/13_testing.ipynb #fdda8b6a
 from pathlib import Path
 
-# %% ../nbs/13_testing.ipynb #e8eb5867
+# %% ../nbs/13_testing.ipynb #cc9d7d39
 BASE_WORDS = ("a an the of on in at with and to is are by near next top front photo picture image sitting standing "
               "lying red blue green yellow white black brown small large big old young man woman person cat dog car table "
               "bird horse cup bowl chair tree street room plate sign reads open closed sale sold two three").split()
@@ -45,7 +44,7 @@ def tiny_clip_tokenizer():
     vocab, merges = tiny_vocab()
     return CLIPTokenizer(vocab=vocab, merges=merges, model_max_length=77)
 
-# %% ../nbs/13_testing.ipynb #ed9a1e71
+# %% ../nbs/13_testing.ipynb #23716bb5
 def tiny_sdxl_components(seed:int=0, inpaint:bool=False)->dict:
     "Components of a tiny random-weight SDXL pipeline (in_channels 9 for inpainting)."
     import torch
@@ -72,7 +71,7 @@ def save_tiny_sdxl(path, seed:int=0, inpaint:bool=False)->Path:
     pipe = cls(**tiny_sdxl_components(seed, inpaint)); pipe.save_pretrained(str(path), safe_serialization=True)
     return Path(path)
 
-# %% ../nbs/13_testing.ipynb #b60b7515
+# %% ../nbs/13_testing.ipynb #956af340
 CHAT_TEMPLATE = ("{% for m in messages %}{{ '<|' + m['role'] + '|> ' + m['content'] + ' ' }}{% endfor %}"
                  "{% if add_generation_prompt %}{{ '<|assistant|> ' }}{% endif %}")
 
@@ -97,7 +96,7 @@ def save_tiny_causal_lm(path, seed:int=0)->Path:
     m, t = tiny_causal_lm(seed); m.save_pretrained(str(path), safe_serialization=True); t.save_pretrained(str(path))
     return Path(path)
 
-# %% ../nbs/13_testing.ipynb #d9d7fde2
+# %% ../nbs/13_testing.ipynb #87c54e82
 def tiny_clip(seed:int=0):
     "(model, processor) of a tiny random-weight CLIP."
     import torch
@@ -166,7 +165,7 @@ def save_tiny(builder, path, seed:int=0)->Path:
     m, p = builder(seed); m.save_pretrained(str(path), safe_serialization=True); p.save_pretrained(str(path))
     return Path(path)
 
-# %% ../nbs/13_testing.ipynb #d3c5ddc7
+# %% ../nbs/13_testing.ipynb #535d06a8
 def save_tiny_models(path, seed:int=0)->dict:
     "Write every tiny model into `path`: `sdxl/`, `sdxl-inpaint/`, `causal-lm/`, `clip/`, `blip/`, `sam/`, `llava/`; returns their folders."
     path = Path(path); path.mkdir(parents=True, exist_ok=True)
