@@ -40,7 +40,7 @@ setuptools.setup(
     include_package_data=True,
     package_data={'img_diff': ['*.json', 'data/*']},
     install_requires=requirements,
-    extras_require={'dev': dev_requirements},
+    extras_require={'dev': dev_requirements, 'ray': ['ray[data]']},
     python_requires='>=' + min_python,
     zip_safe=False,
     entry_points={'console_scripts': console_scripts, 'nbdev': [f"{cfg['lib_path']}={cfg['lib_path']}._modidx:d"]},
