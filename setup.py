@@ -38,7 +38,7 @@ setuptools.setup(
     ] + ['Programming Language :: Python :: ' + v for v in py_versions[py_versions.index(min_python):]],
     packages=setuptools.find_packages(include=['img_diff', 'img_diff.*']),
     include_package_data=True,
-    package_data={'img_diff': ['*.json', 'data/*']},
+    package_data={'img_diff': ['*.json', 'data/*', 'presets/*.json']},
     install_requires=requirements,
     extras_require={'dev': dev_requirements, 'ray': ['ray[data]']},
     python_requires='>=' + min_python,

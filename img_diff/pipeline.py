@@ -54,6 +54,8 @@ for _name, _path in {
         'caption-filters':    'img_diff.mllm_captions:caption_filters_stage',
         'difference-captions':'img_diff.mllm_captions:difference_captions_stage',
         'ocr-text':           'img_diff.ocr:ocr_stage',
+        'pairs':              'img_diff.own_pairs:plan_pair_records',
+        'import-pairs':       'img_diff.own_pairs:import_pairs_stage',
     }.items(): REGISTRY.setdefault(_name, _path)
 
 # %% ../nbs/03_pipeline.ipynb #c54160e2
