@@ -34,6 +34,10 @@ def run(out:str=None, # the run folder (created, or resumed when it exists); req
         n_pairs:int=None, # override the number of pairs of the source
         seed:int=None, # override the seed of the source
         batch_size:int=None, # records per batch
+        engine:str='local', # 'local' (this process) or 'ray' (a Ray cluster: every CPU and GPU; see the ray_engine chapter)
+        workers:int=2, # with --engine ray: worker actors (usually one per GPU)
+        gpus_per_worker:float=None, # with --engine ray: GPUs per worker (default: 1 when the cluster has GPUs)
+        ray_address:str=None, # with --engine ray: the cluster ('auto', 'ray://HOST:10001'); default: RAY_ADDRESS, else a local one
         no_progress:bool=False, # hide the progress bar
        ):
     "Run (or resume) a pipeline into a run folder: a preset (by default the offline demo on real photographs) or a config."
@@ -42,7 +46,8 @@ def run(out:str=None, # the run folder (created, or resumed when it exists); req
     extra = [f'source.{k}={_json.dumps(v)}' for k, v in [('n_pairs', n_pairs), ('seed', seed), ('captions', captions)] if v is not None]
     if batch_size is not None: extra.append(f'batch_size={batch_size}')
     cfg = build_config(preset, config, extra + list(set or []), pairs, model_dir, max_side)
-    f = run_pipeline(out, cfg, progress=not no_progress, command='img-diff run ' + ' '.join(sys.argv[1:]))
+    opts = {'workers': workers, 'gpus_per_worker': gpus_per_worker, 'address': ray_address} if engine == 'ray' else None
+    f = run_pipeline(out, cfg, progress=not no_progress, command='img-diff run ' + ' '.join(sys.argv[1:]), engine=engine, engine_options=opts)
     m = f.read_manifest()
     print(f"{m['n_records']} pairs in {f.path} ({m['n_kept']} kept; made {m['last_run']['made']}, skipped {m['last_run']['skipped']} already finished)")
     for row in m.get('funnel', []):
@@ -221,7 +226,7 @@ def command_parser(func, prog:str)->argparse.ArgumentParser:
 
 def main(argv:list|None=None):
     "Entry point of the `img-diff` command: `img-diff COMMAND [options]`."
-    argv = sys.argv[1:] if argv is None else list(argv)
+    argv = sys.argv[1:] if argv is None else [str(a) for a in argv]
     if not argv or argv[0] in ('-h', '--help'):
         print(f"usage: img-diff {{{','.join(COMMANDS)}}} ...  (img-diff {img_diff.__version__})\n")
         for n, f in COMMANDS.items(): print(f"  {n:8s} {f.__doc__}")

@@ -121,10 +121,16 @@ def _entry(e): return (e, {}) if isinstance(e, str) else (e['name'], {k: v for k
 def _chunks(xs, n):
     for i in range(0, len(xs), n): yield xs[i:i+n]
 
+def _local_batch(batch, stages):
+    for fn, ctx, params in stages: batch = apply_stage(fn, batch, ctx, params)
+    return batch
+
 def run_pipeline(out, # the run folder (created, or resumed when it exists)
                  config:dict, # {'source': {...}, 'stages': [...], 'outputs': [...], 'batch_size': N}
                  progress:bool=True, # show a progress bar
-                 command:str|None=None # the command line, for the manifest
+                 command:str|None=None, # the command line, for the manifest
+                 engine:str='local', # 'local' (this process) or 'ray' (workers of a Ray cluster; see the ray_engine chapter)
+                 engine_options:dict|None=None # options of the engine, e.g. {'workers': 4, 'address': 'auto'} for ray
                 )->RunFolder:
     "Run (or resume) the pipeline described by `config` into the folder `out`."
     folder = RunFolder(out)
@@ -140,8 +146,13 @@ def run_pipeline(out, # the run folder (created, or resumed when it exists)
     if progress:
         from tqdm.auto import tqdm
         bar = tqdm(total=len(planned), initial=len(planned) - len(todo), desc='pairs', unit='pair')
-    for batch in _chunks(todo, int(config.get('batch_size', 8))):
-        for fn, ctx, params in stages: batch = apply_stage(fn, batch, ctx, params)
+    bs = int(config.get('batch_size', 8))
+    if engine == 'ray':
+        from img_diff.ray_engine import ray_batches
+        batches = ray_batches(todo, stages, folder, bs, **(engine_options or {}))
+    elif engine == 'local': batches = (_local_batch(b, stages) for b in _chunks(todo, bs))
+    else: raise ValueError(f"unknown engine {engine!r}: 'local' or 'ray'")
+    for batch in batches:
         folder.append(batch)
         if bar is not None: bar.update(len(batch))
     if bar is not None: bar.close()
@@ -150,7 +161,7 @@ def run_pipeline(out, # the run folder (created, or resumed when it exists)
     timing = {ctx.name: round(ctx.seconds, 3) for _, ctx, _ in stages}
     folder.write_manifest(funnel=funnel(records, names), n_records=len(records), n_kept=sum(r.kept for r in records),
                           last_run={'planned': len(planned), 'made': len(todo), 'skipped': len(planned) - len(todo),
-                                    'stage_seconds': timing})
+                                    'engine': engine, 'stage_seconds': timing})
     for n, p in map(_entry, config.get('outputs', [])):
         t0 = time.perf_counter()
         lookup(n)(folder, records, **p)
