@@ -6,11 +6,11 @@
 __all__ = ['METRICS', 'SCORERS', 'load_predictions', 'load_references', 'check_java', 'caption_metrics', 'write_coco_predictions',
            'write_coco_references', 'run_references']
 
-# %% ../nbs/23_caption_metrics.ipynb #d3de5c9b
+# %% ../nbs/23_caption_metrics.ipynb #47a3aa90
 import io, json, os, shutil, contextlib
 from pathlib import Path
 
-# %% ../nbs/23_caption_metrics.ipynb #54e5fc71
+# %% ../nbs/23_caption_metrics.ipynb #e200e22b
 def _show(ids, k:int=8)->str:
     "Up to `k` ids, as Python writes them (so 1 and '1' look different), and how many more."
     ids = list(ids)
@@ -69,7 +69,7 @@ def load_references(ref, # a path to a COCO captions file ({"annotations": [...]
     if not out: raise ValueError(f"{name}: no reference captions")
     return out
 
-# %% ../nbs/23_caption_metrics.ipynb #7e13a52a
+# %% ../nbs/23_caption_metrics.ipynb #47daafa7
 def check_java()->str:
     "The path of the `java` command; a clear error when no Java runtime is installed."
     java = shutil.which('java')
@@ -78,7 +78,7 @@ def check_java()->str:
                          "no `java` command was found: install a Java runtime, e.g. on Debian/Ubuntu `apt-get install default-jre-headless`")
     return java
 
-# %% ../nbs/23_caption_metrics.ipynb #755fa586
+# %% ../nbs/23_caption_metrics.ipynb #47da6dd8
 METRICS = ('Bleu_1', 'Bleu_2', 'Bleu_3', 'Bleu_4', 'METEOR', 'ROUGE_L', 'CIDEr')
 SCORERS = ('bleu', 'meteor', 'rouge', 'cider')
 
@@ -102,7 +102,7 @@ def _meteor_score(m, g, r):
 
 def caption_metrics(pred, # predictions: path to a JSON list of {"image_id", "caption"}, or that list
                     ref, # references: path to a COCO captions file, or the loaded object
-                    metrics=SCORERS, # which of 'bleu', 'meteor', 'rouge', 'cider' to compute
+                    metrics=SCORERS, # which of 'bleu', 'meteor', 'rouge', 'cider' to compute (a list, or one comma-separated string)
                     per_image:bool=False, # also return each image's scores
                     ):
     "BLEU-1..4, METEOR, ROUGE-L and CIDEr-D of the predictions against the references, computed by pycocoevalcap."
@@ -114,6 +114,7 @@ def caption_metrics(pred, # predictions: path to a JSON list of {"image_id", "ca
         raise ValueError(f"predictions and references cover different image ids ({pname} vs {rname}): "
                          + '; '.join(([f"{len(no_ref)} predicted ids have no reference: {_show(no_ref)}"] if no_ref else [])
                                      + ([f"{len(no_pred)} referenced ids have no prediction: {_show(no_pred)}"] if no_pred else [])))
+    if isinstance(metrics, str): metrics = tuple(m.strip() for m in metrics.split(','))
     unknown = set(metrics) - set(SCORERS)
     if unknown or not metrics: raise ValueError(f"unknown metrics {sorted(unknown)}: choose from {', '.join(SCORERS)}")
     check_java()
@@ -153,7 +154,7 @@ def caption_metrics(pred, # predictions: path to a JSON list of {"image_id", "ca
     scores = {n: scores[n] for n in METRICS if n in scores}
     return (scores, {i: {n: each[i][n] for n in scores} for i in ids}) if per_image else scores
 
-# %% ../nbs/23_caption_metrics.ipynb #5b66c94b
+# %% ../nbs/23_caption_metrics.ipynb #a4d2dc0b
 def write_coco_predictions(path, # the JSON file to write
                            captions:dict, # {image_id: caption}
                            )->Path:
