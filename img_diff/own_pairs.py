@@ -5,12 +5,12 @@
 # %% auto #0
 __all__ = ['IMAGE_EXTS', 'safe_id', 'find_pairs', 'plan_pair_records', 'import_pairs_stage']
 
-# %% ../nbs/27_own_pairs.ipynb #59866096
+# %% ../nbs/27_own_pairs.ipynb #988225cc
 import json, re
 from pathlib import Path
 from .records import PairRecord, check_id
 
-# %% ../nbs/27_own_pairs.ipynb #7f652325
+# %% ../nbs/27_own_pairs.ipynb #17d073d8
 IMAGE_EXTS = {'.png', '.jpg', '.jpeg', '.webp', '.bmp', '.tif', '.tiff'}
 _SUFFIX = re.compile(r'^(?P<stem>.+?)[_-](?P<side>0|1|a|b|A|B|before|after)$')
 _SIDE = {'0': 'a', 'a': 'a', 'A': 'a', 'before': 'a', '1': 'b', 'b': 'b', 'B': 'b', 'after': 'b'}
@@ -67,7 +67,7 @@ def find_pairs(path)->list:
     if not out: raise ValueError(f"no images in {path} (looked for {', '.join(sorted(IMAGE_EXTS))})")
     return out
 
-# %% ../nbs/27_own_pairs.ipynb #ca8fec05
+# %% ../nbs/27_own_pairs.ipynb #514616b2
 def plan_pair_records(path:str, # a folder of pairs or a .jsonl file of pairs
                       n_pairs:int|None=None, # use only the first n pairs
                       seed:int=0, # the run's seed (stages that draw use the record's seed)
@@ -85,7 +85,7 @@ def plan_pair_records(path:str, # a folder of pairs or a .jsonl file of pairs
         recs.append(r)
     return recs
 
-# %% ../nbs/27_own_pairs.ipynb #44bcefd5
+# %% ../nbs/27_own_pairs.ipynb #01f4b3c5
 def import_pairs_stage(records, ctx, max_side:int|None=None, # scale both images down so the longer side is at most this
                       ):
     "Pipeline stage: copy each pair's two images into the run folder (RGB PNG); unreadable ones reject the record."

@@ -7,12 +7,12 @@ __all__ = ['PRESETS_DIR', 'DATA_DIR', 'PASSED_ON', 'MAKES_PAIRS', 'NEEDS_TRUTH',
            'load_preset', 'check_config', 'apply_overrides', 'model_fields', 'tiny_models_dir', 'resolve_config',
            'missing_models', 'check_models', 'own_pairs_config', 'build_config']
 
-# %% ../nbs/28_presets.ipynb #cbd81540
+# %% ../nbs/28_presets.ipynb #d4713983
 import copy, json, os
 from pathlib import Path
 import img_diff
 
-# %% ../nbs/28_presets.ipynb #59739c89
+# %% ../nbs/28_presets.ipynb #8521b06d
 PRESETS_DIR = Path(img_diff.__file__).parent/'presets'
 DATA_DIR = Path(img_diff.__file__).parent/'data'
 
@@ -34,7 +34,7 @@ def load_preset(name:str)->dict:
     cfg = _read(name); cfg.pop('description', None)
     return cfg
 
-# %% ../nbs/28_presets.ipynb #2bdd6d64
+# %% ../nbs/28_presets.ipynb #0ba1941e
 def _entry(e): return (e, {}) if isinstance(e, str) else (e['name'], {k: v for k, v in e.items() if k != 'name'})
 
 # stages that pass `**kwargs` on: the functions whose parameters those may be
@@ -71,7 +71,7 @@ def check_config(cfg:dict)->dict:
             _passed_on_ok(name, fn, params)
     return cfg
 
-# %% ../nbs/28_presets.ipynb #8bb456b3
+# %% ../nbs/28_presets.ipynb #17411ddc
 def _value(s:str):
     try: return json.loads(s)
     except json.JSONDecodeError: return s
@@ -100,7 +100,7 @@ def apply_overrides(cfg:dict, overrides:list)->dict:
         else: target[0][param] = val
     return cfg
 
-# %% ../nbs/28_presets.ipynb #ca315443
+# %% ../nbs/28_presets.ipynb #b8e71660
 def model_fields(cfg:dict)->list:
     "(entry name, key, value) of every model field in `cfg`."
     out = []
@@ -146,7 +146,7 @@ def resolve_config(cfg:dict, model_dir:str|None=None, tiny_seed:int=0)->dict:
         return _resolve(x, model_dir, tiny_seed) if isinstance(x, str) else x
     return walk(cfg)
 
-# %% ../nbs/28_presets.ipynb #d4bba23c
+# %% ../nbs/28_presets.ipynb #afe85f34
 def _cached(repo_id:str)->bool:
     try:
         from huggingface_hub import try_to_load_from_cache
@@ -182,7 +182,7 @@ def check_models(cfg:dict, what:str='this run'):
         f"`--model-dir DIR` (folders named like the ids, e.g. DIR/{ids[0]}), or point single stages at folders with "
         f"`--set {ex}=/path/to/folder`. `--preset tiny` runs the same chain offline on tiny random-weight models.")
 
-# %% ../nbs/28_presets.ipynb #249cbb78
+# %% ../nbs/28_presets.ipynb #8eb0e357
 MAKES_PAIRS = ('caption-pairs', 'sdxl-p2p', 'offline-synth')
 NEEDS_TRUTH = ('template-captions', 'localization-eval')
 
@@ -195,7 +195,7 @@ def own_pairs_config(cfg:dict, pairs:str, max_side:int|None=None)->dict:
     cfg['outputs'] = [e for e in cfg.get('outputs', []) if _entry(e)[0] not in NEEDS_TRUTH]
     return cfg
 
-# %% ../nbs/28_presets.ipynb #eacc57c8
+# %% ../nbs/28_presets.ipynb #52d17135
 def build_config(preset:str|None=None, # a preset name (default: offline-demo, unless `config` is given)
                  config:str|dict|None=None, # a JSON run config file (or dict) instead of a preset
                  overrides:list|None=None, # `key=value` strings

@@ -5,11 +5,11 @@
 # %% auto #0
 __all__ = ['ChainWorker', 'ray_batches']
 
-# %% ../nbs/30_ray_engine.ipynb #9dbea17c
+# %% ../nbs/30_ray_engine.ipynb #8eae0009
 import json, time
 from .records import record_to_json, record_from_dict
 
-# %% ../nbs/30_ray_engine.ipynb #87bcc124
+# %% ../nbs/30_ray_engine.ipynb #4d20d2e2
 class ChainWorker:
     "A Ray Data worker: runs every stage, in order, on one batch of records (as JSON lines) and returns them with stage seconds."
     def __init__(self, folder_path:str, config:dict, stages:list):
@@ -29,7 +29,7 @@ class ChainWorker:
             secs.append(json.dumps({ctx.name: ctx.seconds - before[ctx.name] for _, ctx, _ in self.stages}))
         return {'records': out, 'seconds': secs}
 
-# %% ../nbs/30_ray_engine.ipynb #c5efe8e0
+# %% ../nbs/30_ray_engine.ipynb #dc43ac77
 def ray_batches(todo:list, # the records to make, in order
                 stages:list, # (function, StageContext, params) of each stage, as the local engine has them
                 folder, # the RunFolder
