@@ -7,14 +7,14 @@ __all__ = ['SCORES', 'run_thresholds', 'collect_scores', 'box_geometry', 'covera
            'boxes_figure', 'coverage_figure', 'example_records', 'examples_figure', 'report_figures', 'report_html',
            'write_report', 'report_folder']
 
-# %% ../nbs/09_report.ipynb #532a7161
+# %% ../nbs/09_report.ipynb #ee4aa148
 import html, inspect, json, math, textwrap
 from collections import Counter
 from pathlib import Path
 import numpy as np
 from .records import atomic_write
 
-# %% ../nbs/09_report.ipynb #87e45a10
+# %% ../nbs/09_report.ipynb #a3261563
 # score name -> where it lives, what it means, and the (stage, parameter, default) thresholds that act on it
 SCORES = {
     'ssim':               dict(level='pair', label='pair similarity (mean SSIM)', gates=[('ssim-band', 'low', 0.3), ('ssim-band', 'high', 0.995)]),
@@ -46,7 +46,7 @@ def run_thresholds(manifest:dict)->dict:
             out[(stage, param)] = (v, 'config') if v is not None else (default, 'default')
     return out
 
-# %% ../nbs/09_report.ipynb #19b4e76c
+# %% ../nbs/09_report.ipynb #d9a076d8
 def _num(x): return isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x)
 
 def collect_scores(records:list)->dict:
@@ -87,7 +87,7 @@ def coverage(records:list)->dict:
         if r.kept: obj_kept.update(names); kinds_kept.update(c.kind for c in r.changes)
     return {'objects': obj, 'objects_kept': obj_kept, 'kinds': kinds, 'kinds_kept': kinds_kept}
 
-# %% ../nbs/09_report.ipynb #4f5dc63e
+# %% ../nbs/09_report.ipynb #aa997e5b
 def _figure(w, h):
     "A matplotlib figure on the Agg canvas, outside pyplot (so nothing keeps it alive after saving)."
     from matplotlib.figure import Figure
@@ -108,7 +108,9 @@ def funnel_figure(folder, funnel:list, rel='figures/report_funnel.png'):
     ax.barh(y, [f['in'] for f in funnel], color='#ddd', label='in')
     ax.barh(y, [f['out'] for f in funnel], color='#4a7', label='out')
     for yi, f in zip(y, funnel): ax.text(f['out'], yi, f" {f['out']}/{f['in']}", va='center', fontsize=8)
-    ax.set_yticks(y, [f['stage'] for f in funnel], fontsize=8); ax.set_xlabel('records'); ax.legend(fontsize=8, loc='lower right')
+    ax.set_xlim(0, max(f['in'] for f in funnel)*1.15 or 1)
+    ax.set_yticks(y, [f['stage'] for f in funnel], fontsize=8); ax.set_xlabel('records')
+    ax.set_title('records into (grey) and out of (green) each stage', fontsize=9)
     fig.tight_layout(); return _save(fig, folder, rel)
 
 def scores_figure(folder, scores:dict, thresholds:dict, rel='figures/report_scores.png'):
@@ -159,7 +161,7 @@ def coverage_figure(folder, cov:dict, rel='figures/report_coverage.png', top:int
         ax.set_yticks(y, [k for k, _ in items], fontsize=7); ax.set_title(title, fontsize=9); ax.legend(fontsize=7)
     fig.tight_layout(); return _save(fig, folder, rel)
 
-# %% ../nbs/09_report.ipynb #160404f7
+# %% ../nbs/09_report.ipynb #4a617684
 def example_records(records:list, n:int=12)->list:
     "The records the report shows as examples: the first `n` kept records (rejected ones when none was kept)."
     kept = [r for r in records if r.kept]
@@ -188,7 +190,7 @@ def examples_figure(folder, records:list, rel='figures/report_examples.png', col
         ax.set_title(f"{r.id} — {'kept' if r.kept else 'rejected'}", fontsize=8)
     fig.tight_layout(); return _save(fig, folder, rel, dpi=80)
 
-# %% ../nbs/09_report.ipynb #e06e2a63
+# %% ../nbs/09_report.ipynb #af8af02f
 def _table(rows, header):
     h = ''.join(f'<th>{html.escape(str(x))}</th>' for x in header)
     b = ''.join('<tr>' + ''.join(f'<td>{html.escape(str(x))}</td>' for x in r) + '</tr>' for r in rows)
