@@ -5,12 +5,12 @@
 # %% auto #0
 __all__ = ['PAIR_BANDS', 'box_passes', 'apply_thresholds', 'pair_picture', 'funnel_html', 'record_html', 'Explorer', 'explore']
 
-# %% ../nbs/25_explorer.ipynb #5c268a1a
+# %% ../nbs/25_explorer.ipynb #74b32a99
 import base64, html, io
 from collections import Counter
 import numpy as np
 
-# %% ../nbs/25_explorer.ipynb #a8bdfca1
+# %% ../nbs/25_explorer.ipynb #d1352a52
 PAIR_BANDS = {'ssim': ('pair SSIM band', 'SSIM', 'ssim-band'), 'clip': ('pair CLIP band', 'CLIP', 'clip-band')}
 
 def _rel_area(r, b): return b.area/(r.size[0]*r.size[1]) if r.size else None
@@ -61,7 +61,7 @@ def apply_thresholds(records:list, # `PairRecord`s (e.g. a run folder's `load_re
         step('pipeline', lambda r: None if r.kept or r.rejected_by in replaced else f'{r.rejected_by}: {r.rejected}')
     return live, rows
 
-# %% ../nbs/25_explorer.ipynb #b7d3ac1f
+# %% ../nbs/25_explorer.ipynb #77acea35
 def _data_uri(a:np.ndarray, max_width:int=720, fmt='JPEG')->str:
     from PIL import Image
     im = Image.fromarray(a)
@@ -118,7 +118,7 @@ def record_html(folder, r, thresholds:dict, passed:bool)->str:
             '<table style="font-size:12px"><tr><th>box</th><th>bbox</th><th>score</th><th>gate scores</th><th>these thresholds</th>'
             f'<th>the run</th><th>caption</th></tr>{rows}</table></div>')
 
-# %% ../nbs/25_explorer.ipynb #51758db7
+# %% ../nbs/25_explorer.ipynb #99002104
 class Explorer:
     "Browse a run folder's records and try thresholds: sliders recompute which records pass and the funnel, live."
     def __init__(self, folder, # a run folder (path or `RunFolder`)

@@ -7,14 +7,14 @@ __all__ = ['SCORES', 'run_thresholds', 'collect_scores', 'box_geometry', 'covera
            'boxes_figure', 'coverage_figure', 'example_records', 'examples_figure', 'report_figures', 'report_html',
            'write_report', 'report_folder']
 
-# %% ../nbs/09_report.ipynb #ee4aa148
+# %% ../nbs/09_report.ipynb #e9929b5e
 import html, inspect, json, math, textwrap
 from collections import Counter
 from pathlib import Path
 import numpy as np
 from .records import atomic_write
 
-# %% ../nbs/09_report.ipynb #a3261563
+# %% ../nbs/09_report.ipynb #b5d01bd3
 # score name -> where it lives, what it means, and the (stage, parameter, default) thresholds that act on it
 SCORES = {
     'ssim':               dict(level='pair', label='pair similarity (mean SSIM)', gates=[('ssim-band', 'low', 0.3), ('ssim-band', 'high', 0.995)]),
@@ -46,7 +46,7 @@ def run_thresholds(manifest:dict)->dict:
             out[(stage, param)] = (v, 'config') if v is not None else (default, 'default')
     return out
 
-# %% ../nbs/09_report.ipynb #d9a076d8
+# %% ../nbs/09_report.ipynb #47028389
 def _num(x): return isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x)
 
 def collect_scores(records:list)->dict:
@@ -87,7 +87,7 @@ def coverage(records:list)->dict:
         if r.kept: obj_kept.update(names); kinds_kept.update(c.kind for c in r.changes)
     return {'objects': obj, 'objects_kept': obj_kept, 'kinds': kinds, 'kinds_kept': kinds_kept}
 
-# %% ../nbs/09_report.ipynb #aa997e5b
+# %% ../nbs/09_report.ipynb #6e9cf18e
 def _figure(w, h):
     "A matplotlib figure on the Agg canvas, outside pyplot (so nothing keeps it alive after saving)."
     from matplotlib.figure import Figure
@@ -161,7 +161,7 @@ def coverage_figure(folder, cov:dict, rel='figures/report_coverage.png', top:int
         ax.set_yticks(y, [k for k, _ in items], fontsize=7); ax.set_title(title, fontsize=9); ax.legend(fontsize=7)
     fig.tight_layout(); return _save(fig, folder, rel)
 
-# %% ../nbs/09_report.ipynb #4a617684
+# %% ../nbs/09_report.ipynb #21f7b5c0
 def example_records(records:list, n:int=12)->list:
     "The records the report shows as examples: the first `n` kept records (rejected ones when none was kept)."
     kept = [r for r in records if r.kept]
@@ -190,7 +190,7 @@ def examples_figure(folder, records:list, rel='figures/report_examples.png', col
         ax.set_title(f"{r.id} — {'kept' if r.kept else 'rejected'}", fontsize=8)
     fig.tight_layout(); return _save(fig, folder, rel, dpi=80)
 
-# %% ../nbs/09_report.ipynb #af8af02f
+# %% ../nbs/09_report.ipynb #51a20731
 def _table(rows, header):
     h = ''.join(f'<th>{html.escape(str(x))}</th>' for x in header)
     b = ''.join('<tr>' + ''.join(f'<td>{html.escape(str(x))}</td>' for x in r) + '</tr>' for r in rows)
