@@ -4,7 +4,7 @@
 
 # %% auto #0
 __all__ = ['OFFLINE_DEMO', 'COMMANDS', 'SUBCOMMANDS', 'load_config', 'run', 'presets', 'boxes', 'synth', 'filter_pairs',
-           'find_areas', 'captions', 'ocr', 'tiny_models', 'command_parser', 'main']
+           'find_areas', 'captions', 'ocr', 'tiny_models', 'report', 'command_parser', 'main']
 
 # %% ../nbs/10_cli.ipynb #4697548b
 import argparse, copy, inspect, json as _json, sys
@@ -204,9 +204,17 @@ def tiny_models(out:str, # folder to write the tiny models into
     from img_diff.testing import save_tiny_models
     for k, v in save_tiny_models(out, seed).items(): print(f"{k:14s} {v}")
 
+@call_parse
+def report(out:str, # the run folder
+           n_examples:int=12, # records shown as examples
+          ):
+    "Write a run folder's report: the funnel, score histograms with thresholds, box statistics, coverage, examples -> report.html."
+    from img_diff.report import report_folder
+    p = report_folder(out, n_examples); print(p); return p
+
 # %% ../nbs/10_cli.ipynb #74a9053c
 COMMANDS = {'run': run, 'boxes': boxes, 'synth': synth, 'filter': filter_pairs, 'areas': find_areas, 'captions': captions, 'ocr': ocr,
-            'tiny-models': tiny_models, 'presets': presets}
+            'tiny-models': tiny_models, 'presets': presets, 'report': report}
 # commands with their own subcommands and parser: name -> ('module:function(argv)', summary)
 SUBCOMMANDS = {'eval': ('img_diff.model_eval:eval_main', "Score difference captions (BLEU, METEOR, ROUGE-L, CIDEr-D) or A/B answers, "
                         "or evaluate a model on a run folder: `img-diff eval captions|ab|model`.")}
