@@ -4,8 +4,8 @@
 
 # %% auto #0
 __all__ = ['RESUMABLE_KEYS', 'TRANSIENT_ERRORS', 'library_versions', 'config_conflicts', 'RunFolder', 'load_records', 'append',
-           'rewrite', 'image_complete', 'record_files', 'damaged_files', 'done_ids', 'read_manifest', 'write_manifest',
-           'lock', 'remove_temporary', 'start']
+           'rewrite', 'image_complete', 'record_files', 'rejected_transiently', 'damaged_files', 'done_ids',
+           'read_manifest', 'write_manifest', 'lock', 'remove_temporary', 'start']
 
 # %% ../nbs/02_run_folder.ipynb #e538e5c3
 import json, os, re, sys, platform
@@ -171,6 +171,10 @@ def record_files(r)->list:
 
 TRANSIENT_ERRORS = ('[Errno 28]', '[Errno 122]', 'No space left on device', 'Disk quota exceeded', 'MemoryError', 'OutOfMemoryError')
 
+def rejected_transiently(r)->bool:
+    "Whether `r` was rejected only because the machine ran out of disk space or memory (not a verdict on the pair)."
+    return (r.rejected or '').startswith('error') and any(t in r.rejected for t in TRANSIENT_ERRORS)
+
 def damaged_files(self:RunFolder, r)->list:
     "The files of record `r` that are missing or not whole."
     bad = []
@@ -186,8 +190,7 @@ def done_ids(self:RunFolder,
     "Ids of the pairs already finished: recorded, with whole files, and not rejected for a transient reason."
     recs = self.load_records()
     if not verify: return {r.id for r in recs}
-    transient = lambda r: (r.rejected or '').startswith('error') and any(t in r.rejected for t in TRANSIENT_ERRORS)
-    redo = [r.id for r in recs if transient(r) or self.damaged_files(r)]
+    redo = [r.id for r in recs if rejected_transiently(r) or self.damaged_files(r)]
     if redo: print(f"img-diff: {len(redo)} finished pair(s) in {self.path} have missing or incomplete files, or were rejected "
                    f"for a full disk or lack of memory; they will be made again: {', '.join(redo[:5])}{' ...' if len(redo) > 5 else ''}", file=sys.stderr)
     return {r.id for r in recs} - set(redo)
