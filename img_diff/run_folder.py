@@ -218,9 +218,10 @@ def lock(self:RunFolder):
     except ImportError: return   # no flock (Windows): no protection against two runs
     fh = open(self.path/'.lock', 'a')
     try: fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except OSError:
+    except BlockingIOError:
         fh.close(); raise ValueError(f"run folder {self.path} is in use by another process (a run still going?); "
                                      "wait for it to end, or use another --out folder") from None
+    except OSError: fh.close(); return   # a file system without flock (some network ones): no protection
     _LOCKS[self.path] = fh
 
 def remove_temporary(self:RunFolder)->int:
