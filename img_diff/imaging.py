@@ -53,6 +53,7 @@ def load_image(src, # a path, a PIL image or an array
         else:
             p = Path(src)
             if not p.is_file(): raise ValueError("no such file")
+            if p.stat().st_size == 0: raise ValueError("empty file (0 bytes)")
             im = Image.open(p)
         if im.width*im.height > max_pixels:
             raise ValueError(f"{im.width}x{im.height} pixels is more than max_pixels={max_pixels} (decompression-bomb guard)")

@@ -27,11 +27,17 @@ def pick_dtype(dtype=None, device:str='cpu'):
 # %% ../nbs/12_models.ipynb #c47c7b31
 _CACHE = {}
 
+def _looks_like_path(m:str)->bool: return m.startswith(('/', '.', '~')) or m.count('/') > 1 or '\\' in m   # a hub id is 'org/name'
+
 def _fail(what, model, e):
-    local = os.path.isdir(str(model))
-    hint = (f"the folder exists but does not hold a loadable {what} with safetensors weights" if local else
-            "it is neither a local folder nor a hub id that could be fetched (no network here?): download it where there is "
-            f"network (`huggingface-cli download {model} --local-dir DIR`) and pass DIR instead")
+    m = str(model); local = os.path.isdir(m)
+    if 'trust_remote_code' in str(e):
+        hint = ("the model needs its own Python code (remote code), which img-diff runs only when you pass "
+                "trust_remote_code=True — do that only for code you have read")
+    elif local: hint = f"the folder exists but does not hold a loadable {what} with safetensors weights"
+    elif _looks_like_path(m): hint = "there is no such folder"
+    else: hint = ("it is neither a local folder nor a hub id that could be fetched (no network here?): download it where there is "
+                  f"network (`huggingface-cli download {model} --local-dir DIR`) and pass DIR instead")
     return ModelLoadError(f"cannot load {what} {str(model)!r}: {hint}. Only safetensors weights are loaded. ({type(e).__name__}: {str(e)[:300]})")
 
 def load_cached(key, make):
@@ -45,27 +51,32 @@ def load_diffusers(cls_name:str, # a diffusers pipeline class, e.g. 'StableDiffu
                    model:str, # hub id or local folder
                    dtype=None, # torch dtype or name (default: half on CUDA, float32 on CPU)
                    device:str|None=None, # 'cuda', 'cpu', ... (default: CUDA when available)
+                   trust_remote_code:bool=False, # allow a custom pipeline's own Python code to run (only for code you have read)
                    **kw):
-    "A diffusers pipeline by hub id or folder, safetensors only, on `device` in `dtype`, cached."
+    "A diffusers pipeline by hub id or folder, safetensors only, no remote code unless asked, on `device` in `dtype`, cached."
     device = pick_device(device); dtype = pick_dtype(dtype, device)
     def make():
         import diffusers
-        try: pipe = getattr(diffusers, cls_name).from_pretrained(str(model), dtype=dtype, use_safetensors=True, **kw)
+        try: pipe = getattr(diffusers, cls_name).from_pretrained(str(model), dtype=dtype, use_safetensors=True,
+                                                                     trust_remote_code=bool(trust_remote_code), **kw)
         except Exception as e: raise _fail(f'diffusers {cls_name}', model, e) from None
         pipe.set_progress_bar_config(disable=True)
         return pipe.to(device)
-    return load_cached(('diffusers', cls_name, str(model), str(dtype), device, tuple(sorted(kw.items()))), make)
+    return load_cached(('diffusers', cls_name, str(model), str(dtype), device, bool(trust_remote_code), tuple(sorted(kw.items()))), make)
 
 def load_transformers(cls_name:str, # a transformers Auto class, e.g. 'AutoModelForCausalLM'
                       model:str, # hub id or local folder
-                      dtype=None, device:str|None=None, processor:str='AutoTokenizer', **kw):
-    "(model, tokenizer or processor) by hub id or folder, safetensors only, no remote code, cached."
+                      dtype=None, device:str|None=None, processor:str='AutoTokenizer',
+                      trust_remote_code:bool=False, # allow the model's own Python code (`auto_map`) to run (only for code you have read)
+                      **kw):
+    "(model, tokenizer or processor) by hub id or folder, safetensors only, no remote code unless asked, cached."
     device = pick_device(device); dtype = pick_dtype(dtype, device)
     def make():
         import transformers
         try:
-            m = getattr(transformers, cls_name).from_pretrained(str(model), dtype=dtype, use_safetensors=True, trust_remote_code=False, **kw)
-            p = getattr(transformers, processor).from_pretrained(str(model), trust_remote_code=False)
+            m = getattr(transformers, cls_name).from_pretrained(str(model), dtype=dtype, use_safetensors=True,
+                                                                   trust_remote_code=bool(trust_remote_code), **kw)
+            p = getattr(transformers, processor).from_pretrained(str(model), trust_remote_code=bool(trust_remote_code))
         except Exception as e: raise _fail(f'transformers {cls_name}', model, e) from None
         return m.to(device).eval(), p
-    return load_cached(('transformers', cls_name, str(model), str(dtype), device, processor, tuple(sorted(kw.items()))), make)
+    return load_cached(('transformers', cls_name, str(model), str(dtype), device, processor, bool(trust_remote_code), tuple(sorted(kw.items()))), make)

@@ -8,7 +8,7 @@ __all__ = ['BACKGROUNDS', 'NATIVE_OBJECTS', 'CUTOUTS', 'WORDS', 'KINDS', 'photog
            'pair_seed', 'plan_offline_pairs', 'synthesize_stage']
 
 # %% ../nbs/04_offline_pairs.ipynb #35df7cdf
-import functools, io
+import functools, inspect, io
 from dataclasses import dataclass, field
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
@@ -406,9 +406,10 @@ def plan_offline_pairs(n_pairs:int=24, # how many pairs
     return out
 
 def synthesize_stage(records, ctx, **overrides):
-    "Pipeline stage: make each planned offline pair and write its images and truth masks."
-    for r in records:
-        p = make_pair(r.seed, **{**r.params, **overrides})
+    "Pipeline stage: make each planned offline pair and write its images and truth masks (the same pair again on a retry)."
+    args = set(inspect.signature(make_pair).parameters) - {'seed'}
+    for r in records:   # only make_pair's own arguments: a retry sees the facts a failed first attempt added to r.params
+        p = make_pair(r.seed, **{**{k: v for k, v in r.params.items() if k in args}, **overrides})
         r.params = {**r.params, **p.params}
         r.images = {'a': ctx.folder.save_image(p.a, f'images/{r.id}_0.png'), 'b': ctx.folder.save_image(p.b, f'images/{r.id}_1.png')}
         r.size = [int(p.a.shape[1]), int(p.a.shape[0])]
