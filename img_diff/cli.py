@@ -264,4 +264,6 @@ def main(argv:list|None=None):
         print(f"img-diff {cmd}: {e}", file=sys.stderr); raise SystemExit(2)
     except ModelLoadError as e:
         print(f"img-diff {cmd}: {e}", file=sys.stderr); raise SystemExit(3)
+    except OSError as e:   # a full disk, a read-only or busy run folder...: the message says how to go on
+        print(f"img-diff {cmd}: {e}", file=sys.stderr); raise SystemExit(4)
     return ret if cmd in SUBCOMMANDS and isinstance(ret, int) else 0

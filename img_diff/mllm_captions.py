@@ -85,7 +85,7 @@ def sentence_model(model:str|None=None, device:str|None=None):
                                              "or pass sentence_model=<id or folder>") from None
     def make():
         from sentence_transformers import SentenceTransformer
-        return SentenceTransformer(model, device=pick_device(device))
+        return SentenceTransformer(model, device=pick_device(device), model_kwargs={'use_safetensors': True})
     return load_cached(('sentence', str(model), device), make)
 
 def sentence_similarity(a:list, b:list, model=None, batch_size:int=64)->np.ndarray:

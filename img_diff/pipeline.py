@@ -6,11 +6,11 @@
 __all__ = ['REGISTRY', 'register', 'lookup', 'StageContext', 'apply_stage', 'funnel', 'run_pipeline', 'run_stages']
 
 # %% ../nbs/03_pipeline.ipynb #ac87b9d8
-import importlib, time
+import copy, errno, importlib, time
 from collections import Counter
 from dataclasses import dataclass, field
 from .records import check_id
-from .run_folder import RunFolder
+from .run_folder import RunFolder, rejected_transiently
 
 # %% ../nbs/03_pipeline.ipynb #5e37de5e
 REGISTRY = {}  # name -> callable or 'module:function' (imported when first used)
@@ -77,6 +77,8 @@ def _call(fn, recs, ctx, params):
         raise RuntimeError(f"stage {ctx.name!r} must return the records it was given, in order")
     return list(out)
 
+def _disk_error(e): return isinstance(e, OSError) and e.errno in (errno.ENOSPC, errno.EDQUOT, errno.EROFS)
+
 def apply_stage(fn, # the stage function
                 records:list, # a batch of records (rejected ones pass through untouched)
                 ctx:StageContext, # the stage's context
@@ -86,12 +88,16 @@ def apply_stage(fn, # the stage function
     live = [r for r in records if r.kept]
     if not live: return records
     t0 = time.perf_counter(); ctx.calls += 1
+    before = [copy.deepcopy(r.__dict__) for r in live]
     try: done = _call(fn, live, ctx, params)
     except Exception as batch_error:
+        if _disk_error(batch_error): raise     # a full disk says nothing about the records: stop (nothing written is lost)
+        for r, d in zip(live, before): r.__dict__.update(d)   # retry from the records as they came, not as the failed call left them
         done, errors = [], []
         for r in live:
             try: done += _call(fn, [r], ctx, params)
             except Exception as e:
+                if _disk_error(e): raise
                 errors.append(e); done.append(r.reject(ctx.name, f"error: {type(e).__name__}: {e}"))
         if len(errors) == len(live) and len(live) > 1 and ctx.succeeded == 0:
             batch_error.add_note(f"img-diff: stage {ctx.name!r} failed on every record of the first batch, so the run stops")
@@ -139,6 +145,8 @@ def run_pipeline(out, # the run folder (created, or resumed when it exists)
     planned = list(lookup(src_name)(**src_params))
     ids = [check_id(r.id) for r in planned]
     if len(set(ids)) != len(ids): raise ValueError(f"source {src_name!r} planned duplicate ids")
+    if len({i.casefold() for i in ids}) != len(ids):
+        raise ValueError(f"source {src_name!r} planned ids that differ only in case (the same files on macOS and Windows)")
     done = folder.done_ids()
     todo = [r for r in planned if r.id not in done]
     stages = [(lookup(n), StageContext(folder, n, config), p) for n, p in map(_entry, config.get('stages', []))]
@@ -175,10 +183,14 @@ def run_stages(out, # an existing run folder
                batch_size:int=8, progress:bool=True, command:str|None=None)->RunFolder:
     "Apply more stages to the kept records of a finished run folder (resumable)."
     folder = RunFolder(out, create=False)
+    folder.lock(); folder.remove_temporary()
     man = folder.read_manifest()
     if not man.get('config'): raise ValueError(f"{folder.path} is not a run folder (no manifest.json with a config)")
     entries = [_entry(e) for e in stages]
     records = folder.load_records()
+    for r in records:   # a rejection by one of these stages for a full disk or lack of memory is not a verdict: try again
+        if rejected_transiently(r) and r.rejected_by in {n for n, _ in entries}:
+            r.stages = [s for s in r.stages if s != r.rejected_by]; r.rejected = r.rejected_by = None
     ctxs = [(lookup(n), StageContext(folder, n, man['config']), p) for n, p in entries]
     todo = [r for r in records if r.kept and any(n not in r.stages for n, _ in entries)]
     bar = None

@@ -82,7 +82,7 @@ def coverage(records:list)->dict:
     "Counts of the objects named (differing objects and changed objects) and of the kinds of change, over all records and kept ones."
     obj, obj_kept, kinds, kinds_kept = Counter(), Counter(), Counter(), Counter()
     for r in records:
-        names = set(r.objects) | {c.object for c in r.changes if c.object}
+        names = sorted(set(r.objects) | {c.object for c in r.changes if c.object})   # sorted: the same figure in every process
         obj.update(names); kinds.update(c.kind for c in r.changes)
         if r.kept: obj_kept.update(names); kinds_kept.update(c.kind for c in r.changes)
     return {'objects': obj, 'objects_kept': obj_kept, 'kinds': kinds, 'kinds_kept': kinds_kept}
@@ -153,7 +153,7 @@ def coverage_figure(folder, cov:dict, rel='figures/report_coverage.png', top:int
     "Bars of the objects named (top `top`) and of the kinds of change, all records and kept ones."
     fig = _figure(11, 0.22*min(top, len(cov['objects'])) + 2.2)
     for i, (key, title) in enumerate([('objects', f'objects named (top {top})'), ('kinds', 'kinds of change')]):
-        ax = fig.add_subplot(1, 2, i+1); items = cov[key].most_common(top)[::-1]
+        ax = fig.add_subplot(1, 2, i+1); items = sorted(cov[key].items(), key=lambda kv: (-kv[1], kv[0]))[:top][::-1]   # ties by name
         if not items: ax.text(0.5, 0.5, 'none', ha='center'); ax.set_axis_off(); continue
         y = np.arange(len(items))
         ax.barh(y, [n for _, n in items], color='#ddd', label='all records')
