@@ -51,9 +51,9 @@ def main():
               f"{60*n/r['wall']:6.1f} pairs/min, peak RSS {r['rss_mb']:6.0f} MB, F1 {r['f1']}", flush=True)
     if rows:
         s = rows[0]
-        print(f"\n{'pairs':>6s} {'wall s':>8s} {'pairs/min':>10s} {'peak MB':>8s} {'time x':>7s} {'mem x':>6s}  (x: vs {s['n']} pairs; pairs x {''})")
+        print(f"\n{'pairs':>6s} {'x pairs':>8s} {'wall s':>8s} {'x time':>7s} {'pairs/min':>10s} {'peak MB':>8s} {'x memory':>9s}   (x: ratio to {s['n']} pairs)")
         for r in rows:
-            print(f"{r['n']:6d} {r['wall']:8.1f} {60*r['n']/r['wall']:10.1f} {r['rss_mb']:8.0f} {r['wall']/s['wall']:7.2f} {r['rss_mb']/s['rss_mb']:6.2f}  ({r['n']/s['n']:.0f}x pairs)")
+            print(f"{r['n']:6d} {r['n']/s['n']:8.1f} {r['wall']:8.1f} {r['wall']/s['wall']:7.2f} {60*r['n']/r['wall']:10.1f} {r['rss_mb']:8.0f} {r['rss_mb']/s['rss_mb']:9.2f}")
     if a.profile:
         import pstats
         prof = str(base/'profile.out')

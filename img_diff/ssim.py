@@ -5,12 +5,12 @@
 # %% auto #0
 __all__ = ['gaussian_weights', 'symmetric_index', 'gaussian_blur', 'SSIM', 'ssim_map']
 
-# %% ../nbs/22_ssim.ipynb #280e75b2
+# %% ../nbs/22_ssim.ipynb #2acde79c
 from contextlib import contextmanager
 from typing import NamedTuple
 import numpy as np
 
-# %% ../nbs/22_ssim.ipynb #e6e162cd
+# %% ../nbs/22_ssim.ipynb #4cdecd01
 def gaussian_weights(sigma:float, # standard deviation, px
                      truncate:float=4.0, # radius in standard deviations, as scipy.ndimage's `truncate`
                     )->np.ndarray:
@@ -27,7 +27,7 @@ def symmetric_index(n:int, # length of the axis
     "Source index of each position of an axis padded by `r` on both sides the way scipy's mode 'reflect' extends it (edge sample repeated, repeatedly for r > n)."
     return np.pad(np.arange(n), r, mode='symmetric')
 
-# %% ../nbs/22_ssim.ipynb #63a29d73
+# %% ../nbs/22_ssim.ipynb #752de114
 def _pad_symmetric_(P, r:int):
     "Fill the `r`-wide border of P (N, C, H+2r, W+2r), whose centre holds the image, by symmetric reflection."
     H, W = P.shape[2] - 2*r, P.shape[3] - 2*r
@@ -61,7 +61,7 @@ def _ieee_fp32(device):
         try: yield
         finally: cd.allow_tf32 = old
 
-# %% ../nbs/22_ssim.ipynb #2293ad38
+# %% ../nbs/22_ssim.ipynb #ccd133da
 def _to_nchw(x, device):
     "x as a float32 (N, C, H, W) tensor on `device` and a function giving a result (N, C', H, W) back in x's kind and layout."
     import torch
@@ -82,7 +82,7 @@ def _to_nchw(x, device):
         return y[0, ..., 0] if nd == 2 else y[0] if nd == 3 else y
     return t, back
 
-# %% ../nbs/22_ssim.ipynb #c551e788
+# %% ../nbs/22_ssim.ipynb #110b608c
 def gaussian_blur(x, # image(s): numpy (H, W), (H, W, C), (N, H, W, C) or torch (H, W), (C, H, W), (N, C, H, W)
                   sigma:float, # standard deviation, px (the same along both axes; channels are not mixed)
                   truncate:float=4.0, # radius in standard deviations, as scipy.ndimage's
@@ -101,7 +101,7 @@ def gaussian_blur(x, # image(s): numpy (H, W), (H, W, C), (N, H, W, C) or torch 
     with torch.inference_mode(), _ieee_fp32(t.device):
         return back(_blur_valid(_pad_symmetric_(P, r), k).contiguous())
 
-# %% ../nbs/22_ssim.ipynb #ca1bde0d
+# %% ../nbs/22_ssim.ipynb #2007d310
 class SSIM(NamedTuple):
     "An SSIM map and its mean, as `skimage.metrics.structural_similarity(..., full=True)` gives them."
     map: object   # per pixel and channel, in the inputs' kind and layout (numpy channels last, torch channels first), float32
@@ -148,9 +148,11 @@ def ssim_map(a, # image(s) A: numpy (H, W), (H, W, C), (N, H, W, C) or torch (H,
     k = torch.tensor(gaussian_weights(sigma, truncate), dtype=torch.float32, device=ta.device)
     r, c1, c2 = len(k)//2, (k1*data_range)**2, (k2*data_range)**2
     step = 1 if ta.device.type == 'cpu' else (batch_size or N)   # on a CPU, one pair's working set stays in cache
-    S = torch.empty(N, C, H, W, dtype=torch.float32, device=ta.device)
     with torch.inference_mode(), _ieee_fp32(ta.device):
-        for i in range(0, N, step): S[i:i+step] = _ssim_pairs(ta[i:i+step], tb[i:i+step], k, c1, c2)
+        if N <= step: S = _ssim_pairs(ta, tb, k, c1, c2)
+        else:
+            S = torch.empty(N, C, H, W, dtype=torch.float32, device=ta.device)
+            for i in range(0, N, step): S[i:i+step] = _ssim_pairs(ta[i:i+step], tb[i:i+step], k, c1, c2)
         inner = S[:, :, r:H-r, r:W-r] if H > 2*r and W > 2*r else S   # images smaller than the window: the whole map
         mean = inner.mean(dim=(1, 2, 3), dtype=torch.float64)
     if np.ndim(a) < 4: mean = float(mean[0])
