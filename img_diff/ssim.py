@@ -5,12 +5,12 @@
 # %% auto #0
 __all__ = ['gaussian_weights', 'symmetric_index', 'gaussian_blur', 'SSIM', 'ssim_map']
 
-# %% ../nbs/22_ssim.ipynb #2acde79c
+# %% ../nbs/22_ssim.ipynb #de9c9b40
 from contextlib import contextmanager
 from typing import NamedTuple
 import numpy as np
 
-# %% ../nbs/22_ssim.ipynb #4cdecd01
+# %% ../nbs/22_ssim.ipynb #55277e2d
 def gaussian_weights(sigma:float, # standard deviation, px
                      truncate:float=4.0, # radius in standard deviations, as scipy.ndimage's `truncate`
                     )->np.ndarray:
@@ -27,7 +27,7 @@ def symmetric_index(n:int, # length of the axis
     "Source index of each position of an axis padded by `r` on both sides the way scipy's mode 'reflect' extends it (edge sample repeated, repeatedly for r > n)."
     return np.pad(np.arange(n), r, mode='symmetric')
 
-# %% ../nbs/22_ssim.ipynb #752de114
+# %% ../nbs/22_ssim.ipynb #a63e8b88
 def _pad_symmetric_(P, r:int):
     "Fill the `r`-wide border of P (N, C, H+2r, W+2r), whose centre holds the image, by symmetric reflection."
     H, W = P.shape[2] - 2*r, P.shape[3] - 2*r
@@ -61,7 +61,7 @@ def _ieee_fp32(device):
         try: yield
         finally: cd.allow_tf32 = old
 
-# %% ../nbs/22_ssim.ipynb #ccd133da
+# %% ../nbs/22_ssim.ipynb #f2ddde1f
 def _to_nchw(x, device):
     "x as a float32 (N, C, H, W) tensor on `device` and a function giving a result (N, C', H, W) back in x's kind and layout."
     import torch
@@ -82,7 +82,7 @@ def _to_nchw(x, device):
         return y[0, ..., 0] if nd == 2 else y[0] if nd == 3 else y
     return t, back
 
-# %% ../nbs/22_ssim.ipynb #110b608c
+# %% ../nbs/22_ssim.ipynb #fda34fe8
 def gaussian_blur(x, # image(s): numpy (H, W), (H, W, C), (N, H, W, C) or torch (H, W), (C, H, W), (N, C, H, W)
                   sigma:float, # standard deviation, px (the same along both axes; channels are not mixed)
                   truncate:float=4.0, # radius in standard deviations, as scipy.ndimage's
@@ -101,32 +101,38 @@ def gaussian_blur(x, # image(s): numpy (H, W), (H, W, C), (N, H, W, C) or torch 
     with torch.inference_mode(), _ieee_fp32(t.device):
         return back(_blur_valid(_pad_symmetric_(P, r), k).contiguous())
 
-# %% ../nbs/22_ssim.ipynb #2007d310
+# %% ../nbs/22_ssim.ipynb #677b5276
 class SSIM(NamedTuple):
     "An SSIM map and its mean, as `skimage.metrics.structural_similarity(..., full=True)` gives them."
     map: object   # per pixel and channel, in the inputs' kind and layout (numpy channels last, torch channels first), float32
     mean: object  # mean over channels and the map without `radius` px at each border (scikit-image's crop); one per pair of a batch
 
-def _ssim_pairs(a, b, k, c1:float, c2:float, channels_last:bool|None=None):
-    "SSIM maps (N, C, H, W) of float32 (N, C, H, W) tensors."
+def _ssim_pairs(a, b, k, c1:float, c2:float, channels_last:bool|None=None, rows:int|None=None):
+    "SSIM maps (N, C, H, W) of float32 (N, C, H, W) tensors, `rows` rows at a time."
     import torch
     N, C, H, W = a.shape
     r = len(k)//2
+    if channels_last is None: channels_last = a.device.type == 'cpu'   # fast on CPUs (oneDNN); planar elsewhere
+    if rows is None:   # one CPU thread: bands of ~64k px stay in cache; several threads: fewer, larger parallel steps
+        rows = max(16, 2**16//W) if a.device.type == 'cpu' and torch.get_num_threads() == 1 else H
     cen = a[:, :, ::4, ::4].mean(dim=(2, 3)) + b[:, :, ::4, ::4].mean(dim=(2, 3))   # about 2 x the channel means
     cen = cen[:, :, None, None]
-    if channels_last is None: channels_last = a.device.type == 'cpu'   # fast on CPUs (oneDNN); planar elsewhere
     fmt = torch.channels_last if channels_last else torch.contiguous_format
     P = torch.empty(N, 2*C, H + 2*r, W + 2*r, dtype=torch.float32, device=a.device, memory_format=fmt)
     torch.add(a, b, out=P[:, :C, r:r+H, r:r+W]).sub_(cen)    # s = a + b - cen
     torch.sub(a, b, out=P[:, C:, r:r+H, r:r+W])              # d = a - b
     _pad_symmetric_(P, r)
-    m = _blur_valid(P, k).contiguous()              # [E s, E d] (planar)
-    v = _blur_valid(P.square_(), k).contiguous()    # [E s², E d²]
-    v.addcmul_(m, m, value=-1)                      # [var s, var d]
-    m[:, :C].add_(cen); m.square_()                 # [mu_s², mu_d²]
-    As, Xd, Bs, Vd = m[:, :C].add_(2*c1), m[:, C:], v[:, :C].add_(2*c2), v[:, C:]
-    num = (As - Xd).mul_(Bs - Vd)                   # 4 (2 mu_a mu_b + C1)(2 cov + C2)
-    return num.div_(As.add_(Xd).mul_(Bs.add_(Vd)))  # / 4 (mu_a² + mu_b² + C1)(var_a + var_b + C2)
+    S = torch.empty(N, C, H, W, dtype=torch.float32, device=a.device)
+    for y in range(0, H, rows):
+        Pb = P[:, :, y:min(y + rows, H) + 2*r]          # a band of rows with its halo (contiguous when channels-last)
+        m = _blur_valid(Pb, k).contiguous()             # [E s, E d] (planar)
+        v = _blur_valid(Pb.square(), k).contiguous()    # [E s², E d²]
+        v.addcmul_(m, m, value=-1)                      # [var s, var d]
+        m[:, :C].add_(cen); m.square_()                 # [mu_s², mu_d²]
+        As, Xd, Bs, Vd = m[:, :C].add_(2*c1), m[:, C:], v[:, :C].add_(2*c2), v[:, C:]
+        num = (As - Xd).mul_(Bs - Vd)                   # 4 (2 mu_a mu_b + C1)(2 cov + C2)
+        torch.div(num, As.add_(Xd).mul_(Bs.add_(Vd)), out=S[:, :, y:y + rows])   # / 4 (mu_a² + mu_b² + C1)(var_a + var_b + C2)
+    return S
 
 def ssim_map(a, # image(s) A: numpy (H, W), (H, W, C), (N, H, W, C) or torch (H, W), (C, H, W), (N, C, H, W)
              b, # image(s) B, the same shape
