@@ -411,7 +411,8 @@ def synthesize_stage(records, ctx, **overrides):
     for r in records:   # only make_pair's own arguments: a retry sees the facts a failed first attempt added to r.params
         p = make_pair(r.seed, **{**{k: v for k, v in r.params.items() if k in args}, **overrides})
         r.params = {**r.params, **p.params}
-        r.images = {'a': ctx.folder.save_image(p.a, f'images/{r.id}_0.png'), 'b': ctx.folder.save_image(p.b, f'images/{r.id}_1.png')}
+        # PNG level 1: encodes 3x faster than the default level 6 for ~20% larger files (lossless either way)
+        r.images = {k: ctx.folder.save_image(x, f'images/{r.id}_{i}.png', compress_level=1) for i, (k, x) in enumerate([('a', p.a), ('b', p.b)])}
         r.size = [int(p.a.shape[1]), int(p.a.shape[0])]
         r.caption_a, r.caption_b, r.objects, r.changes = p.caption_a, p.caption_b, p.objects, p.changes
         for k, (b, m) in enumerate(zip(r.truth_boxes, p.masks)): b.mask = ctx.folder.save_image(m, f'masks/{r.id}_truth_{k}.png')
