@@ -34,7 +34,7 @@ SCORES = {
 def _entry(e): return (e, {}) if isinstance(e, str) else (e['name'], {k: v for k, v in e.items() if k != 'name'})
 
 def run_thresholds(manifest:dict)->dict:
-    "{(stage, parameter): (value, 'config' or 'default')} for every threshold of `SCORES`, from the run's config (and post-run stages)."
+    "{(stage, parameter): (value, 'config' or 'default')} for every threshold of `SCORES` whose stage the run applied, from its config (and post-run stages)."
     cfg = manifest.get('config') or {}
     given = {}
     for e in list(cfg.get('stages', [])) + list(manifest.get('post_stages', [])):
@@ -42,6 +42,7 @@ def run_thresholds(manifest:dict)->dict:
     out = {}
     for s in SCORES.values():
         for stage, param, default in s['gates']:
+            if stage not in given: continue          # only the gates this run applied
             v = given.get(stage, {}).get(param)
             out[(stage, param)] = (v, 'config') if v is not None else (default, 'default')
     return out
@@ -122,7 +123,7 @@ def scores_figure(folder, scores:dict, thresholds:dict, rel='figures/report_scor
         ax = fig.add_subplot(rows, cols, i+1); d = scores[k]
         vals = d['kept'] + d['rejected']
         lo, hi = min(vals), max(vals)
-        gates = SCORES.get(k, {}).get('gates', [])
+        gates = [g for g in SCORES.get(k, {}).get('gates', []) if g[:2] in thresholds]   # only gates the run applied
         for g in gates: t = thresholds[g[:2]][0]; lo, hi = min(lo, t), max(hi, t)
         bins = np.linspace(lo, hi if hi > lo else lo + 1e-6, 21)
         ax.hist([d['kept'], d['rejected']], bins=bins, stacked=True, color=['#4a7', '#d66'], label=['kept', 'rejected'])
