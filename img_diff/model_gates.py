@@ -36,11 +36,22 @@ def _feat(x): return x if hasattr(x, 'shape') else x.pooler_output
 def _batches(xs, n):
     for i in range(0, len(xs), n): yield xs[i:i+n]
 
+def _key(x):
+    "A hashable identity of an item: a text itself; an image's shape, dtype and a digest of its pixels."
+    if isinstance(x, str): return x
+    import hashlib
+    a = np.ascontiguousarray(x); return (a.shape, a.dtype.str, hashlib.blake2b(a.data, digest_size=16).digest())
+
 def _embed(items:list, batch_size:int, encode, dim:int):
-    "L2-normalised embeddings of `items`, `encode`d batch by batch without gradients."
+    "L2-normalised embeddings of `items`: each distinct item `encode`d once, batch by batch, in inference mode."
     import torch
-    with torch.no_grad(): out = [torch.nn.functional.normalize(encode(b).float(), dim=-1) for b in _batches(items, batch_size)]
-    return torch.cat(out) if out else torch.zeros(0, dim)
+    slot, uniq = {}, []
+    idx = [slot.setdefault(_key(x), len(slot)) for x in items]
+    for x, i in zip(items, idx):
+        if i == len(uniq): uniq.append(x)
+    with torch.inference_mode(): out = [torch.nn.functional.normalize(encode(b).float(), dim=-1) for b in _batches(uniq, batch_size)]
+    e = torch.cat(out) if out else torch.zeros(0, dim)
+    return e[torch.tensor(idx, dtype=torch.long)] if len(uniq) < len(items) else e.clone()
 
 def clip_image_embeddings(images:list, model, processor, batch_size:int=64):
     "L2-normalised CLIP image embeddings (n, d) of a list of images."
