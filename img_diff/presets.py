@@ -133,7 +133,7 @@ def _resolve(v:str, model_dir, tiny_seed):
         p = tiny_models_dir(tiny_seed)/v[len('tiny:'):]
         if not p.is_dir(): raise ValueError(f"no tiny model {v!r}; tiny models: {', '.join(sorted(q.name for q in p.parent.iterdir() if q.is_dir()))}")
         return str(p)
-    if model_dir and '/' in v and not Path(v).exists():
+    if model_dir and not v.startswith(('/', '.', '~')) and not Path(v).exists():
         for c in (Path(model_dir)/v, Path(model_dir)/v.split('/')[-1], Path(model_dir)/v.replace('/', '--')):
             if c.is_dir(): return str(c)
     return v
@@ -161,10 +161,12 @@ def _hub_reachable(timeout:float=3.0)->bool:
     try: socket.create_connection((host, 443), timeout=timeout).close(); return True
     except OSError: return False
 
+def _is_path(v:str)->bool: return v.startswith(('/', './', '../', '~', '.\\')) or v.count('/') > 1 or '\\' in v
+
 def missing_models(cfg:dict)->list:
     "(entry, key, model) of every model field that is neither a folder nor cached, when the hub cannot be reached."
     todo = [(n, k, v) for n, k, v in model_fields(cfg) if not Path(v).is_dir()]
-    local = [(n, k, v) for n, k, v in todo if v.startswith(('/', '.', '~')) or v.count('/') != 1]
+    local = [(n, k, v) for n, k, v in todo if _is_path(v)]   # a path that is not there; the rest are hub ids ('org/name' or 'gpt2')
     hub = [(n, k, v) for n, k, v in todo if (n, k, v) not in local and not _cached(v)]
     return local + (hub if hub and not _hub_reachable() else [])
 

@@ -47,7 +47,9 @@ def ray_batches(todo:list, # the records to make, in order
     except ImportError: raise ValueError("the ray engine needs Ray Data: pip install 'img-diff[ray]' (or 'ray[data]')") from None
     if not todo: return
     if not ray.is_initialized():
-        ray.init(address=address, num_cpus=None if address else num_cpus, include_dashboard=False, log_to_driver=False,
+        import os
+        joining = bool(address or os.environ.get('RAY_ADDRESS'))   # an existing cluster has its own resources
+        ray.init(address=address, num_cpus=None if joining else num_cpus, include_dashboard=False, log_to_driver=False,
                  logging_level='ERROR', configure_logging=True)
     import logging
     for n in ('ray.data', 'ray'): logging.getLogger(n).setLevel(logging.ERROR)
