@@ -7,8 +7,7 @@ __all__ = ['OFFLINE_DEMO', 'COMMANDS', 'SUBCOMMANDS', 'load_config', 'run', 'pre
            'find_areas', 'captions', 'ocr', 'tiny_models', 'report', 'command_parser', 'main']
 
 # %% ../nbs/10_cli.ipynb #4697548b
-import argparse, copy, inspect, json as _json, sys
-from pathlib import Path
+import argparse, inspect, json as _json, sys
 from fastcore.script import call_parse
 from fastcore.docments import docments
 import img_diff

@@ -6,7 +6,7 @@
 __all__ = ['ChainWorker', 'ray_batches']
 
 # %% ../nbs/30_ray_engine.ipynb #8eae0009
-import json, time
+import json
 from .records import record_to_json, record_from_dict
 
 # %% ../nbs/30_ray_engine.ipynb #4d20d2e2

@@ -8,7 +8,7 @@ __all__ = ['SCORES', 'run_thresholds', 'collect_scores', 'box_geometry', 'covera
            'write_report', 'report_folder']
 
 # %% ../nbs/09_report.ipynb #e9929b5e
-import html, inspect, json, math, textwrap
+import html, json, math
 from collections import Counter
 from pathlib import Path
 import numpy as np
