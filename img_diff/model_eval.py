@@ -201,16 +201,8 @@ def read_predictions(path, # a predictions.jsonl written by `evaluate_model`
 
 def append_predictions(path, rows:list):
     "Append prediction rows to a JSON Lines file: one `write` on an append-mode file, then fsync."
-    from img_diff.run_folder import _repair_tail
-    if not rows: return
-    p = Path(path); _repair_tail(p)
-    data = ''.join(json.dumps(r, ensure_ascii=False) + '\n' for r in rows).encode('utf-8')
-    fd = os.open(p, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
-    try:
-        view = memoryview(data)
-        while view: view = view[os.write(fd, view):]
-        os.fsync(fd)
-    finally: os.close(fd)
+    from img_diff.run_folder import append_bytes
+    append_bytes(path, ''.join(json.dumps(r, ensure_ascii=False) + '\n' for r in rows).encode('utf-8'))
 
 # %% ../nbs/24_model_eval.ipynb #21ed340a
 def score_items(items:list, preds:dict, task:str, metrics=None)->dict:

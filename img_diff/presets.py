@@ -11,6 +11,7 @@ __all__ = ['PRESETS_DIR', 'DATA_DIR', 'PASSED_ON', 'MAKES_PAIRS', 'NEEDS_TRUTH',
 import copy, json, os
 from pathlib import Path
 import img_diff
+from .pipeline import _entry
 
 # %% ../nbs/28_presets.ipynb #8521b06d
 PRESETS_DIR = Path(img_diff.__file__).parent/'presets'
@@ -35,8 +36,6 @@ def load_preset(name:str)->dict:
     return cfg
 
 # %% ../nbs/28_presets.ipynb #0ba1941e
-def _entry(e): return (e, {}) if isinstance(e, str) else (e['name'], {k: v for k, v in e.items() if k != 'name'})
-
 # stages that pass `**kwargs` on: the functions whose parameters those may be
 PASSED_ON = {'sdxl-p2p': ['img_diff.prompt_to_prompt:P2PConfig'], 'sam-proposals': ['img_diff.segment_proposals:sam_masks'],
              'caption-pairs': ['img_diff.caption_pairs:swap_object', 'img_diff.caption_pairs:llm_caption_pairs'],

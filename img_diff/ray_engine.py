@@ -19,12 +19,12 @@ class ChainWorker:
         self.stages = [(fn, StageContext(folder, name, config), params) for fn, name, params in stages]
 
     def __call__(self, batch:dict)->dict:
-        from img_diff.pipeline import apply_stage
+        from img_diff.pipeline import _local_batch
         out, secs = [], []
         for item in batch['records']:
             recs = [record_from_dict(json.loads(l)) for l in json.loads(item)]
             before = {ctx.name: ctx.seconds for _, ctx, _ in self.stages}
-            for fn, ctx, params in self.stages: recs = apply_stage(fn, recs, ctx, params)
+            recs = _local_batch(recs, self.stages)
             out.append(json.dumps([record_to_json(r) for r in recs]))
             secs.append(json.dumps({ctx.name: ctx.seconds - before[ctx.name] for _, ctx, _ in self.stages}))
         return {'records': out, 'seconds': secs}

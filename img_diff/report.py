@@ -31,7 +31,7 @@ SCORES = {
     'blip_after':         dict(level='removal', label='BLIP object match after removal', gates=[('removal-gate', 'after', 0.2)]),
 }
 
-def _entry(e): return (e, {}) if isinstance(e, str) else (e['name'], {k: v for k, v in e.items() if k != 'name'})
+from .pipeline import _entry   # (name, params) of a config entry
 
 def run_thresholds(manifest:dict)->dict:
     "{(stage, parameter): (value, 'config' or 'default')} for every threshold of `SCORES` whose stage the run applied, from its config (and post-run stages)."
