@@ -4,7 +4,7 @@ A full-size CLIP ViT-B/32 with random weights (the architecture of openai/clip-v
 downloaded here, and throughput does not depend on them) scores N offline pairs (image-image cosine) and the two crops of
 every pixel difference area of each pair (crop gate), on CPU:
 
-  batched      all images of all pairs in batches of --batch-size, then all crops likewise (img_diff.model_gates)
+  batched      all images of all pairs in batches of --batch-size, then all crops likewise (img_diff.areas.model_gates)
   per-pair     one pair at a time, as the released scripts do: the pair's two images, then each box's two crops,
                each call through CLIPImageProcessor + the model, two images a call
 
@@ -30,9 +30,9 @@ def main():
     import torch
     if a.threads: torch.set_num_threads(a.threads)
     from transformers import CLIPConfig, CLIPModel, CLIPImageProcessor
-    from img_diff.offline_pairs import plan_offline_pairs, make_pair
-    from img_diff.difference_areas import pixel_difference
-    from img_diff.model_gates import clip_image_embeddings, crop, in_band
+    from img_diff.synth.offline_pairs import plan_offline_pairs, make_pair
+    from img_diff.areas.difference_areas import pixel_difference
+    from img_diff.areas.model_gates import clip_image_embeddings, crop, in_band
     torch.manual_seed(0)
     model = CLIPModel(CLIPConfig()).eval()              # ViT-B/32 vision tower, 224 px, projection 512
     proc = CLIPImageProcessor()                         # resize 224, centre crop 224, CLIP normalisation

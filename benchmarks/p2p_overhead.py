@@ -54,16 +54,16 @@ def load(model, dtype, device):
     import torch
     from diffusers import StableDiffusionXLPipeline
     if model:
-        from img_diff.models import load_diffusers
+        from img_diff.core.models import load_diffusers
         return load_diffusers('StableDiffusionXLPipeline', model, dtype, device)
-    from img_diff.testing import tiny_sdxl_components
+    from img_diff.miniatures.tiny_models import tiny_sdxl_components
     pipe = StableDiffusionXLPipeline(**tiny_sdxl_components(0)).to(device, getattr(torch, dtype))
     pipe.set_progress_bar_config(disable=True)
     return pipe
 
 def generator(pipe, config, size):
     "A function that makes the pair once with `config`; the peer emulation installs (and removes) its processors per call."
-    from img_diff.prompt_to_prompt import P2PConfig, generate_pairs, layer_shapes, map_resolution, pair_latents
+    from img_diff.synth.prompt_to_prompt import P2PConfig, generate_pairs, layer_shapes, map_resolution, pair_latents
     if config == 'peer':
         def gen():
             original = dict(pipe.unet.attn_processors)

@@ -15,7 +15,7 @@ RUNNER = r'''
 import json, resource, sys, time
 t0 = time.perf_counter()
 out, n, prof = sys.argv[1], sys.argv[2], sys.argv[3]
-from img_diff.cli import main
+from img_diff.app.cli import main
 if prof != '-':
     import cProfile
     p = cProfile.Profile(); p.enable()

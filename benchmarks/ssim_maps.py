@@ -1,4 +1,4 @@
-"""SSIM maps of one RGB pair, side by side: scikit-image, torchmetrics, kornia and img_diff.ssim.ssim_map.
+"""SSIM maps of one RGB pair, side by side: scikit-image, torchmetrics, kornia and img_diff.areas.ssim.ssim_map.
 
 All four compute the per-pixel, per-channel SSIM map with a Gaussian window (sigma 1.5, 11 taps, Wang et al.'s
 constants, data range 255) of a real photograph (skimage.data.astronaut, resized) and a changed copy (a pasted block,
@@ -11,7 +11,7 @@ which is scipy's 'mirror', so their borders differ).
   skimage       structural_similarity(float32 HWC, channel_axis=2, gaussian_weights=True, use_sample_covariance=False, full=True)
   torchmetrics  structural_similarity_index_measure(NCHW, gaussian_kernel=True, sigma=1.5, return_full_image=True)
   kornia        kornia.metrics.ssim(NCHW, 11, max_val=255.)
-  ours          img_diff.ssim.ssim_map(float32 HWC numpy, as difference_map calls it)
+  ours          img_diff.areas.ssim.ssim_map(float32 HWC numpy, as difference_map calls it)
 
 With --device cuda --batch N it also prints pairs/s of ours and kornia on a batch of N pairs on the GPU (after a warm-up).
 Usage: python benchmarks/ssim_maps.py [--sizes 512 1024] [--reps 9] [--device cuda --batch 64]
@@ -32,7 +32,7 @@ def methods(a, b):
     import torch, kornia
     from torchmetrics.functional.image import structural_similarity_index_measure as tm_ssim
     from skimage.metrics import structural_similarity
-    from img_diff.ssim import ssim_map
+    from img_diff.areas.ssim import ssim_map
     ta, tb = (torch.from_numpy(x).permute(2, 0, 1)[None].contiguous() for x in (a, b))
     hwc = lambda t: t[0].permute(1, 2, 0).numpy()
     def sk(): return structural_similarity(a, b, channel_axis=2, gaussian_weights=True, sigma=1.5, use_sample_covariance=False, data_range=255, full=True)[1]
@@ -64,7 +64,7 @@ def cpu_run(size, reps):
 
 def gpu_run(size, batch, device, reps):
     import torch, kornia
-    from img_diff.ssim import ssim_map
+    from img_diff.areas.ssim import ssim_map
     a, b = make_pair(size)
     ta = torch.from_numpy(a).permute(2, 0, 1)[None].repeat(batch, 1, 1, 1).to(device)
     tb = torch.from_numpy(b).permute(2, 0, 1)[None].repeat(batch, 1, 1, 1).to(device)

@@ -56,24 +56,25 @@ def site(tmp_path_factory):
     t = tmp_path_factory.mktemp('docs')
     pages = rd.render_docs(t/'site')
     os.environ.setdefault('HF_HUB_OFFLINE', '1')
-    from img_diff.pipeline import run_pipeline
-    from img_diff.report import report_folder
+    from img_diff.core.pipeline import run_pipeline
+    from img_diff.app.report import report_folder
     run = run_pipeline(t/'run', {'source': {'name': 'offline-pairs', 'n_pairs': 3, 'seed': 1, 'sizes': [256]},
                                  'stages': ['offline-synth', 'pixel-areas', 'template-captions', 'side-by-side'],
                                  'outputs': ['img-diff-records']}, progress=False)
     return {'pages': pages, 'report': report_folder(run.path), 'dir': t}
 
 def test_page_names_and_links_rewritten():
-    assert rd.page_name('00_records.ipynb') == 'records.html' and rd.page_name('index.ipynb') == 'index.html'
-    assert rd.page_name('25_explorer.ipynb') == 'explorer.html'
-    assert rd.rewrite_links('<a href="01_imaging.ipynb#Boxes">x</a> <a href="https://x.org/a.ipynb">y</a>') == \
-        '<a href="imaging.html#Boxes">x</a> <a href="https://x.org/a.ipynb">y</a>'
+    assert rd.page_name('core/01_records.ipynb') == 'core/records.html' and rd.page_name('index.ipynb') == 'index.html'
+    assert rd.page_name('03_explorer.ipynb') == 'explorer.html'
+    assert rd.rewrite_links('<a href="03_imaging.ipynb#Boxes">x</a> <a href="../core/03_imaging.ipynb">z</a> <a href="https://x.org/a.ipynb">y</a>') == \
+        '<a href="imaging.html#Boxes">x</a> <a href="../core/imaging.html">z</a> <a href="https://x.org/a.ipynb">y</a>'
 
 def test_every_notebook_has_a_page(site):
-    names = {p.name for p in site['pages']}
-    assert names == {rd.page_name(p.name) for p in (ROOT/'nbs').glob('*.ipynb')}
+    root = site['pages'][0].parent
+    names = {p.relative_to(root).as_posix() for p in site['pages']}
+    assert names == {rd.page_name(p.relative_to(ROOT/'nbs').as_posix()) for p in (ROOT/'nbs').rglob('*.ipynb')}
     assert site['pages'][0].name == 'index.html'
-    report = (site['pages'][0].parent/'report.html').read_text()
+    report = (root/'app'/'report.html').read_text()
     assert '#|' not in report and 'from fastcore.test import' not in report     # directives and `#| hide` cells are gone
     assert 'def write_report(folder' in re.sub(r'<[^>]+>', '', report)             # exported code is shown
 
@@ -89,7 +90,9 @@ def test_pages_load_in_chromium(site):
                 check_image(src, page); n_img += 1                  # ... and so does PIL, from the file or data: URI
             hrefs = refs(r['dom']).hrefs
             n_link += sum(check_link(h, page) for h in hrefs)
-            if page != site['report']: assert {h for h in hrefs if h.endswith('.html')} >= {p.name for p in site['pages']}   # the nav bar
+            if page != site['report']:   # the nav bar links every page
+                linked = {(page.parent/h).resolve() for h in hrefs if h.endswith('.html')}
+                assert linked >= {p.resolve() for p in site['pages']}, f'{page.name}: nav bar incomplete'
             if page == site['report']: rep = [x[0] for x in r['images']]
     assert n_img >= 20 and n_link >= len(site['pages'])**2
     assert {'figures/report_funnel.png', 'figures/report_scores.png', 'figures/report_examples.png'} <= set(rep)

@@ -7,17 +7,13 @@ from pathlib import Path
 
 root = Path(__file__).resolve().parent.parent
 nb = json.loads((root/'nbs'/'index.ipynb').read_text(encoding='utf-8'))
-def notebook(page):
-    "The notebook of a docs page: 'records' -> 'nbs/00_records.ipynb' (nbdev drops the number prefix in page names)."
-    hits = [p for p in (root/'nbs').glob('*.ipynb') if re.sub(r'^\d+[a-z]?_', '', p.stem) == page]
-    return f'nbs/{hits[0].name}' if hits else f'{page}.html'
 
 out = ['<!-- generated from nbs/index.ipynb by tools/readme.py: edit the notebook, not this file -->\n']
 for c in nb['cells']:
     src = ''.join(c['source'])
     if c['cell_type'] == 'markdown':
         src = re.sub(r'^> (.*)$', r'> \1', src, flags=re.M)
-        src = re.sub(r'\]\(([a-z_]+)\.html\)', lambda m: f']({notebook(m.group(1))})', src)   # chapter links point at the notebooks
+        src = re.sub(r'\]\(([\w/]+\.ipynb(?:#[^)]*)?)\)', r'](nbs/\1)', src)   # chapter links point at the notebooks
         out.append(src + '\n'); continue
     if re.search(r'^#\|\s*(hide|exporti?)\b', src, flags=re.M) or not src.strip(): continue
     out.append('```python\n' + src.strip() + '\n```\n')

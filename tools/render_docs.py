@@ -14,15 +14,17 @@ machines without internet, so this tool gives an offline equivalent that can be 
 Run: `python tools/render_docs.py [--dest _docs_offline] [--screenshots]`. `Browser` drives one headless Chromium (Debian
 package `chromium`) over the DevTools protocol on a pipe — no selenium, no network port; tests/test_docs.py uses it.
 """
-import argparse, html, re, shutil, subprocess
+import argparse, html, os, re, shutil, subprocess
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 
 def page_name(nb:str)->str:
-    "The docs page of a notebook, named as nbdev names it: '00_records.ipynb' -> 'records.html'."
-    return re.sub(r'^\d+[a-zA-Z0-9]*_', '', Path(nb).stem.lower()) + '.html'
+    "The docs page of a notebook, named as nbdev names it, in the notebook's folder: 'core/01_records.ipynb' -> 'core/records.html'."
+    p = Path(nb)
+    name = re.sub(r'^\d+[a-zA-Z0-9]*_', '', p.stem.lower()) + '.html'
+    return name if p.parent == Path('.') else f'{p.parent.as_posix()}/{name}'
 
 def process_notebook(path:Path):
     "The notebook at `path` as the docs show it, through nbdev's processors (hidden cells, directives, magics, ANSI removed)."
@@ -46,34 +48,42 @@ _MATHJAX = re.compile(r'<!-- Load mathjax -->.*?<!-- End of mathjax configuratio
 
 def rewrite_links(page:str)->str:
     "Links to notebooks -> links to their pages ('01_imaging.ipynb#x' -> 'imaging.html#x')."
-    return _HREF.sub(lambda m: f'{m[1]}={m[2]}{Path(m[3]).parent.as_posix() + "/" if "/" in m[3] else ""}{page_name(m[3])}{m[4]}{m[2]}', page)
+    return _HREF.sub(lambda m: f'{m[1]}={m[2]}{page_name(m[3])}{m[4]}{m[2]}', page)
 
 def render_docs(dest='_docs_offline', nbs=None, workers:int|None=None)->list:
     "Render every notebook of `nbs` (default: the project's nbs/) to `dest` (in `workers` processes when > 1); returns the page paths (index first)."
     nbs = Path(nbs or ROOT/'nbs'); dest = Path(dest)
     if dest.exists(): shutil.rmtree(dest)
     dest.mkdir(parents=True)
-    paths = sorted(nbs.glob('*.ipynb'), key=lambda p: (p.name != 'index.ipynb', p.name))
-    nav = ' · '.join(f'<a href="{page_name(p.name)}">{html.escape(Path(page_name(p.name)).stem)}</a>' for p in paths)
-    nav = f'<nav style="font:14px system-ui,sans-serif;padding:8px 16px;border-bottom:1px solid #ddd">img-diff docs: {nav}</nav>'
-    if (workers or 1) <= 1: return [_render_one(p, dest, nav) for p in paths]
+    paths = sorted((p for p in nbs.rglob('*.ipynb') if '.ipynb_checkpoints' not in p.parts),
+                   key=lambda p: (p.name != 'index.ipynb', p.relative_to(nbs).as_posix()))
+    pages = [page_name(p.relative_to(nbs).as_posix()) for p in paths]
+    if (workers or 1) <= 1: return [_render_one(p, dest, pg, pages) for p, pg in zip(paths, pages)]
     with ProcessPoolExecutor(min(workers, len(paths))) as pool:
-        return list(pool.map(_render_one, paths, [dest]*len(paths), [nav]*len(paths)))
+        return list(pool.map(_render_one, paths, [dest]*len(paths), pages, [pages]*len(paths)))
+
+def _nav(page:str, pages:list)->str:
+    "The bar of links to every page, relative to `page`'s folder."
+    here = Path(page).parent
+    links = ' · '.join(f'<a href="{os.path.relpath(q, here).replace(os.sep, "/")}">{html.escape(q[:-5])}</a>' for q in pages)
+    return f'<nav style="font:14px system-ui,sans-serif;padding:8px 16px;border-bottom:1px solid #ddd">img-diff docs: {links}</nav>'
 
 _EXPORTER = None
 def _as_text(x): return x.decode() if isinstance(x, bytes) else str(x)
 
-def _render_one(p:Path, dest:Path, nav:str)->Path:
+def _render_one(p:Path, dest:Path, page:str, pages:list)->Path:
     global _EXPORTER
     if _EXPORTER is None:
         from nbconvert import HTMLExporter
         # `clean_html` (bleach) re-parses every highlighted code cell; the notebooks are the project's own, so it is skipped (a third of the time)
         _EXPORTER = HTMLExporter(template_name='lab', exclude_input_prompt=True, exclude_output_prompt=True, embed_images=True,
                                  filters={'clean_html': _as_text})
-    body, _ = _EXPORTER.from_notebook_node(process_notebook(p), resources={'metadata': {'name': Path(page_name(p.name)).stem}})
+    body, _ = _EXPORTER.from_notebook_node(process_notebook(p), resources={'metadata': {'name': Path(page).stem}})
     body = _MATHJAX.sub('', _REMOTE_LINK.sub('', _REMOTE_SCRIPT.sub('', body)))
-    body = re.sub(r'(<body[^>]*>)', lambda m: m[1] + nav, rewrite_links(body), count=1)
-    q = dest/page_name(p.name); q.write_text(body, encoding='utf-8')
+    body = re.sub(r'(<body[^>]*>)', lambda m: m[1] + _nav(page, pages), rewrite_links(body), count=1)
+    q = dest/page
+    q.parent.mkdir(parents=True, exist_ok=True)
+    q.write_text(body, encoding='utf-8')
     return q
 
 # --- headless Chromium ----------------------------------------------------------------------------------------------
