@@ -279,8 +279,12 @@ def eval_main(argv:list)->int:
     args = _parser().parse_args(list(argv))
     mets = tuple(x.strip() for x in getattr(args, 'metrics', '').split(',') if x.strip())
     if args.what == 'captions':
-        from img_diff.eval.caption_metrics import caption_metrics
-        s = caption_metrics(args.pred, args.ref, mets)
+        import sys, warnings
+        from img_diff.eval.caption_metrics import caption_metrics, EmptyReferencesWarning
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter('always', EmptyReferencesWarning)
+            s = caption_metrics(args.pred, args.ref, mets)
+        for w in caught: print(f"img-diff eval: warning: {w.message}", file=sys.stderr)
     elif args.what == 'ab': s = ab_scores(load_ab_questions(args.questions), load_ab_predictions(args.pred), details=args.details)
     else:
         s = evaluate_model(args.model, args.run, args.out, args.task, args.batch_size, args.max_new_tokens, args.limit, mets,
