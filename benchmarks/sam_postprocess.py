@@ -11,6 +11,10 @@ that the time left is the post-processing's. The image is skimage.data.astronaut
   C  new code, full_res=True  SAM's generator defaults (32x32 points, 3 masks per point, stability 0.95), in the old
                               order (every mask upsampled first): the reference
   D  new code                 SAM's generator defaults, decided at low resolution
+  E, F                        C and D with a constructed model instead of the miniature (the test model of the
+                              notebook: known disc- and blob-shaped masks, some unstable, some under the IoU threshold,
+                              many overlapping), with SAM's thresholds: structured masks, where NMS decisions are not
+                              noise
 
 Per run: seconds in the image encoder, in the prompt encoder + mask decoder (the model's calls), and in everything
 else (the post-processing), the masks kept; then how B differs from A and D from C (masks kept by both, pixel-equal
@@ -74,6 +78,31 @@ def old_sam_masks(image, model, processor, points_per_side=16, points_per_batch=
     return [found[i] for i in kept]
 
 
+class DiscSAM:
+    "A stand-in for SamModel whose 3 masks per point prompt are known shapes, as logits at 256² over the 1024² input."
+    def __init__(self, device='cpu'):
+        import torch
+        self.device, self.dtype = torch.device(device), torch.float32
+
+    def get_image_embeddings(self, pixel_values):
+        import torch
+        return torch.zeros(1, 1, 64, 64, device=self.device)
+
+    def __call__(self, image_embeddings, input_points, multimask_output=True):
+        import torch
+        from types import SimpleNamespace
+        p = input_points[0, :, 0].double()
+        c = (torch.arange(256, dtype=torch.float64, device=p.device) + 0.5)*4
+        d = ((c[None, None, :] - p[:, 0, None, None])**2 + (c[None, :, None] - p[:, 1, None, None])**2).sqrt()
+        k = torch.arange(len(p), device=p.device)
+        shift = (k % 5)[:, None, None]*3.0
+        blob = 6 - ((c[None, None, :] - 500 - shift).abs().maximum((c[None, :, None] - 380).abs()*1.6) - 220).clamp(min=-6)
+        low = torch.stack([(16 - d)*0.1, (48 - d)*8, blob], 1).float()
+        iou = torch.stack([torch.full((len(p),), 0.99, device=p.device), torch.where(k % 3 == 0, 0.8, 0.9),
+                           0.9 + 0.001*(k % 7)], 1)
+        return SimpleNamespace(pred_masks=low[None], iou_scores=iou[None].float())
+
+
 class Timed:
     "A SamModel wrapper that adds up the seconds spent in the image encoder and in the prompt encoder + mask decoder."
     def __init__(self, model):
@@ -122,7 +151,7 @@ def main():
     ap.add_argument('--device', default='cpu')
     ap.add_argument('--threads', type=int, default=None, help="torch threads on the CPU (default: torch's)")
     ap.add_argument('--filters', choices=['open', 'sam'], default='open')
-    ap.add_argument('--runs', default='ABCD')
+    ap.add_argument('--runs', default='ABCDEF')
     args = ap.parse_args()
     import torch
     from PIL import Image
@@ -137,7 +166,10 @@ def main():
     plan = {'A': ('old code, old settings', old_sam_masks, dict(old_f)),
             'B': ('new code, old settings', sam_masks, dict(points_per_side=16, masks_per_point=1, **old_f)),
             'C': ('new code, full_res=True', sam_masks, dict(full_res=True, **f)),
-            'D': ('new code', sam_masks, dict(f))}
+            'D': ('new code', sam_masks, dict(f)),
+            'E': ('constructed, full_res=True', sam_masks, dict(full_res=True)),
+            'F': ('constructed, new code', sam_masks, {})}
+    disc = DiscSAM(args.device)
     run(sam_masks, img[:64, :64], model, processor, points_per_side=2)          # warm-up
     print(f"torch {torch.__version__}, device {args.device}, {torch.get_num_threads()} threads, load average "
           f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs; filters {args.filters}; image 1024x1024")
@@ -145,11 +177,11 @@ def main():
     out, masks = {}, {}
     for k in args.runs:
         name, fn, kw = plan[k]
-        masks[k], out[k] = run(fn, img, model, processor, **kw)
+        masks[k], out[k] = run(fn, img, disc if k in 'EF' else model, processor, **kw)
         r = out[k]
         print(f"{k} {name:26s} {r['encoder_s']:10.3f} {r['decoder_s']:10.3f} {r['postprocess_s']:12.3f} {r['kept']:6d}",
               flush=True)
-    for new, ref in [('B', 'A'), ('D', 'C')]:
+    for new, ref in [('B', 'A'), ('D', 'C'), ('F', 'E')]:
         if new in masks and ref in masks:
             c = out[f'{new}_vs_{ref}'] = compare(masks[new], masks[ref])
             print(f"{new} vs {ref}: {c['same_box']} of {c['kept']} kept masks have a box the reference kept "
