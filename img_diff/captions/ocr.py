@@ -35,7 +35,8 @@ def _engine(backend:str, max_lines:int=200):
     if backend == 'rapidocr':
         def make():
             from rapidocr import RapidOCR
-            eng = RapidOCR(params={'Global.log_level': 'info' if _VERBOSE else 'error', 'Det.max_candidates': max_lines})
+            params = {'Global.log_level': 'info' if _VERBOSE else 'error', 'Det.max_candidates': max_lines}
+            eng = RapidOCR(params=params)
             ocr_verbose(_VERBOSE)          # after construction too: RapidOCR sets its logger's level there
             return eng
         return load_cached(('ocr', backend, max_lines), make)
@@ -76,8 +77,10 @@ def ocr_skip_reason(shape, # an image's shape (height, width, ...)
 
 def _check_ocr_args(max_side, min_side, max_aspect, max_lines):
     for k, v, lo in [('max_side', max_side, 32), ('min_side', min_side, 1), ('max_lines', max_lines, 1)]:
-        if isinstance(v, bool) or not isinstance(v, int) or v < lo: raise ValueError(f"{k} must be a whole number >= {lo}, not {v!r}")
-    if not isinstance(max_aspect, (int, float)) or max_aspect < 1: raise ValueError(f"max_aspect must be a number >= 1, not {max_aspect!r}")
+        if isinstance(v, bool) or not isinstance(v, int) or v < lo:
+            raise ValueError(f"{k} must be a whole number >= {lo}, not {v!r}")
+    if not isinstance(max_aspect, (int, float)) or max_aspect < 1:
+        raise ValueError(f"max_aspect must be a number >= 1, not {max_aspect!r}")
 
 def fit_for_ocr(img:np.ndarray, # an RGB image
                 max_side:int=2000, # scale down so that the long side is at most this
@@ -93,7 +96,7 @@ def fit_for_ocr(img:np.ndarray, # an RGB image
 def read_text(image, # path, PIL image or array
               backend:str='rapidocr', # OCR engine
               min_score:float=0.5, # drop lines read with less confidence
-              max_side:int=2000, # larger images are scaled down to this long side first (boxes come back in image pixels)
+              max_side:int=2000, # larger images are scaled down to this long side (boxes come back in image pixels)
               max_lines:int=200, # at most this many text regions are recognised
               min_side:int=16, max_aspect:float=10.0, # images `ocr_skip_reason` refuses are an error
              )->list:
@@ -167,10 +170,11 @@ def ocr_stage(records, ctx,
         if why:
             r.outputs['ocr'] = {'engine': backend, 'skipped': '; '.join(why), 'a': [], 'b': [], 'differences': []}
             continue
-        la, lb = (read_text(ctx.folder.file(r.images[s]), backend, min_score, max_side, max_lines, min_side, max_aspect)
-                  for s in 'ab')
+        la, lb = (read_text(ctx.folder.file(r.images[s]), backend, min_score, max_side, max_lines, min_side,
+                            max_aspect) for s in 'ab')
         diffs = text_differences(la, lb, min_iou)
-        r.outputs['ocr'] = {'engine': backend, 'a': [asdict(l) for l in la], 'b': [asdict(l) for l in lb], 'differences': diffs}
+        r.outputs['ocr'] = {'engine': backend, 'a': [asdict(l) for l in la], 'b': [asdict(l) for l in lb],
+                            'differences': diffs}
         for b in r.boxes:
             if b.rejected is not None: continue
             hit = _side_box(diffs, b.bbox)

@@ -34,7 +34,8 @@ def _entries(data, name:str, blank_ok:bool=False)->list:
             raise ValueError(f"{name}: entry {i} has image_id {d['image_id']!r}; image ids must be integers or strings")
     bad = list(dict.fromkeys(d['image_id'] for d in data if not isinstance(d['caption'], str)
                              or not (blank_ok or d['caption'].strip())))
-    if bad: raise ValueError(f"{name}: {'non-text' if blank_ok else 'empty or blank (or non-text)'} captions for image ids {show_ids(bad)}")
+    what = 'non-text' if blank_ok else 'empty or blank (or non-text)'
+    if bad: raise ValueError(f"{name}: {what} captions for image ids {show_ids(bad)}")
     return data
 
 def load_predictions(pred, # a path to a JSON list of {"image_id", "caption"}, or that list
@@ -83,7 +84,7 @@ def check_java()->str:
 METRICS = ('Bleu_1', 'Bleu_2', 'Bleu_3', 'Bleu_4', 'METEOR', 'ROUGE_L', 'CIDEr')
 
 class EmptyReferencesWarning(UserWarning):
-    "Some images' references hold an empty caption (or one of punctuation only); they are scored as pycocoevalcap scores them."
+    "Some images' references hold an empty caption (or only punctuation); they are scored as pycocoevalcap does."
 SCORERS = ('bleu', 'meteor', 'rouge', 'cider')
 
 def _one_line(c:str)->str: return ' '.join(c.split())   # \r, \f, \u2028... would end a line for the Java tokenizer
@@ -137,12 +138,15 @@ def caption_metrics(pred, # predictions: path to a JSON list of {"image_id", "ca
         if any(len(g.get(i, ())) != len(gts[i]) or len(r.get(i, ())) != 1 for i in ids):
             raise RuntimeError("the PTB tokenizer returned a different number of captions than it was given")
         blank = [i for i in ids if not r[i][0].strip()]
-        if blank: raise ValueError(f"predicted captions with no words left after PTB tokenization (only punctuation) for image ids "
-                                   f"{show_ids(blank)} ({pname})")
+        if blank: raise ValueError(f"predicted captions with no words left after PTB tokenization (only punctuation) "
+                                   f"for image ids {show_ids(blank)} ({pname})")
         empty = [i for i in ids if not all(c.strip() for c in g[i])]
-        if empty: warnings.warn(EmptyReferencesWarning(
-            f"{rname}: {len(empty)} of {len(ids)} images have an empty reference caption (or one of punctuation only), "
-            f"scored as pycocoevalcap scores them (an empty reference matches nothing): image ids {show_ids(empty, 20)}"), stacklevel=2)
+        if empty:
+            msg = (f"{rname}: {len(empty)} of {len(ids)} images have an empty reference caption "
+                   f"(or one of punctuation only), scored as pycocoevalcap scores them "
+                   f"(an empty reference matches nothing): "
+                   f"image ids {show_ids(empty, 20)}")
+            warnings.warn(EmptyReferencesWarning(msg), stacklevel=2)
         plan = [('bleu', Bleu(4), METRICS[:4]), ('rouge', Rouge(), ('ROUGE_L',)), ('cider', Cider(), ('CIDEr',))]
         scores, each = {}, {i: {} for i in ids}
         with contextlib.redirect_stdout(io.StringIO()):   # pycocoevalcap prints progress; keep stdout clean

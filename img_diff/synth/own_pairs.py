@@ -62,7 +62,8 @@ def _jsonl_pairs(path:Path)->list:
         except json.JSONDecodeError as e: raise ValueError(f"{path} line {i} is not valid JSON: {e}") from None
         if not isinstance(d, dict) or not d.get('a') or not d.get('b'):
             raise ValueError(f"{path} line {i}: each pair needs image paths 'a' and 'b'")
-        p = {'name': str(d.get('id') or Path(d['a']).stem), 'a': _path(path.parent/d['a']), 'b': _path(path.parent/d['b'])}
+        p = {'name': str(d.get('id') or Path(d['a']).stem), 'a': _path(path.parent/d['a']),
+             'b': _path(path.parent/d['b'])}
         for k in ('caption_a', 'caption_b', 'objects'):
             if d.get(k) is not None: p[k] = d[k]
         out.append(p)
@@ -73,7 +74,8 @@ def _folder_pairs(path:Path, da:str, db:str)->list:
     (ia, bad_a), (ib, bad_b) = _files(path/da, path), _files(path/db, path)
     A, B = {p.stem: p for p in ia}, {p.stem: p for p in ib}
     out = [{'name': n, 'a': _path(A[n]), 'b': _path(B[n])} for n in sorted(A.keys() & B.keys())]
-    out += [_problem(n, 'unpaired file', [(A.get(n) or B.get(n)).relative_to(path).as_posix()]) for n in sorted(A.keys() ^ B.keys())]
+    for n in sorted(A.keys() ^ B.keys()):
+        out.append(_problem(n, 'unpaired file', [(A.get(n) or B.get(n)).relative_to(path).as_posix()]))
     out += [_problem(Path(f).name, why, [f]) for f, why in bad_a + bad_b]
     return sorted(out, key=lambda p: p['name'])
 
@@ -93,17 +95,21 @@ def _suffix_pairs(path:Path)->list:
         if len(g.get('a', [])) == 1 and len(g.get('b', [])) == 1 and '?' not in g:
             out.append({'name': n, 'a': _path(g['a'][0]), 'b': _path(g['b'][0])})
             continue
-        why = 'no pair suffix' if '?' in g else 'unpaired file' if len(g) == 1 else 'ambiguous pair (several files per side)'
+        if '?' in g: why = 'no pair suffix'
+        else: why = 'unpaired file' if len(g) == 1 else 'ambiguous pair (several files per side)'
         out.append(_problem(n, why, sorted(q.name for v in g.values() for q in v)))
-    if not imgs: raise ValueError(f"no images in {path} (looked for the files Pillow reads: {', '.join(sorted(IMAGE_EXTS)[:12])}, ...)")
+    if not imgs:
+        exts = ', '.join(sorted(IMAGE_EXTS)[:12])
+        raise ValueError(f"no images in {path} (looked for the files Pillow reads: {exts}, ...)")
     return sorted(out, key=lambda p: p['name'])
 
 def find_pairs(path)->list:
-    "The pairs at `path` (folder with `_0`/`_1` files, folder with `A/` and `B/`, or a `.jsonl` file), as dicts; problems carry `error`."
+    "The pairs at `path` (a folder of `_0`/`_1` files or with `A/` and `B/`, or a `.jsonl` file); problems: `error`."
     path = Path(path)
     if not path.exists(): raise ValueError(f"no pairs at {path}: the path does not exist")
     if path.is_file():
-        if path.suffix.lower() not in ('.jsonl', '.json'): raise ValueError(f"{path}: expected a folder of image pairs or a .jsonl file of pairs")
+        if path.suffix.lower() not in ('.jsonl', '.json'):
+            raise ValueError(f"{path}: expected a folder of image pairs or a .jsonl file of pairs")
         return _jsonl_pairs(path)
     for da, db in _DIRS:
         if (path/da).is_dir() and (path/db).is_dir(): return _folder_pairs(path, da, db)
@@ -174,8 +180,9 @@ def grounding_rows(records:list, # records of a run
         if not r.kept or not live or not r.size or not {'a', 'b'} <= set(r.images): continue
         live = sorted(sorted(live, key=lambda b: -(b[2] - b[0])*(b[3] - b[1]))[:max_boxes], key=lambda b: (b[1], b[0]))
         answer = ', '.join(box_to_str(b, r.size) for b in live)
-        rows.append({'id': f'{r.id}_grounding', 'pair_id': r.id, 'image': [r.images['a'], r.images['b']], 'boxes': live,
-                     'size': r.size, 'conversations': [{'from': 'human', 'value': question}, {'from': 'gpt', 'value': answer}]})
+        conv = [{'from': 'human', 'value': question}, {'from': 'gpt', 'value': answer}]
+        rows.append({'id': f'{r.id}_grounding', 'pair_id': r.id, 'image': [r.images['a'], r.images['b']],
+                     'boxes': live, 'size': r.size, 'conversations': conv})
     return rows
 
 def write_grounding_records(folder, # the run folder (`RunFolder`)
