@@ -122,6 +122,8 @@ def plan_pair_records(path:str, # a folder of pairs or a .jsonl file of pairs
                      )->list:
     "Pipeline source: one record per pair found at `path`; a file without a partner is a record rejected with the reason."
     from img_diff.synth.offline_pairs import pair_seed
+    if n_pairs is not None and (isinstance(n_pairs, bool) or not isinstance(n_pairs, int) or n_pairs < 1):
+        raise ValueError(f"n_pairs must be a whole number >= 1 (or None: all pairs), not {n_pairs!r}")
     recs, seen = [], set()
     for i, p in enumerate(find_pairs(path)[:n_pairs]):
         rid = base = safe_id(p['name']); k = 1
@@ -142,6 +144,8 @@ def import_pairs_stage(records, ctx, max_side:int|None=None, # scale both images
     from PIL import Image
     import numpy as np
     from img_diff.core.imaging import load_image
+    if max_side is not None and (isinstance(max_side, bool) or not isinstance(max_side, int) or max_side < 1):
+        raise ValueError(f"max_side must be a whole number >= 1 (or None: full size), not {max_side!r}")
     for r in records:
         if r.images.get('a') and ctx.folder.file(r.images['a']).exists(): continue
         imgs = {}
