@@ -1,10 +1,10 @@
-"""SAM automatic masks, post-processing old vs new, side by side in one process: seconds per 1024² image and the masks kept.
+"""SAM automatic masks, post-processing old vs new, side by side in one process: seconds per 1024² image, masks kept.
 
 The model is a miniature SAM with facebook/sam-vit-base's geometry (transformers SamModel: 1024-px input, 16-px
 patches so 64x64 image embeddings, 256x256 low-resolution masks) but a tiny random-weight encoder and decoder, so
 that the time left is the post-processing's. The image is skimage.data.astronaut resized to 1024x1024. Four runs:
 
-  A  old code, old settings   the sam_masks this replaced (verbatim below): 16x16 points, the best of 3 masks per point,
+  A  old code, old settings   the sam_masks this replaced (verbatim below): 16x16 points, the best of 3 masks a point,
                               stability 0.92, every mask upsampled to 1024² on the CPU before it is filtered
   B  new code, old settings   img_diff.areas.segment_proposals.sam_masks(points_per_side=16, masks_per_point=1,
                               stability_thresh=0.92): decided at 256², on the model's device, kept masks upsampled
@@ -16,11 +16,13 @@ that the time left is the post-processing's. The image is skimage.data.astronaut
                               many overlapping), with SAM's thresholds: structured masks, where NMS decisions are not
                               noise
 
-Per run: seconds in the image encoder, in the prompt encoder + mask decoder (the model's calls), and in everything
-else (the post-processing), the masks kept; then how B differs from A and D from C (masks kept by both, pixel-equal
-masks, equal boxes, largest stability difference). With --filters open (default) every mask passes the predicted-IoU,
-stability and area filters, so all of them reach NMS: the worst case for the post-processing (random weights predict
-IoUs near 0, so with SAM's thresholds, --filters sam, nothing would pass and the post-processing would have no work).
+Per run: wall seconds in the image encoder, in the prompt encoder + mask decoder (the model's calls), and in everything
+else (the post-processing; also its CPU seconds, which a loaded machine inflates less), and the masks kept; then how
+B differs from A, D from C and F from E (masks kept by both, pixel-equal masks, same order, largest stability
+difference). With --filters open (default) every mask of the miniature passes the predicted-IoU, stability and area
+filters, so all of them reach NMS: the worst case for the post-processing (random weights predict IoUs near 0, so with
+SAM's thresholds, --filters sam, nothing would pass and the post-processing would have no work). E and F always use
+SAM's thresholds.
 The last line is one JSON object.
 
 Usage: python benchmarks/sam_postprocess.py [--device cpu|cuda] [--threads N] [--filters open|sam] [--runs ABCD]
@@ -79,7 +81,7 @@ def old_sam_masks(image, model, processor, points_per_side=16, points_per_batch=
 
 
 class DiscSAM:
-    "A stand-in for SamModel whose 3 masks per point prompt are known shapes, as logits at 256² over the 1024² input."
+    "A stand-in for SamModel: its 3 masks per point prompt are known shapes, as 256² logits over the 1024² input."
     def __init__(self, device='cpu'):
         import torch
         self.device, self.dtype = torch.device(device), torch.float32
@@ -96,7 +98,8 @@ class DiscSAM:
         d = ((c[None, None, :] - p[:, 0, None, None])**2 + (c[None, :, None] - p[:, 1, None, None])**2).sqrt()
         k = torch.arange(len(p), device=p.device)
         shift = (k % 5)[:, None, None]*3.0
-        blob = 6 - ((c[None, None, :] - 500 - shift).abs().maximum((c[None, :, None] - 380).abs()*1.6) - 220).clamp(min=-6)
+        dist = (c[None, None, :] - 500 - shift).abs().maximum((c[None, :, None] - 380).abs()*1.6)
+        blob = 6 - (dist - 220).clamp(min=-6)
         low = torch.stack([(16 - d)*0.1, (48 - d)*8, blob], 1).float()
         iou = torch.stack([torch.full((len(p),), 0.99, device=p.device), torch.where(k % 3 == 0, 0.8, 0.9),
                            0.9 + 0.001*(k % 7)], 1)
@@ -106,7 +109,7 @@ class DiscSAM:
 class Timed:
     "A SamModel wrapper that adds up the seconds spent in the image encoder and in the prompt encoder + mask decoder."
     def __init__(self, model):
-        self.model, self.encoder, self.decoder = model, 0.0, 0.0
+        self.model, self.encoder, self.decoder, self.cpu = model, 0.0, 0.0, 0.0
         self.device, self.dtype = model.device, model.dtype
 
     def _sync(self):
@@ -114,26 +117,27 @@ class Timed:
         if self.device.type == 'cuda': torch.cuda.synchronize(self.device)
 
     def get_image_embeddings(self, *a, **k):
-        self._sync(); t = time.perf_counter()
+        self._sync(); t, c = time.perf_counter(), time.process_time()
         out = self.model.get_image_embeddings(*a, **k)
-        self._sync(); self.encoder += time.perf_counter() - t
+        self._sync(); self.encoder += time.perf_counter() - t; self.cpu += time.process_time() - c
         return out
 
     def __call__(self, *a, **k):
-        self._sync(); t = time.perf_counter()
+        self._sync(); t, c = time.perf_counter(), time.process_time()
         out = self.model(*a, **k)
-        self._sync(); self.decoder += time.perf_counter() - t
+        self._sync(); self.decoder += time.perf_counter() - t; self.cpu += time.process_time() - c
         return out
 
 
 def run(fn, img, model, processor, **kw):
-    "(masks, {'encoder_s', 'decoder_s', 'postprocess_s', 'kept'}) of one call."
+    "(masks, {'encoder_s', 'decoder_s', 'postprocess_s', 'postprocess_cpu_s', 'kept'}) of one call."
     tm = Timed(model)
-    t = time.perf_counter()
+    t, c = time.perf_counter(), time.process_time()
     masks = fn(img, tm, processor, **kw)
-    tm._sync(); total = time.perf_counter() - t
+    tm._sync(); total, cpu = time.perf_counter() - t, time.process_time() - c
     return masks, {'encoder_s': round(tm.encoder, 3), 'decoder_s': round(tm.decoder, 3),
-                   'postprocess_s': round(total - tm.encoder - tm.decoder, 3), 'kept': len(masks)}
+                   'postprocess_s': round(total - tm.encoder - tm.decoder, 3),
+                   'postprocess_cpu_s': round(cpu - tm.cpu, 3), 'kept': len(masks)}
 
 
 def compare(new, ref):
@@ -143,7 +147,8 @@ def compare(new, ref):
     same = sum(bool(np.array_equal(x[3], r[2])) for x, r in both)
     dst = max((abs(x[2] - r[1]) for x, r in both), default=0.0)
     return {'kept': len(new), 'reference_kept': len(ref), 'same_box': len(both), 'same_mask': same,
-            'same_order': [tuple(x[0]) for x in new] == [tuple(x[0]) for x in ref], 'max_stability_diff': round(dst, 4)}
+            'same_order': [tuple(x[0]) for x in new] == [tuple(x[0]) for x in ref],
+            'max_stability_diff': round(dst, 4)}
 
 
 def main():
@@ -173,14 +178,14 @@ def main():
     run(sam_masks, img[:64, :64], model, processor, points_per_side=2)          # warm-up
     print(f"torch {torch.__version__}, device {args.device}, {torch.get_num_threads()} threads, load average "
           f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs; filters {args.filters}; image 1024x1024")
-    print(f"{'run':28s} {'encoder s':>10s} {'decoder s':>10s} {'post-proc s':>12s} {'kept':>6s}")
+    print(f"{'run':28s} {'encoder s':>10s} {'decoder s':>10s} {'post-proc s':>12s} {'(CPU s)':>8s} {'kept':>6s}")
     out, masks = {}, {}
     for k in args.runs:
         name, fn, kw = plan[k]
         masks[k], out[k] = run(fn, img, disc if k in 'EF' else model, processor, **kw)
         r = out[k]
-        print(f"{k} {name:26s} {r['encoder_s']:10.3f} {r['decoder_s']:10.3f} {r['postprocess_s']:12.3f} {r['kept']:6d}",
-              flush=True)
+        print(f"{k} {name:26s} {r['encoder_s']:10.3f} {r['decoder_s']:10.3f} {r['postprocess_s']:12.3f} "
+              f"{r['postprocess_cpu_s']:8.3f} {r['kept']:6d}", flush=True)
     for new, ref in [('B', 'A'), ('D', 'C'), ('F', 'E')]:
         if new in masks and ref in masks:
             c = out[f'{new}_vs_{ref}'] = compare(masks[new], masks[ref])

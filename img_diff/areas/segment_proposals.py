@@ -5,12 +5,12 @@
 # %% auto #0
 __all__ = ['point_grid', 'mask_boxes', 'mask_stats', 'greedy_nms', 'upsample_masks', 'sam_masks', 'sam_proposals_stage']
 
-# %% ../../nbs/areas/04_segment_proposals.ipynb #cdbd44d8
+# %% ../../nbs/areas/04_segment_proposals.ipynb #9068e1c3
 import numpy as np
 from ..core.imaging import load_image
 from ..core.records import Box
 
-# %% ../../nbs/areas/04_segment_proposals.ipynb #72ebd903
+# %% ../../nbs/areas/04_segment_proposals.ipynb #ec477557
 def point_grid(n:int, # points per side
                height:int, width:int, # the image's size
               )->np.ndarray:
@@ -18,7 +18,7 @@ def point_grid(n:int, # points per side
     g = (np.arange(n) + 0.5)/n
     return np.stack(np.meshgrid(g*width, g*height), -1).reshape(-1, 2)
 
-# %% ../../nbs/areas/04_segment_proposals.ipynb #7c0af6e1
+# %% ../../nbs/areas/04_segment_proposals.ipynb #68e97e7e
 def _boxes_from(rows, cols):
     "Boxes from which rows (N, h) and columns (N, w) of each mask hold a pixel."
     import torch
@@ -55,7 +55,7 @@ def mask_stats(logits, # (N, h, w) mask logits
     hi, lo = _count(logits > offset), _count(logits > -offset)
     return hi/lo.clamp(min=1), _count(m), _boxes_from(_rows(m), m.any(-2))
 
-# %% ../../nbs/areas/04_segment_proposals.ipynb #66557dcc
+# %% ../../nbs/areas/04_segment_proposals.ipynb #0cf40dfe
 def greedy_nms(boxes, # (N, 4) [x1, y1, x2, y2] boxes
                scores, # (N,) higher goes first
                iou:float=0.7, # a box overlapping a kept one more than this is suppressed
@@ -76,7 +76,7 @@ def greedy_nms(boxes, # (N, 4) [x1, y1, x2, y2] boxes
         gone |= inter/(area + area[i] - inter) > iou
     return kept
 
-# %% ../../nbs/areas/04_segment_proposals.ipynb #0e88304b
+# %% ../../nbs/areas/04_segment_proposals.ipynb #65886890
 def _check_sam_args(points_per_side, points_per_batch, masks_per_point, box_nms, min_frac, max_masks):
     counts = [('points_per_side', points_per_side), ('points_per_batch', points_per_batch), ('max_masks', max_masks)]
     for k, v in counts:
@@ -122,7 +122,7 @@ def _full_res_stats(low, ip, sizes, reshaped, H, W, offset):
     stab, area, boxes = mask_stats(full, offset)
     return stab, area/(H*W), area, boxes
 
-# %% ../../nbs/areas/04_segment_proposals.ipynb #325e077a
+# %% ../../nbs/areas/04_segment_proposals.ipynb #80f418c3
 def sam_masks(image, # the image (path, PIL or array)
               model, processor, # a loaded SamModel and its processor
               points_per_side:int=32, # the point grid is points_per_side x points_per_side (SAM's default)
@@ -179,7 +179,7 @@ def sam_masks(image, # the image (path, PIL or array)
         res += [(bb, f[2], f[3], m) for f, bb, m in zip(part, boxes, masks) if bb[2] > bb[0]]
     return res
 
-# %% ../../nbs/areas/04_segment_proposals.ipynb #7064609f
+# %% ../../nbs/areas/04_segment_proposals.ipynb #c7749992
 def sam_proposals_stage(records, ctx,
                         model:str='facebook/sam-vit-base', # SamModel: hub id or folder
                         images:list|tuple=('a', 'b'), # which images of the pair to segment
