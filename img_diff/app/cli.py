@@ -170,7 +170,8 @@ def captions(out:str, # the run folder
              text_backend:str='clip', # 'clip' or 'sentence' (all-MiniLM-L6-v2) for the differ filter
              batch_size:int=8, dtype:str=None, device:str=None, no_progress:bool=False):
     "Difference Captions Generator on a run folder: region captions, caption filters, difference captions, records."
-    from img_diff.core.pipeline import run_stages, lookup
+    from img_diff.core.pipeline import run_stages
+    from img_diff.core.registry import lookup
     st = [{'name': 'region-captions', 'model': model, 'batch_size': batch_size, 'dtype': dtype, 'device': device},
           {'name': 'caption-filters', 'clip_model': clip_model, 'blip_model': blip_model, 'differ_threshold': differ_threshold,
            'match_threshold': match_threshold, 'text_backend': text_backend, 'dtype': dtype, 'device': device},

@@ -6,7 +6,7 @@
 __all__ = []
 
 # %% ../../nbs/areas/00_areas.ipynb #22e0688e
-from ..core.pipeline import register_lazy
+from ..core.registry import register_lazy
 
 register_lazy({
     'pixel-areas': 'img_diff.areas.difference_areas:pixel_areas_stage',

@@ -6,7 +6,7 @@
 __all__ = []
 
 # %% ../../nbs/captions/00_captions.ipynb #21185aae
-from ..core.pipeline import register_lazy
+from ..core.registry import register_lazy
 
 register_lazy({
     'template-captions': 'img_diff.captions.template_captions:template_captions_stage',

@@ -9,7 +9,7 @@ __all__ = []
 "The layer every stage family builds on: records, run folder, stage contract and registry, runner, config, model loading."
 
 # %% ../../nbs/core/00_core.ipynb #6556ce0e
-from .pipeline import register_lazy
+from .registry import register_lazy
 
 register_lazy({
     'side-by-side': 'img_diff.core.exports:side_by_side_stage',

@@ -6,7 +6,7 @@
 __all__ = []
 
 # %% ../../nbs/synth/00_synth.ipynb #63cb9465
-from ..core.pipeline import register_lazy
+from ..core.registry import register_lazy
 
 register_lazy({
     'offline-pairs': 'img_diff.synth.offline_pairs:plan_offline_pairs',

@@ -15,6 +15,8 @@ from PIL import Image, ImageDraw, ImageFont
 from ..core.records import PairRecord, Box, Change
 from ..core.imaging import mask_bbox, box_iou
 from ..core.text import with_article
+from typing import Annotated
+from ..core.pipeline import Fraction, PositiveInt, Range
 
 # %% ../../nbs/synth/01_offline_pairs.ipynb #8717b04a
 BACKGROUNDS = {  # skimage.data photograph -> what it shows (used in captions)
@@ -383,12 +385,12 @@ def pair_seed(run_seed:int, index:int)->int:
     "The seed of pair `index` of a run seeded with `run_seed` (stable across versions and machines)."
     return int(np.random.SeedSequence([int(run_seed), int(index)]).generate_state(1)[0])
 
-def plan_offline_pairs(n_pairs:int=24, # how many pairs
+def plan_offline_pairs(n_pairs:PositiveInt=24, # how many pairs
                        seed:int=0, # the run's seed
                        sizes=(256, 384, 512, 768, 1024), # image sizes (longest side) to draw from
-                       max_changes:int=3, # 1 to this many changes per pair
+                       max_changes:PositiveInt=3, # 1 to this many changes per pair
                        kinds=KINDS, # kinds of change
-                       degrade_prob:float=0.25, # share of pairs whose image B is JPEG-compressed and brightness-shifted
+                       degrade_prob:Fraction=0.25, # share of pairs whose image B is JPEG-compressed and brightness-shifted
                        jpeg_qualities=(75, 90), # JPEG qualities drawn for degraded pairs
                        max_brightness:float=8.0, # brightness shift drawn in [-max, max] for degraded pairs
                        prefix:str='offline' # id prefix
@@ -405,8 +407,21 @@ def plan_offline_pairs(n_pairs:int=24, # how many pairs
         out.append(PairRecord(f'{prefix}-{i:06d}', source='offline', seed=s, params=params))
     return out
 
-def synthesize_stage(records, ctx, **overrides):
+def synthesize_stage(records, ctx,
+                     size: Annotated[int, Range(ge=64, le=4096)] | None = None,  # every pair's longest side, px (None: as planned)
+                     n_changes: PositiveInt | None = None,  # every pair's number of changes (None: as planned)
+                     background_name: str | None = None,  # one of `BACKGROUNDS` for every pair (None: as planned)
+                     kinds: list[str] | None = None,  # the kinds of change to draw from (None: as planned)
+                     native_prob: Fraction | None = None,  # chance of changing a native object (None: `make_pair`'s)
+                     object_frac: tuple[float, float] | None = None,  # cut-out size range, fraction of the longest side
+                     jpeg_quality: Annotated[int, Range(ge=1, le=100)] | None = None,  # JPEG-compress every image B
+                     brightness: float | None = None,  # add this to every image B (grey levels)
+                     max_tries: PositiveInt | None = None,  # draws per change before giving up
+                    ):
     "Pipeline stage: make each planned offline pair and write its images and truth masks (the same pair again on a retry)."
+    given = dict(size=size, n_changes=n_changes, background_name=background_name, kinds=kinds, native_prob=native_prob,
+                 object_frac=object_frac, jpeg_quality=jpeg_quality, brightness=brightness, max_tries=max_tries)
+    overrides = {k: v for k, v in given.items() if v is not None}
     args = set(inspect.signature(make_pair).parameters) - {'seed'}
     for r in records:   # only make_pair's own arguments: a retry sees the facts a failed first attempt added to r.params
         p = make_pair(r.seed, **{**{k: v for k, v in r.params.items() if k in args}, **overrides})
