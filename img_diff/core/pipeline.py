@@ -295,13 +295,14 @@ def params_of(*fns, # functions whose keyword parameters a stage passes on
             seen.add(n)
     cls = dataclasses.make_dataclass(name, fields_, kw_only=True)
     cls.__doc__ = f"The parameters of {', '.join(f.__name__ for f in fns)}" + (f" and {', '.join(n for n, *_ in extra)}" if extra else '')
+    cls._skip = tuple(skip)  # supplied by the stage itself: never handed on from the parameters
     cls._docs = {**{n: d for fn in fns for n, d in _docs(fn).items()}, **extra_docs}
     return cls
 
 
 def param_values(params, fn)->dict:
-    "The fields of the dataclass `params` that `fn` takes, to call it with."
-    names = inspect.signature(fn).parameters
+    "The fields of the dataclass `params` that `fn` takes (less those the stage supplies itself), to call it with."
+    names = set(inspect.signature(fn).parameters) - set(getattr(params, '_skip', ()))
     return {f.name: getattr(params, f.name) for f in dataclasses.fields(params) if f.name in names}
 
 # %% ../../nbs/core/05_pipeline.ipynb #33e01d35
