@@ -7,7 +7,7 @@ __all__ = ['PositiveInt', 'NonNegativeInt', 'Fraction', 'PositiveFloat', 'NonNeg
            'StageContext', 'Range', 'Source', 'Stage', 'Output', 'Param', 'params_dataclass', 'dataclass_params',
            'stage_params', 'config_entry', 'batches', 'describe_param', 'check_values', 'parse_params', 'check_params',
            'call_with_params', 'params_of', 'param_values', 'check_config', 'apply_stage', 'funnel', 'run_batch',
-           'run_pipeline', 'run_stages']
+           'local_batches', 'run_pipeline', 'run_stages']
 
 # %% ../../nbs/core/05_pipeline.ipynb #ac87b9d8
 import copy, dataclasses, difflib, errno, importlib, inspect, json, pkgutil, time, types, typing
@@ -17,7 +17,7 @@ from typing import Annotated, Iterable, Literal, Protocol
 from fastcore.docments import docments
 from .records import check_id
 from .run_folder import RunFolder, rejected_transiently
-from .registry import REGISTRY, register, register_lazy, lookup, load_families
+from .registry import REGISTRY, register, register_lazy, lookup, load_families, register_engine, engine as get_engine
 
 # %% ../../nbs/core/05_pipeline.ipynb #c54160e2
 @dataclass
@@ -392,8 +392,15 @@ def funnel(records:list, stage_names:list)->list:
 
 # %% ../../nbs/core/05_pipeline.ipynb #1da36627
 def run_batch(batch, stages):
+    "One batch through every stage, in order."
     for fn, ctx, params in stages: batch = apply_stage(fn, batch, ctx, params)
     return batch
+
+def local_batches(todo, stages, folder, batch_size):
+    "The local engine: the batches of `todo`, each through every stage in this process."
+    return (run_batch(b, stages) for b in batches(todo, batch_size))
+
+register_engine('local', local_batches)
 
 def run_pipeline(out, # the run folder (created, or resumed when it exists)
                  config:dict, # {'source': {...}, 'stages': [...], 'outputs': [...], 'batch_size': N}
@@ -404,7 +411,7 @@ def run_pipeline(out, # the run folder (created, or resumed when it exists)
                 )->RunFolder:
     "Run (or resume) the pipeline described by `config` into the folder `out`; the config is checked before the folder is made."
     check_config(config)
-    if engine not in ('local', 'ray'): raise ValueError(f"unknown engine {engine!r}: 'local' or 'ray'")
+    run_engine = get_engine(engine)   # an unknown engine is refused before the folder is made
     folder = RunFolder(out)
     folder.start(config, command=command)
     src_name, src_params = config_entry(config['source'])
@@ -421,11 +428,7 @@ def run_pipeline(out, # the run folder (created, or resumed when it exists)
         from tqdm.auto import tqdm
         bar = tqdm(total=len(planned), initial=len(planned) - len(todo), desc='pairs', unit='pair')
     bs = int(config.get('batch_size', 8))
-    if engine == 'ray':
-        from img_diff.core.ray_engine import ray_batches
-        finished = ray_batches(todo, stages, folder, bs, **(engine_options or {}))
-    elif engine == 'local': finished = (run_batch(b, stages) for b in batches(todo, bs))
-    else: raise ValueError(f"unknown engine {engine!r}: 'local' or 'ray'")
+    finished = run_engine(todo, stages, folder, bs, **(engine_options or {}))
     for batch in finished:
         folder.append(batch)
         if bar is not None: bar.update(len(batch))
