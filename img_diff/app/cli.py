@@ -5,7 +5,7 @@
 # %% auto #0
 __all__ = ['OFFLINE_DEMO', 'COMMANDS', 'FLAGS', 'load_config', 'run', 'presets', 'boxes', 'synth', 'filter_pairs', 'find_areas',
            'captions', 'ocr', 'tiny_models', 'report', 'eval_captions', 'eval_ab', 'eval_model', 'command_parser',
-           'dispatch', 'main']
+           'quiet_libraries', 'dispatch', 'main']
 
 # %% ../../nbs/app/02_cli.ipynb #4697548b
 import argparse, inspect, json as _json, sys
@@ -48,7 +48,7 @@ def run(out:str=None, # the run folder (created, or resumed when it exists); req
     if batch_size is not None: extra.append(f'batch_size={batch_size}')
     cfg = build_config(preset, config, extra + list(overrides or []), pairs, model_dir, max_side)
     opts = {'workers': workers, 'gpus_per_worker': gpus_per_worker, 'address': ray_address} if engine == 'ray' else None
-    f = run_pipeline(out, cfg, progress=not no_progress, command='img-diff run ' + ' '.join(sys.argv[1:]), engine=engine, engine_options=opts)
+    f = run_pipeline(out, cfg, progress=not no_progress, command=_command_line(), engine=engine, engine_options=opts)
     m = f.read_manifest()
     print(f"{m['n_records']} pairs in {f.path} ({m['n_kept']} kept; made {m['last_run']['made']}, skipped {m['last_run']['skipped']} already finished)")
     for row in m.get('funnel', []):
@@ -120,7 +120,7 @@ def synth(model:str=None, # SDXL pipeline: hub id or local folder (required)
            'cross_replace_steps': cross_replace, 'self_replace_steps': self_replace, 'local_blend': local_blend, 'dtype': dtype, 'device': device}
     cfg = {'source': src, 'stages': [cp, gen, {'name': 'pixel-areas'}], 'outputs': [{'name': 'report'}], 'batch_size': batch_size}
     cfg = build_config(config=cfg)   # the same build -> check path as `run`
-    f = run_pipeline(out, cfg, progress=not no_progress, command='img-diff synth ' + ' '.join(sys.argv[1:]))
+    f = run_pipeline(out, cfg, progress=not no_progress, command=_command_line())
     m = f.read_manifest()
     print(f"{m['n_records']} pairs in {f.path} ({m['n_kept']} kept; made {m['last_run']['made']}, skipped {m['last_run']['skipped']})")
     return f
@@ -140,7 +140,7 @@ def filter_pairs(out:str, # the run folder
     st = [{'name': 'clip-band', 'model': clip_model, 'low': low, 'high': high, 'dtype': dtype, 'device': device}]
     if ssim_low is not None or ssim_high is not None: st.append({'name': 'ssim-band', 'low': ssim_low or 0.0, 'high': ssim_high or 1.0})
     if naturalness: st.append({'name': 'naturalness', 'model': naturalness, 'dtype': dtype, 'device': device})
-    f = run_stages(out, st, batch_size, not no_progress, 'img-diff filter ' + ' '.join(sys.argv[1:]))
+    f = run_stages(out, st, batch_size, not no_progress, _command_line())
     for row in f.read_manifest()['funnel'][-len(st):]: print(f"{row['stage']}: {row['in']} in, {row['out']} out")
     return f
 
@@ -158,7 +158,7 @@ def find_areas(out:str, # the run folder
     st = ([{'name': 'sam-proposals', 'model': sam_model, 'dtype': dtype, 'device': device}] if sam_model else []) + [
           {'name': 'area-gates', 'clip_model': clip_model, 'blip_model': blip_model, 'crop_threshold': crop_threshold,
            'noun_threshold': noun_threshold, 'nms_iou': nms_iou, 'max_boxes': max_boxes, 'dtype': dtype, 'device': device}]
-    f = run_stages(out, st, batch_size, not no_progress, 'img-diff areas ' + ' '.join(sys.argv[1:]))
+    f = run_stages(out, st, batch_size, not no_progress, _command_line())
     for row in f.read_manifest()['funnel'][-len(st):]: print(f"{row['stage']}: {row['in']} in, {row['out']} out")
     return f
 
@@ -179,7 +179,7 @@ def captions(out:str, # the run folder
           {'name': 'caption-filters', 'clip_model': clip_model, 'blip_model': blip_model, 'differ_threshold': differ_threshold,
            'match_threshold': match_threshold, 'text_backend': text_backend, 'dtype': dtype, 'device': device},
           {'name': 'difference-captions', 'model': model, 'batch_size': batch_size, 'dtype': dtype, 'device': device}, {'name': 'side-by-side'}]
-    f = run_stages(out, st, batch_size, not no_progress, 'img-diff captions ' + ' '.join(sys.argv[1:]))
+    f = run_stages(out, st, batch_size, not no_progress, _command_line())
     rows = lookup('img-diff-records')(f, f.load_records())
     for row in f.read_manifest()['funnel'][-len(st):]: print(f"{row['stage']}: {row['in']} in, {row['out']} out")
     print(f"{len(rows)} Img-Diff records in {f.file('img_diff.jsonl')}")
@@ -192,7 +192,7 @@ def ocr(out:str, # the run folder
         no_progress:bool=False):
     "Read the text in both images of every kept pair; text differences and OCR words on the boxes."
     from img_diff.core.pipeline import run_stages
-    f = run_stages(out, [{'name': 'ocr-text', 'backend': backend, 'min_score': min_score}], 8, not no_progress, 'img-diff ocr ' + ' '.join(sys.argv[1:]))
+    f = run_stages(out, [{'name': 'ocr-text', 'backend': backend, 'min_score': min_score}], 8, not no_progress, _command_line())
     recs = f.load_records()
     n = sum(len(r.outputs.get('ocr', {}).get('differences', [])) for r in recs)
     print(f"text read in {sum('ocr' in r.outputs for r in recs)} pairs; {n} text differences")
@@ -262,7 +262,7 @@ def eval_model(model:str=..., # image-text-to-text model: hub id or local folder
     from img_diff.eval.model_eval import evaluate_model, PREDICTIONS
     if task not in ('captions', 'ab'): raise ValueError(f"--task must be 'captions' or 'ab', got {task!r}")
     s = evaluate_model(model, run, out, task, batch_size, max_new_tokens, limit, _metrics(metrics), dtype, device,
-                       command='img-diff eval model ' + ' '.join(sys.argv[3:]))
+                       command=_command_line())
     return _print_scores(s, as_json, {'predictions': Path(out)/PREDICTIONS})
 
 # %% ../../nbs/app/02_cli.ipynb #74a9053c
@@ -296,9 +296,28 @@ def _command(argv:list)->tuple:
         raise ValueError(f"unknown command {' '.join(argv[:2])!r}; commands: {', '.join(COMMANDS)}")
     return argv[0], argv[1:]
 
+_ARGV = None   # the arguments of the command being run (`dispatch` sets them)
+
+def _command_line()->str:
+    "The command as the user typed it, for the manifest: `img-diff run --out R`."
+    return ' '.join(['img-diff', *(sys.argv[1:] if _ARGV is None else _ARGV)])
+
+def quiet_libraries(verbose:bool=False):
+    "Library logs and third-party progress bars only when `verbose`: the run's own bar and messages are the terminal's."
+    import logging, os, warnings
+    if verbose: return
+    os.environ.setdefault('HF_HUB_DISABLE_PROGRESS_BARS', '1')
+    os.environ.setdefault('TRANSFORMERS_VERBOSITY', 'error'); os.environ.setdefault('DIFFUSERS_VERBOSITY', 'error')
+    os.environ.setdefault('TRANSFORMERS_NO_ADVISORY_WARNINGS', '1')
+    for name in ('transformers', 'diffusers', 'huggingface_hub', 'RapidOCR', 'ray', 'datasets', 'accelerate'):
+        logging.getLogger(name).setLevel(logging.ERROR)
+    warnings.filterwarnings('ignore', module='torchvision')
+
 def dispatch(argv:list):
     "Parse `argv` (`COMMAND [options]`) with the one parser and run the command; errors propagate (`main` maps them to exit codes)."
-    cmd, rest = _command([str(a) for a in argv])
+    global _ARGV
+    _ARGV = [str(a) for a in argv]
+    cmd, rest = _command(_ARGV)
     f = COMMANDS[cmd].__wrapped__
     return f(**vars(command_parser(f, prog=f'img-diff {cmd}').parse_args(rest)))
 
@@ -308,14 +327,17 @@ def main(argv:list|None=None):
     if not argv or argv[0] in ('-h', '--help'):
         print(f"usage: img-diff {{{','.join(COMMANDS)}}} ...  (img-diff {img_diff.__version__})\n")
         for n, f in COMMANDS.items(): print(f"  {n:13s} {f.__doc__}")
-        print("\n`img-diff COMMAND --help` shows a command's options.")
+        print("\n`img-diff COMMAND --help` shows a command's options; `-v` shows the libraries' logs and bars.")
         return 0
     if argv[0] == '--version': print(img_diff.__version__); return 0
+    verbose = any(a in ('-v', '--verbose') for a in argv)
+    argv = [a for a in argv if a not in ('-v', '--verbose')]
     cmd = ' '.join(argv[:2]) if len(argv) > 1 and ' '.join(argv[:2]) in COMMANDS else argv[0]
-    if '--no-progress' in argv:   # also the model loaders' bars (transformers, diffusers, the hub read this when imported)
-        import os; os.environ.setdefault('HF_HUB_DISABLE_PROGRESS_BARS', '1')
+    quiet_libraries(verbose)   # before the libraries are imported: they read these when loaded
     from img_diff.core.models import ModelLoadError
     try: ret = dispatch(argv)
+    except KeyboardInterrupt:
+        print("\nimg-diff: interrupted; run the same command again to resume", file=sys.stderr); raise SystemExit(130)
     except (ValueError, KeyError, FileNotFoundError) as e:
         print(f"img-diff {cmd}: {e}" if cmd in COMMANDS else f"img-diff: {e}", file=sys.stderr); raise SystemExit(2)
     except ModelLoadError as e:

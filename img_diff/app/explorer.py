@@ -72,9 +72,9 @@ def _data_uri(a:np.ndarray, max_width:int=720, fmt='JPEG')->str:
 def pair_picture(folder, r, ok_boxes:set=frozenset(), masks:bool=True, gap:int=8)->np.ndarray:
     "Image A | image B of record `r` with its found boxes (index in `ok_boxes`: red, else grey) and their masks tinted."
     from PIL import Image, ImageDraw
-    from img_diff.core.imaging import load_image
+    from img_diff.core.imaging import load_image, resize_to
     a, b = load_image(folder.file(r.images['a'])), load_image(folder.file(r.images['b']))
-    if b.shape != a.shape: b = np.asarray(Image.fromarray(b).resize((a.shape[1], a.shape[0])))
+    b = resize_to(b, a)
     H, W = a.shape[:2]
     pic = np.full((H, 2*W + gap, 3), 255, np.uint8); pic[:, :W], pic[:, W+gap:] = a, b
     if masks:

@@ -171,14 +171,12 @@ def example_records(records:list, n:int=12)->list:
 def examples_figure(folder, records:list, rel='figures/report_examples.png', cols:int=2):
     "A grid: image A | image B of each record with its found boxes (kept: red, rejected: grey, dashed) and the box numbers."
     from matplotlib.patches import Rectangle
-    from img_diff.core.imaging import load_image
+    from img_diff.core.imaging import load_image, resize_to
     rows = math.ceil(len(records)/cols)
     fig = _figure(6.5*cols, 2.6*rows)
     for i, r in enumerate(records):
         a, b = load_image(folder.file(r.images['a'])), load_image(folder.file(r.images['b']))
-        if b.shape != a.shape:
-            from PIL import Image
-            b = np.asarray(Image.fromarray(b).resize((a.shape[1], a.shape[0])))
+        b = resize_to(b, a)
         H, W = a.shape[:2]; gap = max(4, W//40)
         pic = np.full((H, 2*W + gap, 3), 255, np.uint8); pic[:, :W], pic[:, W+gap:] = a[..., :3], b[..., :3]
         ax = fig.add_subplot(rows, cols, i+1); ax.imshow(pic); ax.set_axis_off()

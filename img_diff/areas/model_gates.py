@@ -7,7 +7,7 @@ __all__ = ['in_band', 'nms', 'clip_band_stage', 'ssim_band_stage', 'area_gates_s
 
 # %% ../../nbs/areas/03_model_gates.ipynb #79561a0c
 import numpy as np
-from ..core.imaging import box_iou, load_image
+from ..core.imaging import box_iou, load_image, resize_to
 from ..core.inference import clip_image_embeddings, blip_image_embeddings, blip_text_embeddings, crop
 
 # %% ../../nbs/areas/03_model_gates.ipynb #cbabe5ee
@@ -62,9 +62,7 @@ def area_gates_stage(records, ctx, clip_model:str='openai/clip-vit-base-patch32'
     jobs = []   # (record, box, crop A, crop B)
     for r in records:
         A, Bimg = ctx.folder.load_image(r.images['a']), ctx.folder.load_image(r.images['b'])
-        if Bimg.shape != A.shape:
-            from PIL import Image
-            Bimg = np.asarray(Image.fromarray(Bimg).resize((A.shape[1], A.shape[0]), Image.Resampling.BICUBIC))
+        Bimg = resize_to(Bimg, A)
         W, H = r.size
         for b in r.boxes:
             if b.rejected is not None: continue

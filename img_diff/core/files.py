@@ -36,7 +36,7 @@ def atomic_write(path, # target file
 # %% ../../nbs/core/02_files.ipynb #b61f523f
 def repair_tail(p:Path):
     "Cut off a last line that has no newline (an append that was interrupted)."
-    if not p.exists() or p.stat().st_size == 0: return 0
+    if not p.exists() or p.stat().st_size == 0 or not os.access(p, os.W_OK): return 0   # read-only: readers skip a torn line
     with open(p, 'rb+') as f:
         f.seek(-1, os.SEEK_END)
         if f.read(1) == b'\n': return 0

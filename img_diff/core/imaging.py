@@ -4,7 +4,7 @@
 
 # %% auto #0
 __all__ = ['to_rgb', 'load_image', 'save_image', 'load_mask', 'grow_box', 'box_to_str', 'box_iou', 'mask_bbox', 'draw_boxes',
-           'side_by_side']
+           'resize_to', 'side_by_side']
 
 # %% ../../nbs/core/03_imaging.ipynb #48fb0c4e
 import io, warnings
@@ -128,6 +128,14 @@ def draw_boxes(img, # image (array or PIL)
         d.rectangle([x1, y1, x2-1, y2-1], outline=tuple(color), width=width)
     return np.array(im)
 
+def resize_to(b:np.ndarray, # an image (H' x W' [x C], uint8)
+              like, # an image, or its shape: the size to match
+             )->np.ndarray:
+    "`b` at the height and width of `like` (bicubic), or `b` itself when they agree: how image B meets image A everywhere."
+    H, W = (like.shape if hasattr(like, 'shape') else tuple(like))[:2]
+    if b.shape[:2] == (H, W): return b
+    return np.asarray(Image.fromarray(b).resize((W, H), Image.Resampling.BICUBIC))
+
 def side_by_side(left, # image A (array or PIL); sets the size
                  right, # image B, resized to A's size when they differ
                  bar:int=20, # width of the black vertical bar
@@ -135,5 +143,5 @@ def side_by_side(left, # image A (array or PIL); sets the size
     "left | `bar`-px black bar | right (resized to left's size): the single image an MLLM sees."
     a, b = load_image(left), load_image(right)
     H, W = a.shape[:2]
-    if b.shape[:2] != (H, W): b = np.asarray(Image.fromarray(b).resize((W, H), Image.Resampling.BICUBIC))
+    b = resize_to(b, a)
     return np.concatenate([a, np.zeros((H, bar, 3), np.uint8), b], axis=1)

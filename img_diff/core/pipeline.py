@@ -368,8 +368,8 @@ def apply_stage(fn, # the stage function
             except Exception as e:
                 if _disk_error(e): raise
                 errors.append(e); done.append(r.reject(ctx.name, f"error: {type(e).__name__}: {e}"))
-        if len(errors) == len(live) and len(live) > 1 and ctx.succeeded == 0:
-            batch_error.add_note(f"img-diff: stage {ctx.name!r} failed on every record of the first batch, so the run stops")
+        if len(errors) == len(live) and ctx.succeeded == 0:
+            batch_error.add_note(f"img-diff: stage {ctx.name!r} failed on every record so far, so the run stops")
             raise batch_error
     ctx.seconds += time.perf_counter() - t0
     for r in done:
@@ -439,9 +439,13 @@ def run_pipeline(out, # the run folder (created, or resumed when it exists)
     folder.write_manifest(funnel=funnel(records, names), n_records=len(records), n_kept=sum(r.kept for r in records),
                           last_run={'planned': len(planned), 'made': len(todo), 'skipped': len(planned) - len(todo),
                                     'engine': engine, 'stage_seconds': timing})
+    folder.write_manifest(status='done')   # every record is finished; the outputs (the report among them) read this
     for n, p in map(config_entry, config.get('outputs', [])):
         t0 = time.perf_counter()
-        call_with_params(lookup(n), (folder, records), p)
+        try: call_with_params(lookup(n), (folder, records), p)
+        except BaseException as e:
+            folder.write_manifest(status=f'failed in output {n}: {type(e).__name__}')
+            raise
         timing[n] = round(time.perf_counter() - t0, 3)
     folder.write_manifest(status='done', last_run={**folder.read_manifest()['last_run'], 'stage_seconds': timing})
     return folder

@@ -5,7 +5,7 @@
 # %% auto #0
 __all__ = ['RESUMABLE_KEYS', 'TRANSIENT_ERRORS', 'library_versions', 'config_conflicts', 'RunFolder', 'load_records', 'append',
            'rewrite', 'image_complete', 'record_files', 'rejected_transiently', 'damaged_files', 'done_ids',
-           'read_manifest', 'write_manifest', 'lock', 'remove_temporary', 'start']
+           'read_manifest', 'write_manifest', 'lock', 'remove_temporary', 'start', 'has_records']
 
 # %% ../../nbs/core/04_run_folder.ipynb #e538e5c3
 import json, os, re, sys, platform
@@ -53,7 +53,11 @@ class RunFolder:
     def __init__(self, path, # the folder (created if missing)
                  create:bool=True): # create it when missing
         self.path = Path(path).expanduser().resolve()
-        if create: self.path.mkdir(parents=True, exist_ok=True)
+        if self.path.exists() and not self.path.is_dir():
+            raise ValueError(f"{self.path} is a file, not a run folder: give --out a folder (new or an earlier run's)")
+        if create:
+            try: self.path.mkdir(parents=True, exist_ok=True)
+            except PermissionError: raise ValueError(f"cannot create the run folder {self.path}: permission denied (choose a folder you can write)") from None
         elif not self.path.is_dir(): raise FileNotFoundError(f"no run folder at {self.path}")
         self.records_path = self.path/self.RECORDS
 
@@ -77,7 +81,7 @@ def _iter_records(self:RunFolder):
     if not self.records_path.exists(): return
     with open(self.records_path, encoding='utf-8') as f:
         for i, line in enumerate(f, 1):
-            if not line.strip(): continue
+            if not line.strip() or not line.endswith('\n'): continue   # a torn last line (read-only folders are not repaired)
             try: yield record_from_dict(json.loads(line))
             except Exception as e: raise ValueError(f"{self.records_path}, line {i}: damaged record ({e})") from None
 
@@ -217,6 +221,8 @@ def start(self:RunFolder, config:dict, command:str|None=None, ignore=RESUMABLE_K
     old = self.read_manifest()
     if old.get('config') is not None:
         diff = config_conflicts(old['config'], config, ignore)
+        if diff and not self.has_records():   # nothing was made with the old config: the new one takes the folder
+            old['replaced_config'] = old['config']; diff = []
         if diff: raise ValueError(f"run folder {self.path} was made with a different config (differs in: {', '.join(diff)}); "
                                   "use a new --out folder, or the same config to resume")
     self.remove_temporary()
@@ -225,5 +231,9 @@ def start(self:RunFolder, config:dict, command:str|None=None, ignore=RESUMABLE_K
     return self.write_manifest(config=config, created=old.get('created', now), status='running', runs=runs,
                                versions=runs[-1]['versions'])
 
-RunFolder.read_manifest, RunFolder.write_manifest, RunFolder.start = read_manifest, write_manifest, start
+def has_records(self:RunFolder)->bool:
+    "Whether any record was written (a run that failed before making anything has none)."
+    return self.records_path.exists() and self.records_path.stat().st_size > 0
+
+RunFolder.read_manifest, RunFolder.write_manifest, RunFolder.start, RunFolder.has_records = read_manifest, write_manifest, start, has_records
 RunFolder.lock, RunFolder.remove_temporary = lock, remove_temporary

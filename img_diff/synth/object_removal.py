@@ -8,7 +8,7 @@ __all__ = ['REMOVAL_PROMPT', 'box_object', 'object_removal_stage']
 # %% ../../nbs/synth/05_object_removal.ipynb #61aef30a
 import numpy as np
 from PIL import Image
-from ..core.imaging import draw_boxes, side_by_side, load_mask, box_to_str
+from ..core.imaging import draw_boxes, side_by_side, load_mask, box_to_str, resize_to
 from ..core.exports import REMOVAL_QUESTION, removal_answer
 
 # %% ../../nbs/synth/05_object_removal.ipynb #0a70c2ee
@@ -31,7 +31,7 @@ def _inpaint_batch(pipe, images, masks, seeds, prompt, strength, guidance, steps
     res = []
     for a, m, o in zip(images, masks, out):
         if not np.isfinite(o).all(): res.append(None); continue
-        o = np.asarray(Image.fromarray((o*255).round().clip(0, 255).astype(np.uint8)).resize((a.shape[1], a.shape[0]), Image.Resampling.BICUBIC))
+        o = resize_to((o*255).round().clip(0, 255).astype(np.uint8), a)
         r = a.copy(); r[m] = o[m]; res.append(r)
     return res
 
