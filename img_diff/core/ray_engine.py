@@ -8,18 +8,17 @@ __all__ = ['ChainWorker', 'ray_batches']
 # %% ../../nbs/core/06_ray_engine.ipynb #8eae0009
 import json
 from .records import record_to_json, record_from_dict
+from .pipeline import StageContext, batches, run_batch
+from .run_folder import RunFolder
 
 # %% ../../nbs/core/06_ray_engine.ipynb #4d20d2e2
 class ChainWorker:
     "A Ray Data worker: runs every stage, in order, on one batch of records (as JSON lines) and returns them with stage seconds."
     def __init__(self, folder_path:str, config:dict, stages:list):
-        from img_diff.core.run_folder import RunFolder
-        from img_diff.core.pipeline import StageContext
         folder = RunFolder(folder_path, create=False)
         self.stages = [(fn, StageContext(folder, name, config), params) for fn, name, params in stages]
 
     def __call__(self, batch:dict)->dict:
-        from img_diff.core.pipeline import run_batch
         out, secs = [], []
         for item in batch['records']:
             recs = [record_from_dict(json.loads(l)) for l in json.loads(item)]
@@ -57,7 +56,7 @@ def ray_batches(todo:list, # the records to make, in order
     ctx.execution_options.preserve_order = True
     ctx.enable_progress_bars = False
     if gpus_per_worker is None: gpus_per_worker = 1 if ray.cluster_resources().get('GPU', 0) else 0
-    items = [{'records': json.dumps([record_to_json(r) for r in todo[i:i+batch_size]])} for i in range(0, len(todo), batch_size)]
+    items = [{'records': json.dumps([record_to_json(r) for r in b])} for b in batches(todo, batch_size)]
     spec = [(fn, c.name, p) for fn, c, p in stages]
     ds = ray.data.from_items(items, override_num_blocks=len(items)).map_batches(
         ChainWorker, fn_constructor_kwargs={'folder_path': str(folder.path), 'config': stages[0][1].config if stages else {}, 'stages': spec},

@@ -11,6 +11,7 @@ __all__ = ['AB_INSTRUCTION', 'EMPTY_CAPTION', 'PREDICTIONS', 'parse_options', 'c
 import csv, json, os, re
 from collections import Counter
 from pathlib import Path
+from ..core.pipeline import batches
 
 # %% ../../nbs/eval/03_model_eval.ipynb #51be11d5
 _LINE_OPT = re.compile(r'(?m)^[ \t]*\(?([A-Za-z])[.)][ \t]*(\S.*?)[ \t]*$')
@@ -239,8 +240,7 @@ def evaluate_model(model:str, # an image-text-to-text model: hub id or local fol
         from img_diff.core.models import load_transformers
         from img_diff.core.inference import ask
         m, p = load_transformers('AutoModelForImageTextToText', model, dtype, device, processor='AutoProcessor')
-        for i in range(0, len(todo), batch_size):
-            b = todo[i:i+batch_size]
+        for b in batches(todo, batch_size):
             answers = ask([x['image'] for x in b], [x['prompt'] for x in b], m, p, max_new_tokens, batch_size)
             append_predictions(path, [{'id': x['id'], 'prediction': a, 'prompt': x['prompt']} for x, a in zip(b, answers)])
     preds = read_predictions(path)
