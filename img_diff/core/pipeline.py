@@ -17,6 +17,7 @@ from typing import Annotated, Iterable, Literal, Protocol
 from fastcore.docments import docments
 from .records import check_id
 from .run_folder import RunFolder, rejected_transiently
+from .budget import release_memory, set_model_budget
 from .registry import REGISTRY, register, register_lazy, lookup, load_families, register_engine, engine as get_engine
 
 # %% ../../nbs/core/05_pipeline.ipynb #c54160e2
@@ -29,6 +30,7 @@ class StageContext:
     seconds: float = 0.0
     calls: int = 0
     succeeded: int = 0
+    oom_splits: int = 0  # times a batch was halved after running out of memory
 
 # %% ../../nbs/core/05_pipeline.ipynb #98656748
 @dataclass(frozen=True)
@@ -306,7 +308,7 @@ def param_values(params, fn)->dict:
     return {f.name: getattr(params, f.name) for f in dataclasses.fields(params) if f.name in names}
 
 # %% ../../nbs/core/05_pipeline.ipynb #33e01d35
-RUN_KEYS = {'source': 'the source entry', 'stages': 'a list of stage entries', 'outputs': 'a list of output entries',
+RUN_KEYS = {'model_budget_gb': 'GiB of models per accelerator at once (a number > 0, or null: no limit)', 'source': 'the source entry', 'stages': 'a list of stage entries', 'outputs': 'a list of output entries',
             'batch_size': 'records per batch (an integer >= 1)', 'description': 'words'}
 
 
@@ -319,6 +321,8 @@ def check_config(cfg: dict) -> dict:
             close = difflib.get_close_matches(k, list(RUN_KEYS), n=1)
             hint = f" (did you mean {close[0]!r}?)" if close else ''
             raise ValueError(f"unknown run-config key {k!r}{hint}; a run config has: {', '.join(RUN_KEYS)}")
+    if (g := cfg.get('model_budget_gb')) is not None and (err := _type_error(PositiveFloat, g)):
+        raise ValueError(f"model_budget_gb: {err}")
     bs = cfg.get('batch_size', 8)
     if err := _type_error(PositiveInt, bs):
         raise ValueError(f"batch_size: {err}")
@@ -348,29 +352,53 @@ def _call(fn, recs, ctx, params):
 
 def _disk_error(e): return isinstance(e, OSError) and e.errno in (errno.ENOSPC, errno.EDQUOT, errno.EROFS)
 
+def _out_of_memory(e)->bool:
+    "A CUDA (or CPU allocator) out-of-memory error."
+    return type(e).__name__ == 'OutOfMemoryError' or 'out of memory' in str(e).lower()
+
+def _attempt(fn, recs, ctx, params)->tuple:
+    "(records, None) from the stage, or (None, error) with the records put back as they came (a full disk stops the run)."
+    before = [copy.deepcopy(r.__dict__) for r in recs]
+    try: return _call(fn, recs, ctx, params), None
+    except Exception as e:
+        if _disk_error(e): raise     # a full disk says nothing about the records: stop (nothing written is lost)
+        for r, d in zip(recs, before): r.__dict__.update(d)   # retry from the records as they came, not as the failed call left them
+        return None, e
+
+def _isolate(fn, recs, ctx, params, error)->tuple:
+    "After `error` on `recs`: halves while out of memory, else one record at a time; (records, errors of the rejected ones)."
+    release_memory()   # out of the `except` block: the failed call's tensors are gone, the allocator's cache is given back
+    if len(recs) == 1:
+        return [recs[0].reject(ctx.name, f"error: {type(error).__name__}: {error}")], [error]
+    if _out_of_memory(error):
+        ctx.oom_splits += 1
+        mid = len(recs)//2
+        parts = [recs[:mid], recs[mid:]]
+    else: parts = [[r] for r in recs]
+    done, errors = [], []
+    for part in parts:
+        out, e = _attempt(fn, part, ctx, params)
+        if e is not None: out, errs = _isolate(fn, part, ctx, params, e)
+        else: errs = []
+        done += out
+        errors += errs
+    return done, errors
+
 def apply_stage(fn, # the stage function
                 records:list, # a batch of records (rejected ones pass through untouched)
                 ctx:StageContext, # the stage's context
                 params:dict # the stage's parameters from the config
                )->list:
-    "Run one stage on a batch; rejected records pass through, failures are isolated per record."
+    "Run one stage on a batch; rejected records pass through, failures are isolated per record, out of memory halves the batch."
     live = [r for r in records if r.kept]
     if not live: return records
     t0 = time.perf_counter(); ctx.calls += 1
-    before = [copy.deepcopy(r.__dict__) for r in live]
-    try: done = _call(fn, live, ctx, params)
-    except Exception as batch_error:
-        if _disk_error(batch_error): raise     # a full disk says nothing about the records: stop (nothing written is lost)
-        for r, d in zip(live, before): r.__dict__.update(d)   # retry from the records as they came, not as the failed call left them
-        done, errors = [], []
-        for r in live:
-            try: done += _call(fn, [r], ctx, params)
-            except Exception as e:
-                if _disk_error(e): raise
-                errors.append(e); done.append(r.reject(ctx.name, f"error: {type(e).__name__}: {e}"))
+    done, error = _attempt(fn, live, ctx, params)
+    if error is not None:
+        done, errors = _isolate(fn, live, ctx, params, error)
         if len(errors) == len(live) and ctx.succeeded == 0:
-            batch_error.add_note(f"img-diff: stage {ctx.name!r} failed on every record so far, so the run stops")
-            raise batch_error
+            error.add_note(f"img-diff: stage {ctx.name!r} failed on every record so far, so the run stops")
+            raise error
     ctx.seconds += time.perf_counter() - t0
     for r in done:
         if r.kept or r.rejected_by == ctx.name: r.stages.append(ctx.name)
@@ -412,6 +440,7 @@ def run_pipeline(out, # the run folder (created, or resumed when it exists)
     "Run (or resume) the pipeline described by `config` into the folder `out`; the config is checked before the folder is made."
     check_config(config)
     run_engine = get_engine(engine)   # an unknown engine is refused before the folder is made
+    if 'model_budget_gb' in config: set_model_budget(config['model_budget_gb'])
     folder = RunFolder(out)
     folder.start(config, command=command)
     src_name, src_params = config_entry(config['source'])
@@ -436,9 +465,10 @@ def run_pipeline(out, # the run folder (created, or resumed when it exists)
     records = folder.load_records()
     names = [src_name] + [ctx.name for _, ctx, _ in stages]
     timing = {ctx.name: round(ctx.seconds, 3) for _, ctx, _ in stages}
+    oom = {ctx.name: ctx.oom_splits for _, ctx, _ in stages if ctx.oom_splits}
     folder.write_manifest(funnel=funnel(records, names), n_records=len(records), n_kept=sum(r.kept for r in records),
                           last_run={'planned': len(planned), 'made': len(todo), 'skipped': len(planned) - len(todo),
-                                    'engine': engine, 'stage_seconds': timing})
+                                    'engine': engine, 'stage_seconds': timing, **({'oom_splits': oom} if oom else {})})
     folder.write_manifest(status='done')   # every record is finished; the outputs (the report among them) read this
     for n, p in map(config_entry, config.get('outputs', [])):
         t0 = time.perf_counter()
