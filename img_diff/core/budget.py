@@ -13,12 +13,15 @@ def model_bytes(obj)->int:
     "Bytes of the parameters and buffers of a model, a pipeline (its modules) or a (model, processor) pair."
     if isinstance(obj, (tuple, list)): return sum(model_bytes(x) for x in obj)
     if hasattr(obj, 'nbytes_declared'): return int(obj.nbytes_declared)   # a stand-in model of a declared size (tests)
-    mods = [obj] if hasattr(obj, 'parameters') else list(getattr(obj, 'components', {}).values())
+    import sys
+    torch = sys.modules.get('torch')
+    if torch is None: return 0   # no torch loaded: no tensors
+    module = torch.nn.Module
+    mods = [obj] if isinstance(obj, module) else [v for v in getattr(obj, 'components', {}).values() if isinstance(v, module)]
     total = 0
     for m in mods:
-        if hasattr(m, 'parameters'):
-            total += sum(p.numel()*p.element_size() for p in m.parameters())
-            total += sum(b.numel()*b.element_size() for b in m.buffers())
+        total += sum(p.numel()*p.element_size() for p in m.parameters())
+        total += sum(b.numel()*b.element_size() for b in m.buffers())
     return total
 
 @dataclass

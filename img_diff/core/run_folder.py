@@ -219,21 +219,22 @@ def start(self:RunFolder, config:dict, command:str|None=None, ignore=RESUMABLE_K
     "Begin (or resume) a run with `config`: take the folder, refuse a different config, clean up, record versions."
     self.lock()
     old = self.read_manifest()
+    replaced = {}
     if old.get('config') is not None:
         diff = config_conflicts(old['config'], config, ignore)
         if diff and not self.has_records():   # nothing was made with the old config: the new one takes the folder
-            old['replaced_config'] = old['config']; diff = []
+            replaced = {'replaced_config': old['config']}; diff = []
         if diff: raise ValueError(f"run folder {self.path} was made with a different config (differs in: {', '.join(diff)}); "
                                   "use a new --out folder, or the same config to resume")
     self.remove_temporary()
     now = datetime.now(timezone.utc).isoformat(timespec='seconds')
     runs = old.get('runs', []) + [{'started': now, 'command': command or ' '.join(sys.argv), 'versions': library_versions()}]
     return self.write_manifest(config=config, created=old.get('created', now), status='running', runs=runs,
-                               versions=runs[-1]['versions'])
+                               versions=runs[-1]['versions'], **replaced)
 
 def has_records(self:RunFolder)->bool:
-    "Whether any record was written (a run that failed before making anything has none)."
-    return self.records_path.exists() and self.records_path.stat().st_size > 0
+    "Whether the run made anything: a file besides the manifest and the lock (a run that failed before making anything has none)."
+    return any(p.is_file() and p.name not in (self.MANIFEST, '.lock') and not p.name.endswith('.tmp') for p in self.path.rglob('*'))
 
 RunFolder.read_manifest, RunFolder.write_manifest, RunFolder.start, RunFolder.has_records = read_manifest, write_manifest, start, has_records
 RunFolder.lock, RunFolder.remove_temporary = lock, remove_temporary
