@@ -58,6 +58,7 @@ def load_diffusers(cls_name:str, # a diffusers pipeline class, e.g. 'StableDiffu
     device = pick_device(device); dtype = pick_dtype(dtype, device)
     def make():
         import diffusers
+        if os.environ.get('HF_HUB_DISABLE_PROGRESS_BARS'): diffusers.utils.logging.disable_progress_bar()   # its loading bar too
         try: pipe = getattr(diffusers, cls_name).from_pretrained(str(model), dtype=dtype, use_safetensors=True,
                                                                      trust_remote_code=bool(trust_remote_code), **kw)
         except Exception as e: raise _fail(f'diffusers {cls_name}', model, e) from None

@@ -31,6 +31,7 @@ class StageContext:
     calls: int = 0
     succeeded: int = 0
     oom_splits: int = 0  # times a batch was halved after running out of memory
+    on_start: object = None  # called with the stage's name when it starts on a batch (the progress bar shows it)
 
 # %% ../../nbs/core/05_pipeline.ipynb #98656748
 @dataclass(frozen=True)
@@ -131,7 +132,11 @@ def dataclass_params(pc) -> dict:
             default = f.default_factory()
         else:
             default = inspect.Parameter.empty
-        out[f.name] = Param(f.name, hints.get(f.name, f.type), default, docs.get(f.name) or '')
+        t = hints.get(f.name, f.type)
+        bounds = {k: f.metadata[k] for k in ('ge', 'gt', 'le', 'lt') if k in f.metadata}   # ranges may also sit in field metadata
+        if bounds: t = Annotated[t, Range(**bounds)]
+        if 'choices' in f.metadata: t = Literal[tuple(f.metadata['choices'])]
+        out[f.name] = Param(f.name, t, default, docs.get(f.name) or '')
     return out
 
 
@@ -393,6 +398,7 @@ def apply_stage(fn, # the stage function
     live = [r for r in records if r.kept]
     if not live: return records
     t0 = time.perf_counter(); ctx.calls += 1
+    if ctx.on_start is not None: ctx.on_start(ctx.name)
     done, error = _attempt(fn, live, ctx, params)
     if error is not None:
         done, errors = _isolate(fn, live, ctx, params, error)
@@ -456,6 +462,7 @@ def run_pipeline(out, # the run folder (created, or resumed when it exists)
     if progress:
         from tqdm.auto import tqdm
         bar = tqdm(total=len(planned), initial=len(planned) - len(todo), desc='pairs', unit='pair')
+        for _, ctx, _ in stages: ctx.on_start = lambda name: bar.set_postfix_str(name, refresh=True)   # which stage is at work
     bs = int(config.get('batch_size', 8))
     finished = run_engine(todo, stages, folder, bs, **(engine_options or {}))
     for batch in finished:
