@@ -16,183 +16,293 @@ from pathlib import Path
 
 # %% ../../nbs/app/02_cli.ipynb #0663f980
 from ..core.presets import load_preset, preset_names, preset_description, build_config
-OFFLINE_DEMO = load_preset('offline-demo')   # the default run (img_diff/presets/offline-demo.json)
 
-def load_config(path:str|None)->dict:
+OFFLINE_DEMO = load_preset('offline-demo')  # the default run (img_diff/presets/offline-demo.json)
+
+
+def load_config(path: str | None) -> dict:
     "The run config in the JSON file `path` (the offline demo when None)."
     return build_config(config=path, check=False)
 
 # %% ../../nbs/app/02_cli.ipynb #2c5fcad2
 @call_parse
-def run(out:str=None, # the run folder (created, or resumed when it exists); required
-        preset:str=None, # offline-demo (default), img-diff-paper, object-removal or tiny; `img-diff presets` describes them
-        config:str=None, # a JSON run config file instead of a preset
-        overrides:list=None, # (--set) override any value, repeatable: --set sdxl-p2p.steps=30 --set source.n_pairs=100
-        pairs:str=None, # run on your own image pairs (a folder, or a .jsonl file) instead of making pairs
-        max_side:int=None, # with --pairs: scale the images down to this longest side
-        model_dir:str=None, # a folder with the models named like their hub ids (DIR/org/name), for machines with no network
-        captions:str=None, # the captions file of a caption-based preset (one caption per line)
-        n_pairs:int=None, # override the number of pairs of the source
-        seed:int=None, # override the seed of the source
-        batch_size:int=None, # records per batch
-        engine:str='local', # 'local' (this process) or 'ray' (a Ray cluster: every CPU and GPU; see the ray_engine chapter)
-        workers:int=2, # with --engine ray: worker actors (usually one per GPU)
-        gpus_per_worker:float=None, # with --engine ray: GPUs per worker (default: 1 when the cluster has GPUs)
-        ray_address:str=None, # with --engine ray: the cluster ('auto', 'ray://HOST:10001'); default: RAY_ADDRESS, else a local one
-        no_progress:bool=False, # hide the progress bar
-       ):
+def run(
+    out: str = None,  # the run folder (created, or resumed when it exists); required
+    preset: str = None,  # offline-demo (default), img-diff-paper, object-removal or tiny; `img-diff presets` describes them
+    config: str = None,  # a JSON run config file instead of a preset
+    overrides: list = None,  # (--set) override any value, repeatable: --set sdxl-p2p.steps=30 --set source.n_pairs=100
+    pairs: str = None,  # run on your own image pairs (a folder, or a .jsonl file) instead of making pairs
+    max_side: int = None,  # with --pairs: scale the images down to this longest side
+    model_dir: str = None,  # a folder with the models named like their hub ids (DIR/org/name), for machines with no network
+    captions: str = None,  # the captions file of a caption-based preset (one caption per line)
+    n_pairs: int = None,  # override the number of pairs of the source
+    seed: int = None,  # override the seed of the source
+    batch_size: int = None,  # records per batch
+    engine: str = 'local',  # 'local' (this process) or 'ray' (a Ray cluster: every CPU and GPU; see the ray_engine chapter)
+    workers: int = 2,  # with --engine ray: worker actors (usually one per GPU)
+    gpus_per_worker: float = None,  # with --engine ray: GPUs per worker (default: 1 when the cluster has GPUs)
+    ray_address: str = None,  # with --engine ray: the cluster ('auto', 'ray://HOST:10001'); default: RAY_ADDRESS, else a local one
+    no_progress: bool = False,  # hide the progress bar
+):
     "Run (or resume) a pipeline into a run folder: a preset (by default the offline demo on real photographs) or a config."
     from img_diff.core.pipeline import run_pipeline
-    if not out: raise ValueError("--out DIR is required: the run folder to create or resume")
-    extra = [f'source.{k}={_json.dumps(v)}' for k, v in [('n_pairs', n_pairs), ('seed', seed), ('captions', captions)] if v is not None]
-    if batch_size is not None: extra.append(f'batch_size={batch_size}')
+
+    if not out:
+        raise ValueError("--out DIR is required: the run folder to create or resume")
+    extra = [
+        f'source.{k}={_json.dumps(v)}'
+        for k, v in [('n_pairs', n_pairs), ('seed', seed), ('captions', captions)]
+        if v is not None
+    ]
+    if batch_size is not None:
+        extra.append(f'batch_size={batch_size}')
     cfg = build_config(preset, config, extra + list(overrides or []), pairs, model_dir, max_side)
-    opts = {'workers': workers, 'gpus_per_worker': gpus_per_worker, 'address': ray_address} if engine == 'ray' else None
+    opts = (
+        {'workers': workers, 'gpus_per_worker': gpus_per_worker, 'address': ray_address} if engine == 'ray' else None
+    )
     f = run_pipeline(out, cfg, progress=not no_progress, command=_command_line(), engine=engine, engine_options=opts)
     m = f.read_manifest()
-    print(f"{m['n_records']} pairs in {f.path} ({m['n_kept']} kept; made {m['last_run']['made']}, skipped {m['last_run']['skipped']} already finished)")
+    print(
+        f"{m['n_records']} pairs in {f.path} ({m['n_kept']} kept; made {m['last_run']['made']}, skipped {m['last_run']['skipped']} already finished)"
+    )
     for row in m.get('funnel', []):
         why = '; '.join(f'{k}: {n}' for k, n in row['rejected'].items())
         print(f"  {row['stage']:20s} {row['in']:6d} in {row['out']:6d} out" + (f"   rejected: {why}" if why else ''))
-    for p in ['records.jsonl', 'img_diff.jsonl', 'llava.json', 'object_removal.jsonl', 'eval/localization.json', 'report.html']:
-        if f.file(p).exists(): print(f"  {p}")
+    for p in [
+        'records.jsonl',
+        'img_diff.jsonl',
+        'llava.json',
+        'object_removal.jsonl',
+        'eval/localization.json',
+        'report.html',
+    ]:
+        if f.file(p).exists():
+            print(f"  {p}")
     return f
 
+
 @call_parse
-def presets(as_json:bool=False, # (--json) print the presets as one JSON object {name: config}
-           ):
+def presets(
+    as_json: bool = False,  # (--json) print the presets as one JSON object {name: config}
+):
     "List the presets `img-diff run --preset NAME` runs, with what each does."
-    if as_json: print(_json.dumps({n: load_preset(n) for n in preset_names()}, indent=1)); return
-    for n in preset_names(): print(f"{n}\n    {preset_description(n)}\n")
+    if as_json:
+        print(_json.dumps({n: load_preset(n) for n in preset_names()}, indent=1))
+        return
+    for n in preset_names():
+        print(f"{n}\n    {preset_description(n)}\n")
 
 # %% ../../nbs/app/02_cli.ipynb #f5137056
 @call_parse
-def boxes(image_a:str, # image A
-          image_b:str, # image B (resized to A's size when the sizes differ)
-          as_json:bool=False, # (--json) print only a JSON list of {"bbox", "score", "area"}
-          threshold:float=0.3, # dissimilarity threshold (see `pixel_difference`)
-          delta:float=24.0, # absolute difference (grey levels) at which a change counts fully
-          blur:float=1.0, # blur before comparing, px at 512 px (0: none)
-          min_area:float=0.002, # smallest area, as a fraction of the image
-          max_areas:int=None, # at most this many areas
-         ):
+def boxes(
+    image_a: str,  # image A
+    image_b: str,  # image B (resized to A's size when the sizes differ)
+    as_json: bool = False,  # (--json) print only a JSON list of {"bbox", "score", "area"}
+    threshold: float = 0.3,  # dissimilarity threshold (see `pixel_difference`)
+    delta: float = 24.0,  # absolute difference (grey levels) at which a change counts fully
+    blur: float = 1.0,  # blur before comparing, px at 512 px (0: none)
+    min_area: float = 0.002,  # smallest area, as a fraction of the image
+    max_areas: int = None,  # at most this many areas
+):
     "Print where two images differ: boxes in pixels with scores (pixel-level SSIM difference areas)."
     from img_diff.areas.difference_areas import pixel_difference
-    try: res = pixel_difference(image_a, image_b, threshold=threshold, delta=delta, blur=blur, min_area=min_area, max_areas=max_areas)
+
+    try:
+        res = pixel_difference(
+            image_a, image_b, threshold=threshold, delta=delta, blur=blur, min_area=min_area, max_areas=max_areas
+        )
     except ValueError as e:
-        print(f"img-diff boxes: {e}", file=sys.stderr); raise SystemExit(2)
-    if res.map.resized: print(f"img-diff boxes: note: {image_b} was resized to the size of {image_a}", file=sys.stderr)
+        print(f"img-diff boxes: {e}", file=sys.stderr)
+        raise SystemExit(2)
+    if res.map.resized:
+        print(f"img-diff boxes: note: {image_b} was resized to the size of {image_a}", file=sys.stderr)
     bx = res.boxes()
-    if as_json: print(_json.dumps(bx))
+    if as_json:
+        print(_json.dumps(bx))
     else:
         print(f"similarity (mean SSIM) {res.similarity:.4f}; {len(bx)} difference area(s)")
-        for b in bx: print(f"  bbox {b['bbox']}  score {b['score']:.3f}  area {b['area']} px")
+        for b in bx:
+            print(f"  bbox {b['bbox']}  score {b['score']:.3f}  area {b['area']} px")
     return bx
 
 # %% ../../nbs/app/02_cli.ipynb #9bd50d80
 @call_parse
-def synth(model:str=None, # SDXL pipeline: hub id or local folder (required)
-          captions:str=None, # captions file: one caption per line, or JSON Lines of ready pairs (required)
-          out:str=None, # the run folder (required)
-          steps:int=50, # denoising steps
-          size:int=1024, # image size in pixels (square)
-          guidance:float=7.5, # classifier-free guidance scale
-          mode:str='refine', # Prompt-to-Prompt mode: refine, replace, reweight, self-only, off
-          cross_replace:float=1.0, # fraction of steps with cross-attention from the base image
-          self_replace:float=0.4, # fraction of steps with self-attention injected from the base image
-          local_blend:bool=False, # blend on the differing objects (LocalBlend)
-          seed:int=0, # the run's seed (each pair gets its own, recorded)
-          n_pairs:int=None, # use only the first N captions
-          batch_size:int=4, # pairs per pipeline call
-          dtype:str=None, # float32, float16 or bfloat16 (default: half on CUDA, float32 on CPU)
-          device:str=None, # cuda or cpu (default: cuda when available)
-          llm:str=None, # make caption pairs with this language model (hub id or folder) instead of the lexicon
-          no_progress:bool=False, # hide the progress bar
-         ):
+def synth(
+    model: str = None,  # SDXL pipeline: hub id or local folder (required)
+    captions: str = None,  # captions file: one caption per line, or JSON Lines of ready pairs (required)
+    out: str = None,  # the run folder (required)
+    steps: int = 50,  # denoising steps
+    size: int = 1024,  # image size in pixels (square)
+    guidance: float = 7.5,  # classifier-free guidance scale
+    mode: str = 'refine',  # Prompt-to-Prompt mode: refine, replace, reweight, self-only, off
+    cross_replace: float = 1.0,  # fraction of steps with cross-attention from the base image
+    self_replace: float = 0.4,  # fraction of steps with self-attention injected from the base image
+    local_blend: bool = False,  # blend on the differing objects (LocalBlend)
+    seed: int = 0,  # the run's seed (each pair gets its own, recorded)
+    n_pairs: int = None,  # use only the first N captions
+    batch_size: int = 4,  # pairs per pipeline call
+    dtype: str = None,  # float32, float16 or bfloat16 (default: half on CUDA, float32 on CPU)
+    device: str = None,  # cuda or cpu (default: cuda when available)
+    llm: str = None,  # make caption pairs with this language model (hub id or folder) instead of the lexicon
+    no_progress: bool = False,  # hide the progress bar
+):
     "Make SDXL + Prompt-to-Prompt image pairs from a file of captions."
     from img_diff.core.pipeline import run_pipeline
+
     for k, v in {'--model': model, '--captions': captions, '--out': out}.items():
-        if not v: raise ValueError(f"{k} is required")
+        if not v:
+            raise ValueError(f"{k} is required")
     src = {'name': 'captions-file', 'captions': str(captions), 'seed': seed}
-    if n_pairs is not None: src['n_pairs'] = n_pairs
+    if n_pairs is not None:
+        src['n_pairs'] = n_pairs
     cp = {'name': 'caption-pairs', 'backend': 'llm', 'model': llm} if llm else {'name': 'caption-pairs'}
-    gen = {'name': 'sdxl-p2p', 'model': str(model), 'steps': steps, 'size': size, 'guidance': guidance, 'mode': mode,
-           'cross_replace_steps': cross_replace, 'self_replace_steps': self_replace, 'local_blend': local_blend, 'dtype': dtype, 'device': device}
-    cfg = {'source': src, 'stages': [cp, gen, {'name': 'pixel-areas'}], 'outputs': [{'name': 'report'}], 'batch_size': batch_size}
-    cfg = build_config(config=cfg)   # the same build -> check path as `run`
+    gen = {
+        'name': 'sdxl-p2p',
+        'model': str(model),
+        'steps': steps,
+        'size': size,
+        'guidance': guidance,
+        'mode': mode,
+        'cross_replace_steps': cross_replace,
+        'self_replace_steps': self_replace,
+        'local_blend': local_blend,
+        'dtype': dtype,
+        'device': device,
+    }
+    cfg = {
+        'source': src,
+        'stages': [cp, gen, {'name': 'pixel-areas'}],
+        'outputs': [{'name': 'report'}],
+        'batch_size': batch_size,
+    }
+    cfg = build_config(config=cfg)  # the same build -> check path as `run`
     f = run_pipeline(out, cfg, progress=not no_progress, command=_command_line())
     m = f.read_manifest()
-    print(f"{m['n_records']} pairs in {f.path} ({m['n_kept']} kept; made {m['last_run']['made']}, skipped {m['last_run']['skipped']})")
+    print(
+        f"{m['n_records']} pairs in {f.path} ({m['n_kept']} kept; made {m['last_run']['made']}, skipped {m['last_run']['skipped']})"
+    )
     return f
 
 # %% ../../nbs/app/02_cli.ipynb #fee531cd
 @call_parse
-def filter_pairs(out:str, # the run folder
-           clip_model:str='openai/clip-vit-base-patch32', # CLIP for the image-image band
-           low:float=0.90, # keep pairs with CLIP cosine above this
-           high:float=0.98, # and below this
-           ssim_low:float=None, # also an SSIM band, from this ...
-           ssim_high:float=None, # ... to this
-           naturalness:str=None, # also ask this vision-language model whether the pair looks natural ('no' rejects)
-           batch_size:int=32, dtype:str=None, device:str=None, no_progress:bool=False):
+def filter_pairs(
+    out: str,  # the run folder
+    clip_model: str = 'openai/clip-vit-base-patch32',  # CLIP for the image-image band
+    low: float = 0.90,  # keep pairs with CLIP cosine above this
+    high: float = 0.98,  # and below this
+    ssim_low: float = None,  # also an SSIM band, from this ...
+    ssim_high: float = None,  # ... to this
+    naturalness: str = None,  # also ask this vision-language model whether the pair looks natural ('no' rejects)
+    batch_size: int = 32,
+    dtype: str = None,
+    device: str = None,
+    no_progress: bool = False,
+):
     "Pair filters on a run folder: CLIP image similarity band (and an SSIM band, and a naturalness check)."
     from img_diff.core.pipeline import run_stages
+
     st = [{'name': 'clip-band', 'model': clip_model, 'low': low, 'high': high, 'dtype': dtype, 'device': device}]
-    if ssim_low is not None or ssim_high is not None: st.append({'name': 'ssim-band', 'low': ssim_low or 0.0, 'high': ssim_high or 1.0})
-    if naturalness: st.append({'name': 'naturalness', 'model': naturalness, 'dtype': dtype, 'device': device})
+    if ssim_low is not None or ssim_high is not None:
+        st.append({'name': 'ssim-band', 'low': ssim_low or 0.0, 'high': ssim_high or 1.0})
+    if naturalness:
+        st.append({'name': 'naturalness', 'model': naturalness, 'dtype': dtype, 'device': device})
     f = run_stages(out, st, batch_size, not no_progress, _command_line())
-    for row in f.read_manifest()['funnel'][-len(st):]: print(f"{row['stage']}: {row['in']} in, {row['out']} out")
+    for row in f.read_manifest()['funnel'][-len(st) :]:
+        print(f"{row['stage']}: {row['in']} in, {row['out']} out")
     return f
 
+
 @call_parse
-def find_areas(out:str, # the run folder
-          clip_model:str='openai/clip-vit-base-patch32', # CLIP for the crop-difference gate
-          blip_model:str='Salesforce/blip-itm-large-coco', # BLIP for the noun gate
-          sam_model:str=None, # a SAM model for segment proposals (default: only the pixel difference areas)
-          crop_threshold:float=0.85, # keep boxes whose crops' CLIP cosine is below this
-          noun_threshold:float=0.35, # keep boxes whose crops match a differing object above this (BLIP ITC)
-          nms_iou:float=0.5, max_boxes:int=10,
-          batch_size:int=32, dtype:str=None, device:str=None, no_progress:bool=False):
+def find_areas(
+    out: str,  # the run folder
+    clip_model: str = 'openai/clip-vit-base-patch32',  # CLIP for the crop-difference gate
+    blip_model: str = 'Salesforce/blip-itm-large-coco',  # BLIP for the noun gate
+    sam_model: str = None,  # a SAM model for segment proposals (default: only the pixel difference areas)
+    crop_threshold: float = 0.85,  # keep boxes whose crops' CLIP cosine is below this
+    noun_threshold: float = 0.35,  # keep boxes whose crops match a differing object above this (BLIP ITC)
+    nms_iou: float = 0.5,
+    max_boxes: int = 10,
+    batch_size: int = 32,
+    dtype: str = None,
+    device: str = None,
+    no_progress: bool = False,
+):
     "Difference Area Generator on a run folder: proposals (pixel areas, SAM), crop gate, noun gate, NMS."
     from img_diff.core.pipeline import run_stages
+
     st = ([{'name': 'sam-proposals', 'model': sam_model, 'dtype': dtype, 'device': device}] if sam_model else []) + [
-          {'name': 'area-gates', 'clip_model': clip_model, 'blip_model': blip_model, 'crop_threshold': crop_threshold,
-           'noun_threshold': noun_threshold, 'nms_iou': nms_iou, 'max_boxes': max_boxes, 'dtype': dtype, 'device': device}]
+        {
+            'name': 'area-gates',
+            'clip_model': clip_model,
+            'blip_model': blip_model,
+            'crop_threshold': crop_threshold,
+            'noun_threshold': noun_threshold,
+            'nms_iou': nms_iou,
+            'max_boxes': max_boxes,
+            'dtype': dtype,
+            'device': device,
+        }
+    ]
     f = run_stages(out, st, batch_size, not no_progress, _command_line())
-    for row in f.read_manifest()['funnel'][-len(st):]: print(f"{row['stage']}: {row['in']} in, {row['out']} out")
+    for row in f.read_manifest()['funnel'][-len(st) :]:
+        print(f"{row['stage']}: {row['in']} in, {row['out']} out")
     return f
 
 # %% ../../nbs/app/02_cli.ipynb #d72b7dd9
 @call_parse
-def captions(out:str, # the run folder
-             model:str='llava-hf/llava-v1.6-vicuna-7b-hf', # the MLLM (image-text-to-text) for region and difference captions
-             clip_model:str='openai/clip-vit-base-patch32', # CLIP for the "captions must differ" filter
-             blip_model:str='Salesforce/blip-itm-large-coco', # BLIP for the "caption matches its crop" filter
-             differ_threshold:float=0.85, # region captions must be less similar than this
-             match_threshold:float=0.4, # each region caption must match its crop above this (the released code: 0.35)
-             text_backend:str='clip', # 'clip' or 'sentence' (all-MiniLM-L6-v2) for the differ filter
-             batch_size:int=8, dtype:str=None, device:str=None, no_progress:bool=False):
+def captions(
+    out: str,  # the run folder
+    model: str = 'llava-hf/llava-v1.6-vicuna-7b-hf',  # the MLLM (image-text-to-text) for region and difference captions
+    clip_model: str = 'openai/clip-vit-base-patch32',  # CLIP for the "captions must differ" filter
+    blip_model: str = 'Salesforce/blip-itm-large-coco',  # BLIP for the "caption matches its crop" filter
+    differ_threshold: float = 0.85,  # region captions must be less similar than this
+    match_threshold: float = 0.4,  # each region caption must match its crop above this (the released code: 0.35)
+    text_backend: str = 'clip',  # 'clip' or 'sentence' (all-MiniLM-L6-v2) for the differ filter
+    batch_size: int = 8,
+    dtype: str = None,
+    device: str = None,
+    no_progress: bool = False,
+):
     "Difference Captions Generator on a run folder: region captions, caption filters, difference captions, records."
     from img_diff.core.pipeline import run_stages
     from img_diff.core.registry import lookup
-    st = [{'name': 'region-captions', 'model': model, 'batch_size': batch_size, 'dtype': dtype, 'device': device},
-          {'name': 'caption-filters', 'clip_model': clip_model, 'blip_model': blip_model, 'differ_threshold': differ_threshold,
-           'match_threshold': match_threshold, 'text_backend': text_backend, 'dtype': dtype, 'device': device},
-          {'name': 'difference-captions', 'model': model, 'batch_size': batch_size, 'dtype': dtype, 'device': device}, {'name': 'side-by-side'}]
+
+    st = [
+        {'name': 'region-captions', 'model': model, 'batch_size': batch_size, 'dtype': dtype, 'device': device},
+        {
+            'name': 'caption-filters',
+            'clip_model': clip_model,
+            'blip_model': blip_model,
+            'differ_threshold': differ_threshold,
+            'match_threshold': match_threshold,
+            'text_backend': text_backend,
+            'dtype': dtype,
+            'device': device,
+        },
+        {'name': 'difference-captions', 'model': model, 'batch_size': batch_size, 'dtype': dtype, 'device': device},
+        {'name': 'side-by-side'},
+    ]
     f = run_stages(out, st, batch_size, not no_progress, _command_line())
     rows = lookup('img-diff-records')(f, f.load_records())
-    for row in f.read_manifest()['funnel'][-len(st):]: print(f"{row['stage']}: {row['in']} in, {row['out']} out")
+    for row in f.read_manifest()['funnel'][-len(st) :]:
+        print(f"{row['stage']}: {row['in']} in, {row['out']} out")
     print(f"{len(rows)} Img-Diff records in {f.file('img_diff.jsonl')}")
     return f
 
+
 @call_parse
-def ocr(out:str, # the run folder
-        backend:str='rapidocr', # OCR engine
-        min_score:float=0.5, # drop text lines read with less confidence
-        no_progress:bool=False):
+def ocr(
+    out: str,  # the run folder
+    backend: str = 'rapidocr',  # OCR engine
+    min_score: float = 0.5,  # drop text lines read with less confidence
+    no_progress: bool = False,
+):
     "Read the text in both images of every kept pair; text differences and OCR words on the boxes."
     from img_diff.core.pipeline import run_stages
-    f = run_stages(out, [{'name': 'ocr-text', 'backend': backend, 'min_score': min_score}], 8, not no_progress, _command_line())
+
+    f = run_stages(
+        out, [{'name': 'ocr-text', 'backend': backend, 'min_score': min_score}], 8, not no_progress, _command_line()
+    )
     recs = f.load_records()
     n = sum(len(r.outputs.get('ocr', {}).get('differences', [])) for r in recs)
     print(f"text read in {sum('ocr' in r.outputs for r in recs)} pairs; {n} text differences")
@@ -200,120 +310,187 @@ def ocr(out:str, # the run folder
 
 # %% ../../nbs/app/02_cli.ipynb #b42de472
 @call_parse
-def tiny_models(out:str, # folder to write the tiny models into
-                seed:int=0, # seed of the random weights
-               ):
+def tiny_models(
+    out: str,  # folder to write the tiny models into
+    seed: int = 0,  # seed of the random weights
+):
     "Write tiny RANDOM-WEIGHT models (SDXL, SDXL inpainting, a causal LM) for offline runs and tests."
     from img_diff.miniatures.tiny_models import save_tiny_models
-    for k, v in save_tiny_models(out, seed).items(): print(f"{k:14s} {v}")
+
+    for k, v in save_tiny_models(out, seed).items():
+        print(f"{k:14s} {v}")
+
 
 @call_parse
-def report(out:str, # the run folder
-           n_examples:int=12, # records shown as examples
-          ):
+def report(
+    out: str,  # the run folder
+    n_examples: int = 12,  # records shown as examples
+):
     "Write a run folder's report: the funnel, score histograms with thresholds, box statistics, coverage, examples -> report.html."
     from img_diff.app.report import report_folder
-    p = report_folder(out, n_examples); print(p); return p
+
+    p = report_folder(out, n_examples)
+    print(p)
+    return p
 
 # %% ../../nbs/app/02_cli.ipynb #8403c7d4
-def _metrics(s:str)->tuple: return tuple(x.strip() for x in s.split(',') if x.strip())
+def _metrics(s: str) -> tuple:
+    return tuple(x.strip() for x in s.split(',') if x.strip())
 
-def _print_scores(s:dict, as_json:bool, extra:dict|None=None)->int:
+
+def _print_scores(s: dict, as_json: bool, extra: dict | None = None) -> int:
     if as_json:
         print(_json.dumps(s, ensure_ascii=False))
         return 0
     for k, v in {**s, **(extra or {})}.items():
-        if k != 'results': print(f"{k:14s} {v:.4f}" if isinstance(v, float) else f"{k:14s} {v}")
+        if k != 'results':
+            print(f"{k:14s} {v:.4f}" if isinstance(v, float) else f"{k:14s} {v}")
     return 0
 
+
 @call_parse
-def eval_captions(pred:str=..., # predictions: a JSON list of {"image_id", "caption"}
-                  ref:str=..., # references: a COCO captions file ({"annotations": [{"image_id", "caption"}, ...]})
-                  metrics:str='bleu,meteor,rouge,cider', # caption metrics, comma-separated
-                  as_json:bool=False, # (--json) print one JSON object
-                 ):
+def eval_captions(
+    pred: str = ...,  # predictions: a JSON list of {"image_id", "caption"}
+    ref: str = ...,  # references: a COCO captions file ({"annotations": [{"image_id", "caption"}, ...]})
+    metrics: str = 'bleu,meteor,rouge,cider',  # caption metrics, comma-separated
+    as_json: bool = False,  # (--json) print one JSON object
+):
     "BLEU-1..4, METEOR, ROUGE-L, CIDEr-D (as pycocoevalcap computes them) of COCO-format predictions."
     from img_diff.eval.caption_metrics import caption_metrics
+
     return _print_scores(caption_metrics(pred, ref, _metrics(metrics)), as_json)
 
+
 @call_parse
-def eval_ab(pred:str=..., # answers: .jsonl/.json of {"id", "prediction"}, or an {id: answer} object
-            questions:str=..., # MMVP's Questions.csv, object_removal.jsonl, a run folder, or a JSON list of questions
-            details:bool=False, # add each question's result
-            as_json:bool=False, # (--json) print one JSON object
-           ):
+def eval_ab(
+    pred: str = ...,  # answers: .jsonl/.json of {"id", "prediction"}, or an {id: answer} object
+    questions: str = ...,  # MMVP's Questions.csv, object_removal.jsonl, a run folder, or a JSON list of questions
+    details: bool = False,  # add each question's result
+    as_json: bool = False,  # (--json) print one JSON object
+):
     "Accuracy per question and per pair of A/B (MMVP-style) answers."
     from img_diff.eval.model_eval import ab_scores, load_ab_questions, load_ab_predictions
+
     return _print_scores(ab_scores(load_ab_questions(questions), load_ab_predictions(pred), details=details), as_json)
 
+
 @call_parse
-def eval_model(model:str=..., # image-text-to-text model: hub id or local folder
-               run:str=..., # the run folder to evaluate on
-               out:str=..., # the evaluation folder (created, or resumed)
-               task:str='captions', # 'captions' or 'ab'
-               batch_size:int=8, # prompts per model call
-               max_new_tokens:int=None, # default: 128 for captions, 16 for ab
-               limit:int=None, # only the first N items
-               metrics:str='bleu,meteor,rouge,cider', # caption metrics, comma-separated
-               dtype:str=None, device:str=None,
-               as_json:bool=False, # (--json) print one JSON object
-              ):
+def eval_model(
+    model: str = ...,  # image-text-to-text model: hub id or local folder
+    run: str = ...,  # the run folder to evaluate on
+    out: str = ...,  # the evaluation folder (created, or resumed)
+    task: str = 'captions',  # 'captions' or 'ab'
+    batch_size: int = 8,  # prompts per model call
+    max_new_tokens: int = None,  # default: 128 for captions, 16 for ab
+    limit: int = None,  # only the first N items
+    metrics: str = 'bleu,meteor,rouge,cider',  # caption metrics, comma-separated
+    dtype: str = None,
+    device: str = None,
+    as_json: bool = False,  # (--json) print one JSON object
+):
     "Ask a model about a run (predictions.jsonl in --out, resumable), then score it."
     from img_diff.eval.model_eval import evaluate_model, PREDICTIONS
-    if task not in ('captions', 'ab'): raise ValueError(f"--task must be 'captions' or 'ab', got {task!r}")
-    s = evaluate_model(model, run, out, task, batch_size, max_new_tokens, limit, _metrics(metrics), dtype, device,
-                       command=_command_line())
-    return _print_scores(s, as_json, {'predictions': Path(out)/PREDICTIONS})
+
+    if task not in ('captions', 'ab'):
+        raise ValueError(f"--task must be 'captions' or 'ab', got {task!r}")
+    s = evaluate_model(
+        model,
+        run,
+        out,
+        task,
+        batch_size,
+        max_new_tokens,
+        limit,
+        _metrics(metrics),
+        dtype,
+        device,
+        command=_command_line(),
+    )
+    return _print_scores(s, as_json, {'predictions': Path(out) / PREDICTIONS})
 
 # %% ../../nbs/app/02_cli.ipynb #74a9053c
-COMMANDS = {'run': run, 'boxes': boxes, 'synth': synth, 'filter': filter_pairs, 'areas': find_areas, 'captions': captions, 'ocr': ocr,
-            'tiny-models': tiny_models, 'presets': presets, 'report': report,
-            'eval captions': eval_captions, 'eval ab': eval_ab, 'eval model': eval_model}
+COMMANDS = {
+    'run': run,
+    'boxes': boxes,
+    'synth': synth,
+    'filter': filter_pairs,
+    'areas': find_areas,
+    'captions': captions,
+    'ocr': ocr,
+    'tiny-models': tiny_models,
+    'presets': presets,
+    'report': report,
+    'eval captions': eval_captions,
+    'eval ab': eval_ab,
+    'eval model': eval_model,
+}
+
 
 def _type(anno):
     args = [a for a in getattr(anno, '__args__', ()) if a is not type(None)]
     return args[0] if args else anno
 
-FLAGS = {'overrides': 'set', 'as_json': 'json'}   # parameters whose flag is not their name (`set` and `json` are builtins)
 
-def command_parser(func, prog:str)->argparse.ArgumentParser:
+FLAGS = {
+    'overrides': 'set',
+    'as_json': 'json',
+}  # parameters whose flag is not their name (`set` and `json` are builtins)
+
+
+def command_parser(func, prog: str) -> argparse.ArgumentParser:
     "An argparse parser from `func`'s documented parameters: required ones positional, the rest `--hyphen-names`."
     p = argparse.ArgumentParser(prog=prog, description=func.__doc__)
     for name, d in docments(func, full=True, returns=False, eval_str=True).items():
         t, flag = _type(d.anno), '--' + FLAGS.get(name, name).replace('_', '-')
         alias = [] if '_' not in name or name in FLAGS else ['--' + name]
-        if d.default is inspect.Parameter.empty: p.add_argument(name, type=t, help=d.docment)
-        elif d.default is Ellipsis: p.add_argument(flag, *alias, dest=name, type=t, required=True, help=d.docment)
-        elif t is bool: p.add_argument(flag, *alias, dest=name, action='store_true', help=d.docment)
-        elif t is list: p.add_argument(flag, *alias, dest=name, action='append', default=None, metavar='KEY=VALUE', help=d.docment)
-        else: p.add_argument(flag, *alias, dest=name, type=t, default=d.default, help=f"{d.docment} (default: {d.default})")
+        if d.default is inspect.Parameter.empty:
+            p.add_argument(name, type=t, help=d.docment)
+        elif d.default is Ellipsis:
+            p.add_argument(flag, *alias, dest=name, type=t, required=True, help=d.docment)
+        elif t is bool:
+            p.add_argument(flag, *alias, dest=name, action='store_true', help=d.docment)
+        elif t is list:
+            p.add_argument(flag, *alias, dest=name, action='append', default=None, metavar='KEY=VALUE', help=d.docment)
+        else:
+            p.add_argument(
+                flag, *alias, dest=name, type=t, default=d.default, help=f"{d.docment} (default: {d.default})"
+            )
     return p
 
-def _command(argv:list)->tuple:
+
+def _command(argv: list) -> tuple:
     "(command name, its arguments): `eval captions ...` is the command 'eval captions'."
-    if len(argv) > 1 and f'{argv[0]} {argv[1]}' in COMMANDS: return f'{argv[0]} {argv[1]}', argv[2:]
+    if len(argv) > 1 and f'{argv[0]} {argv[1]}' in COMMANDS:
+        return f'{argv[0]} {argv[1]}', argv[2:]
     if argv[0] not in COMMANDS:
         raise ValueError(f"unknown command {' '.join(argv[:2])!r}; commands: {', '.join(COMMANDS)}")
     return argv[0], argv[1:]
 
-_ARGV = None   # the arguments of the command being run (`dispatch` sets them)
 
-def _command_line()->str:
+_ARGV = None  # the arguments of the command being run (`dispatch` sets them)
+
+
+def _command_line() -> str:
     "The command as the user typed it, for the manifest: `img-diff run --out R`."
     return ' '.join(['img-diff', *(sys.argv[1:] if _ARGV is None else _ARGV)])
 
-def quiet_libraries(verbose:bool=False):
+
+def quiet_libraries(verbose: bool = False):
     "Library logs and third-party progress bars only when `verbose`: the run's own bar and messages are the terminal's."
     import logging, os, warnings
-    if verbose: return
+
+    if verbose:
+        return
     os.environ.setdefault('HF_HUB_DISABLE_PROGRESS_BARS', '1')
-    os.environ.setdefault('TRANSFORMERS_VERBOSITY', 'error'); os.environ.setdefault('DIFFUSERS_VERBOSITY', 'error')
+    os.environ.setdefault('TRANSFORMERS_VERBOSITY', 'error')
+    os.environ.setdefault('DIFFUSERS_VERBOSITY', 'error')
     os.environ.setdefault('TRANSFORMERS_NO_ADVISORY_WARNINGS', '1')
     for name in ('transformers', 'diffusers', 'huggingface_hub', 'RapidOCR', 'ray', 'datasets', 'accelerate'):
         logging.getLogger(name).setLevel(logging.ERROR)
     warnings.filterwarnings('ignore', module='torchvision')
 
-def dispatch(argv:list):
+
+def dispatch(argv: list):
     "Parse `argv` (`COMMAND [options]`) with the one parser and run the command; errors propagate (`main` maps them to exit codes)."
     global _ARGV
     _ARGV = [str(a) for a in argv]
@@ -321,28 +498,37 @@ def dispatch(argv:list):
     f = COMMANDS[cmd].__wrapped__
     return f(**vars(command_parser(f, prog=f'img-diff {cmd}').parse_args(rest)))
 
-def main(argv:list|None=None):
+
+def main(argv: list | None = None):
     "Entry point of the `img-diff` command: `img-diff COMMAND [options]`."
     argv = sys.argv[1:] if argv is None else [str(a) for a in argv]
     if not argv or argv[0] in ('-h', '--help'):
         print(f"usage: img-diff {{{','.join(COMMANDS)}}} ...  (img-diff {img_diff.__version__})\n")
-        for n, f in COMMANDS.items(): print(f"  {n:13s} {f.__doc__}")
+        for n, f in COMMANDS.items():
+            print(f"  {n:13s} {f.__doc__}")
         print("\n`img-diff COMMAND --help` shows a command's options; `-v` shows the libraries' logs and bars.")
         return 0
-    if argv[0] == '--version': print(img_diff.__version__); return 0
+    if argv[0] == '--version':
+        print(img_diff.__version__)
+        return 0
     verbose = any(a in ('-v', '--verbose') for a in argv)
     argv = [a for a in argv if a not in ('-v', '--verbose')]
     cmd = ' '.join(argv[:2]) if len(argv) > 1 and ' '.join(argv[:2]) in COMMANDS else argv[0]
-    quiet_libraries(verbose)   # before the libraries are imported: they read these when loaded
+    quiet_libraries(verbose)  # before the libraries are imported: they read these when loaded
     from img_diff.core.models import ModelLoadError
-    try: ret = dispatch(argv)
-    except KeyboardInterrupt:
-        print("\nimg-diff: interrupted; run the same command again to resume", file=sys.stderr); raise SystemExit(130)
-    except (ValueError, KeyError, FileNotFoundError) as e:
-        print(f"img-diff {cmd}: {e}" if cmd in COMMANDS else f"img-diff: {e}", file=sys.stderr); raise SystemExit(2)
-    except ModelLoadError as e:
-        print(f"img-diff {cmd}: {e}", file=sys.stderr); raise SystemExit(3)
-    except OSError as e:   # a full disk, a read-only or busy run folder...: the message says how to go on
-        print(f"img-diff {cmd}: {e}", file=sys.stderr); raise SystemExit(4)
-    return 0
 
+    try:
+        ret = dispatch(argv)
+    except KeyboardInterrupt:
+        print("\nimg-diff: interrupted; run the same command again to resume", file=sys.stderr)
+        raise SystemExit(130)
+    except (ValueError, KeyError, FileNotFoundError) as e:
+        print(f"img-diff {cmd}: {e}" if cmd in COMMANDS else f"img-diff: {e}", file=sys.stderr)
+        raise SystemExit(2)
+    except ModelLoadError as e:
+        print(f"img-diff {cmd}: {e}", file=sys.stderr)
+        raise SystemExit(3)
+    except OSError as e:  # a full disk, a read-only or busy run folder...: the message says how to go on
+        print(f"img-diff {cmd}: {e}", file=sys.stderr)
+        raise SystemExit(4)
+    return 0

@@ -17,75 +17,116 @@ from ..core.files import atomic_write
 # %% ../../nbs/app/01_report.ipynb #b5d01bd3
 # score name -> where it lives, what it means, and the (stage, parameter, default) thresholds that act on it
 SCORES = {
-    'ssim':               dict(level='pair', label='pair similarity (mean SSIM)', gates=[('ssim-band', 'low', 0.3), ('ssim-band', 'high', 0.995)]),
-    'clip':               dict(level='pair', label='pair CLIP image cosine', gates=[('clip-band', 'low', 0.90), ('clip-band', 'high', 0.98)]),
-    'natural':            dict(level='pair', label='judged natural (VLM)', gates=[]),
-    'score':              dict(level='box', label='box score (mean dissimilarity in the mask)', gates=[('pixel-areas', 'threshold', 0.3)]),
-    'pixel_area':         dict(level='box', label='box mask area / image area', gates=[('pixel-areas', 'min_area', 0.002)]),
-    'clip_crop':          dict(level='box', label='CLIP cosine of the two crops', gates=[('area-gates', 'crop_threshold', 0.85)]),
-    'blip_noun':          dict(level='box', label='BLIP crop–object match', gates=[('area-gates', 'noun_threshold', 0.35)]),
-    'caption_similarity': dict(level='box', label='similarity of the two region captions', gates=[('caption-filters', 'differ_threshold', 0.85)]),
-    'caption_match_a':    dict(level='box', label='BLIP match, caption A – crop A', gates=[('caption-filters', 'match_threshold', 0.4)]),
-    'caption_match_b':    dict(level='box', label='BLIP match, caption B – crop B', gates=[('caption-filters', 'match_threshold', 0.4)]),
-    'blip_before':        dict(level='removal', label='BLIP object match before removal', gates=[('removal-gate', 'before', 0.35)]),
-    'blip_after':         dict(level='removal', label='BLIP object match after removal', gates=[('removal-gate', 'after', 0.2)]),
+    'ssim': dict(
+        level='pair',
+        label='pair similarity (mean SSIM)',
+        gates=[('ssim-band', 'low', 0.3), ('ssim-band', 'high', 0.995)],
+    ),
+    'clip': dict(
+        level='pair', label='pair CLIP image cosine', gates=[('clip-band', 'low', 0.90), ('clip-band', 'high', 0.98)]
+    ),
+    'natural': dict(level='pair', label='judged natural (VLM)', gates=[]),
+    'score': dict(
+        level='box', label='box score (mean dissimilarity in the mask)', gates=[('pixel-areas', 'threshold', 0.3)]
+    ),
+    'pixel_area': dict(level='box', label='box mask area / image area', gates=[('pixel-areas', 'min_area', 0.002)]),
+    'clip_crop': dict(
+        level='box', label='CLIP cosine of the two crops', gates=[('area-gates', 'crop_threshold', 0.85)]
+    ),
+    'blip_noun': dict(level='box', label='BLIP crop–object match', gates=[('area-gates', 'noun_threshold', 0.35)]),
+    'caption_similarity': dict(
+        level='box',
+        label='similarity of the two region captions',
+        gates=[('caption-filters', 'differ_threshold', 0.85)],
+    ),
+    'caption_match_a': dict(
+        level='box', label='BLIP match, caption A – crop A', gates=[('caption-filters', 'match_threshold', 0.4)]
+    ),
+    'caption_match_b': dict(
+        level='box', label='BLIP match, caption B – crop B', gates=[('caption-filters', 'match_threshold', 0.4)]
+    ),
+    'blip_before': dict(
+        level='removal', label='BLIP object match before removal', gates=[('removal-gate', 'before', 0.35)]
+    ),
+    'blip_after': dict(
+        level='removal', label='BLIP object match after removal', gates=[('removal-gate', 'after', 0.2)]
+    ),
 }
 
-from ..core.pipeline import config_entry   # (name, params) of a config entry
+from ..core.pipeline import config_entry  # (name, params) of a config entry
 
-def run_thresholds(manifest:dict)->dict:
+
+def run_thresholds(manifest: dict) -> dict:
     "{(stage, parameter): (value, 'config' or 'default')} for every threshold of `SCORES` whose stage the run applied, from its config (and post-run stages)."
     cfg = manifest.get('config') or {}
     given = {}
     for e in list(cfg.get('stages', [])) + list(manifest.get('post_stages', [])):
-        n, p = config_entry(e); given.setdefault(n, {}).update(p)
+        n, p = config_entry(e)
+        given.setdefault(n, {}).update(p)
     out = {}
     for s in SCORES.values():
         for stage, param, default in s['gates']:
-            if stage not in given: continue          # only the gates this run applied
+            if stage not in given:
+                continue  # only the gates this run applied
             v = given.get(stage, {}).get(param)
             out[(stage, param)] = (v, 'config') if v is not None else (default, 'default')
     return out
 
 # %% ../../nbs/app/01_report.ipynb #47028389
-def _num(x): return isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x)
+def _num(x):
+    return isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x)
 
-def collect_scores(records:list)->dict:
+
+def collect_scores(records: list) -> dict:
     "{score name: {'level', 'kept': [...], 'rejected': [...]}}: every numeric score the records carry, split by the verdict on its record (pair scores) or box."
     out = {}
+
     def add(name, level, x, ok):
-        if not _num(x): return
+        if not _num(x):
+            return
         d = out.setdefault(name, {'level': level, 'kept': [], 'rejected': []})
         d['kept' if ok else 'rejected'].append(float(x))
+
     for r in records:
-        for k, x in r.scores.items(): add(k, 'pair', x, r.kept)
+        for k, x in r.scores.items():
+            add(k, 'pair', x, r.kept)
         for b in r.boxes:
             ok = r.kept and b.rejected is None
             add('score', 'box', b.score, ok)
-            for k, x in b.scores.items(): add(k, 'box', x, ok)
+            for k, x in b.scores.items():
+                add(k, 'box', x, ok)
         for o in r.outputs.get('object-removal', []) or []:
             if isinstance(o, dict):
-                for k in ('blip_before', 'blip_after'): add(k, 'removal', o.get(k), r.kept and not o.get('rejected'))
+                for k in ('blip_before', 'blip_after'):
+                    add(k, 'removal', o.get(k), r.kept and not o.get('rejected'))
     return out
 
-def box_geometry(records:list)->np.ndarray:
+
+def box_geometry(records: list) -> np.ndarray:
     "(n, 3) array of found boxes: relative area, centre x and centre y (fractions of the image)."
     rows = []
     for r in records:
-        if not r.size: continue
+        if not r.size:
+            continue
         W, H = r.size
         for b in r.boxes:
             x1, y1, x2, y2 = b.bbox
-            rows.append(((x2-x1)*(y2-y1)/(W*H), (x1+x2)/2/W, (y1+y2)/2/H))
+            rows.append(((x2 - x1) * (y2 - y1) / (W * H), (x1 + x2) / 2 / W, (y1 + y2) / 2 / H))
     return np.array(rows, dtype=float).reshape(-1, 3)
 
-def coverage(records:list)->dict:
+
+def coverage(records: list) -> dict:
     "Counts of the objects named (differing objects and changed objects) and of the kinds of change, over all records and kept ones."
     obj, obj_kept, kinds, kinds_kept = Counter(), Counter(), Counter(), Counter()
     for r in records:
-        names = sorted(set(r.objects) | {c.object for c in r.changes if c.object})   # sorted: the same figure in every process
-        obj.update(names); kinds.update(c.kind for c in r.changes)
-        if r.kept: obj_kept.update(names); kinds_kept.update(c.kind for c in r.changes)
+        names = sorted(
+            set(r.objects) | {c.object for c in r.changes if c.object}
+        )  # sorted: the same figure in every process
+        obj.update(names)
+        kinds.update(c.kind for c in r.changes)
+        if r.kept:
+            obj_kept.update(names)
+            kinds_kept.update(c.kind for c in r.changes)
     return {'objects': obj, 'objects_kept': obj_kept, 'kinds': kinds, 'kinds_kept': kinds_kept}
 
 # %% ../../nbs/app/01_report.ipynb #6e9cf18e
@@ -93,101 +134,156 @@ def _figure(w, h):
     "A matplotlib figure on the Agg canvas, outside pyplot (so nothing keeps it alive after saving)."
     from matplotlib.figure import Figure
     from matplotlib.backends.backend_agg import FigureCanvasAgg
-    fig = Figure(figsize=(w, h)); FigureCanvasAgg(fig)
+
+    fig = Figure(figsize=(w, h))
+    FigureCanvasAgg(fig)
     return fig
+
 
 def _save(fig, folder, rel, dpi=90):
     import io
-    buf = io.BytesIO(); fig.savefig(buf, format='png', dpi=dpi); fig.clear()
+
+    buf = io.BytesIO()
+    fig.savefig(buf, format='png', dpi=dpi)
+    fig.clear()
     atomic_write(folder.file(rel), buf.getvalue())
     return rel
 
-def funnel_figure(folder, funnel:list, rel='figures/report_funnel.png'):
+
+def funnel_figure(folder, funnel: list, rel='figures/report_funnel.png'):
     "Bars of the records into and out of every stage."
-    fig = _figure(8, 0.45*len(funnel) + 1.2); ax = fig.add_subplot()
+    fig = _figure(8, 0.45 * len(funnel) + 1.2)
+    ax = fig.add_subplot()
     y = np.arange(len(funnel))[::-1]
     ax.barh(y, [f['in'] for f in funnel], color='#ddd', label='in')
     ax.barh(y, [f['out'] for f in funnel], color='#4a7', label='out')
-    for yi, f in zip(y, funnel): ax.text(f['out'], yi, f" {f['out']}/{f['in']}", va='center', fontsize=8)
-    ax.set_xlim(0, max(f['in'] for f in funnel)*1.15 or 1)
-    ax.set_yticks(y, [f['stage'] for f in funnel], fontsize=8); ax.set_xlabel('records')
+    for yi, f in zip(y, funnel):
+        ax.text(f['out'], yi, f" {f['out']}/{f['in']}", va='center', fontsize=8)
+    ax.set_xlim(0, max(f['in'] for f in funnel) * 1.15 or 1)
+    ax.set_yticks(y, [f['stage'] for f in funnel], fontsize=8)
+    ax.set_xlabel('records')
     ax.set_title('records into (grey) and out of (green) each stage', fontsize=9)
-    fig.tight_layout(); return _save(fig, folder, rel)
+    fig.tight_layout()
+    return _save(fig, folder, rel)
 
-def scores_figure(folder, scores:dict, thresholds:dict, rel='figures/report_scores.png'):
+
+def scores_figure(folder, scores: dict, thresholds: dict, rel='figures/report_scores.png'):
     "One histogram per score (kept and rejected stacked) with its thresholds drawn as vertical lines; returns (rel, drawn) where drawn lists (score, stage, param, value)."
     names = sorted(scores, key=lambda k: (list(SCORES).index(k) if k in SCORES else len(SCORES), k))
-    cols = min(3, len(names)); rows = math.ceil(len(names)/cols)
-    fig = _figure(4.6*cols, 3*rows); drawn = []
+    cols = min(3, len(names))
+    rows = math.ceil(len(names) / cols)
+    fig = _figure(4.6 * cols, 3 * rows)
+    drawn = []
     for i, k in enumerate(names):
-        ax = fig.add_subplot(rows, cols, i+1); d = scores[k]
+        ax = fig.add_subplot(rows, cols, i + 1)
+        d = scores[k]
         vals = d['kept'] + d['rejected']
         lo, hi = min(vals), max(vals)
-        gates = [g for g in SCORES.get(k, {}).get('gates', []) if g[:2] in thresholds]   # only gates the run applied
-        for g in gates: t = thresholds[g[:2]][0]; lo, hi = min(lo, t), max(hi, t)
+        gates = [g for g in SCORES.get(k, {}).get('gates', []) if g[:2] in thresholds]  # only gates the run applied
+        for g in gates:
+            t = thresholds[g[:2]][0]
+            lo, hi = min(lo, t), max(hi, t)
         bins = np.linspace(lo, hi if hi > lo else lo + 1e-6, 21)
-        ax.hist([d['kept'], d['rejected']], bins=bins, stacked=True, color=['#4a7', '#d66'], label=['kept', 'rejected'])
+        ax.hist(
+            [d['kept'], d['rejected']], bins=bins, stacked=True, color=['#4a7', '#d66'], label=['kept', 'rejected']
+        )
         for stage, param, _ in gates:
             t, src = thresholds[(stage, param)]
             ax.axvline(t, color='k', ls='--', lw=1)
-            ax.text(t, ax.get_ylim()[1]*0.95, f' {param}={t:g}\n ({stage}, {src})', fontsize=6.5, va='top')
+            ax.text(t, ax.get_ylim()[1] * 0.95, f' {param}={t:g}\n ({stage}, {src})', fontsize=6.5, va='top')
             drawn.append((k, stage, param, t))
-        ax.set_title(f"{SCORES.get(k, {}).get('label', k)} [{d['level']}]", fontsize=9); ax.set_ylabel({'pair': 'pairs', 'box': 'boxes', 'removal': 'removals'}.get(d['level'], d['level']), fontsize=8)
+        ax.set_title(f"{SCORES.get(k, {}).get('label', k)} [{d['level']}]", fontsize=9)
+        ax.set_ylabel({'pair': 'pairs', 'box': 'boxes', 'removal': 'removals'}.get(d['level'], d['level']), fontsize=8)
         ax.tick_params(labelsize=7)
-        if i == 0: ax.legend(fontsize=7)
-    fig.tight_layout(); return _save(fig, folder, rel), drawn
+        if i == 0:
+            ax.legend(fontsize=7)
+    fig.tight_layout()
+    return _save(fig, folder, rel), drawn
 
-def boxes_figure(folder, geom:np.ndarray, rel='figures/report_boxes.png', bins:int=10):
+
+def boxes_figure(folder, geom: np.ndarray, rel='figures/report_boxes.png', bins: int = 10):
     "Histogram of the boxes' relative areas (log scale) and a heat map of their centres."
     fig = _figure(10, 3.8)
     ax = fig.add_subplot(1, 2, 1)
     a = np.clip(geom[:, 0], 1e-5, 1)
-    ax.hist(a, bins=np.logspace(np.log10(a.min()), 0, 21) if a.min() < 1 else 5, color='#47a'); ax.set_xscale('log')
-    ax.set_xlabel('box area / image area'); ax.set_ylabel('boxes'); ax.set_title(f'{len(geom)} found boxes: size', fontsize=9)
+    ax.hist(a, bins=np.logspace(np.log10(a.min()), 0, 21) if a.min() < 1 else 5, color='#47a')
+    ax.set_xscale('log')
+    ax.set_xlabel('box area / image area')
+    ax.set_ylabel('boxes')
+    ax.set_title(f'{len(geom)} found boxes: size', fontsize=9)
     ax = fig.add_subplot(1, 2, 2)
     h, _, _ = np.histogram2d(geom[:, 2], geom[:, 1], bins=bins, range=[[0, 1], [0, 1]])
-    im = ax.imshow(h, extent=(0, 1, 1, 0), cmap='magma', interpolation='nearest'); fig.colorbar(im, ax=ax, label='boxes')
-    ax.set_xlabel('centre x / width'); ax.set_ylabel('centre y / height'); ax.set_title('box centres', fontsize=9)
-    fig.tight_layout(); return _save(fig, folder, rel)
+    im = ax.imshow(h, extent=(0, 1, 1, 0), cmap='magma', interpolation='nearest')
+    fig.colorbar(im, ax=ax, label='boxes')
+    ax.set_xlabel('centre x / width')
+    ax.set_ylabel('centre y / height')
+    ax.set_title('box centres', fontsize=9)
+    fig.tight_layout()
+    return _save(fig, folder, rel)
 
-def coverage_figure(folder, cov:dict, rel='figures/report_coverage.png', top:int=25):
+
+def coverage_figure(folder, cov: dict, rel='figures/report_coverage.png', top: int = 25):
     "Bars of the objects named (top `top`) and of the kinds of change, all records and kept ones."
-    fig = _figure(11, 0.22*min(top, len(cov['objects'])) + 2.2)
+    fig = _figure(11, 0.22 * min(top, len(cov['objects'])) + 2.2)
     for i, (key, title) in enumerate([('objects', f'objects named (top {top})'), ('kinds', 'kinds of change')]):
-        ax = fig.add_subplot(1, 2, i+1); items = sorted(cov[key].items(), key=lambda kv: (-kv[1], kv[0]))[:top][::-1]   # ties by name
-        if not items: ax.text(0.5, 0.5, 'none', ha='center'); ax.set_axis_off(); continue
+        ax = fig.add_subplot(1, 2, i + 1)
+        items = sorted(cov[key].items(), key=lambda kv: (-kv[1], kv[0]))[:top][::-1]  # ties by name
+        if not items:
+            ax.text(0.5, 0.5, 'none', ha='center')
+            ax.set_axis_off()
+            continue
         y = np.arange(len(items))
         ax.barh(y, [n for _, n in items], color='#ddd', label='all records')
         ax.barh(y, [cov[key + '_kept'][k] for k, _ in items], color='#4a7', label='kept')
-        ax.set_yticks(y, [k for k, _ in items], fontsize=7); ax.set_title(title, fontsize=9); ax.legend(fontsize=7)
-    fig.tight_layout(); return _save(fig, folder, rel)
+        ax.set_yticks(y, [k for k, _ in items], fontsize=7)
+        ax.set_title(title, fontsize=9)
+        ax.legend(fontsize=7)
+    fig.tight_layout()
+    return _save(fig, folder, rel)
 
 # %% ../../nbs/app/01_report.ipynb #21f7b5c0
-def example_records(records:list, n:int=12)->list:
+def example_records(records: list, n: int = 12) -> list:
     "The records the report shows as examples: the first `n` kept records (rejected ones when none was kept)."
     kept = [r for r in records if r.kept]
     return (kept or [r for r in records if r.images.get('a') and r.images.get('b')])[:n]
 
-def examples_figure(folder, records:list, rel='figures/report_examples.png', cols:int=2):
+
+def examples_figure(folder, records: list, rel='figures/report_examples.png', cols: int = 2):
     "A grid: image A | image B of each record with its found boxes (kept: red, rejected: grey, dashed) and the box numbers."
     from matplotlib.patches import Rectangle
     from img_diff.core.imaging import load_image, resize_to
-    rows = math.ceil(len(records)/cols)
-    fig = _figure(6.5*cols, 2.6*rows)
+
+    rows = math.ceil(len(records) / cols)
+    fig = _figure(6.5 * cols, 2.6 * rows)
     for i, r in enumerate(records):
         a, b = load_image(folder.file(r.images['a'])), load_image(folder.file(r.images['b']))
         b = resize_to(b, a)
-        H, W = a.shape[:2]; gap = max(4, W//40)
-        pic = np.full((H, 2*W + gap, 3), 255, np.uint8); pic[:, :W], pic[:, W+gap:] = a[..., :3], b[..., :3]
-        ax = fig.add_subplot(rows, cols, i+1); ax.imshow(pic); ax.set_axis_off()
+        H, W = a.shape[:2]
+        gap = max(4, W // 40)
+        pic = np.full((H, 2 * W + gap, 3), 255, np.uint8)
+        pic[:, :W], pic[:, W + gap :] = a[..., :3], b[..., :3]
+        ax = fig.add_subplot(rows, cols, i + 1)
+        ax.imshow(pic)
+        ax.set_axis_off()
         for k, bx in enumerate(r.boxes):
-            x1, y1, x2, y2 = bx.bbox; ok = bx.rejected is None
+            x1, y1, x2, y2 = bx.bbox
+            ok = bx.rejected is None
             for dx in (0, W + gap):
-                ax.add_patch(Rectangle((x1 + dx - .5, y1 - .5), x2 - x1, y2 - y1, fill=False, lw=1.5 if ok else .8,
-                                       ec='red' if ok else '#999', ls='-' if ok else '--'))
+                ax.add_patch(
+                    Rectangle(
+                        (x1 + dx - 0.5, y1 - 0.5),
+                        x2 - x1,
+                        y2 - y1,
+                        fill=False,
+                        lw=1.5 if ok else 0.8,
+                        ec='red' if ok else '#999',
+                        ls='-' if ok else '--',
+                    )
+                )
             ax.text(x1 + 1, y1 + 1, str(k), color='red' if ok else '#999', fontsize=7, va='top')
         ax.set_title(f"{r.id} — {'kept' if r.kept else 'rejected'}", fontsize=8)
-    fig.tight_layout(); return _save(fig, folder, rel, dpi=80)
+    fig.tight_layout()
+    return _save(fig, folder, rel, dpi=80)
 
 # %% ../../nbs/app/01_report.ipynb #51a20731
 _CSS = """body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;color:#222}
@@ -195,19 +291,27 @@ table{border-collapse:collapse;margin:.5em 0}td,th{border:1px solid #ccc;padding
 th{background:#f3f3f3}img{max-width:100%}.ex,.row{margin:.6em 0;padding-bottom:.6em;border-bottom:1px solid #eee}
 pre{background:#f7f7f7;padding:.6em;overflow:auto;font-size:12px}.note{color:#666;font-size:13px}.warn{color:#a40}"""
 
-def report_figures(folder, records:list, n_examples:int=12)->dict:
+
+def report_figures(folder, records: list, n_examples: int = 12) -> dict:
     "Make the report's figures under `figures/` of the run folder; {'funnel'|'scores'|'boxes'|'coverage'|'examples': path, 'drawn': thresholds drawn, 'examples_ids': ids}."
-    man = folder.read_manifest(); out = {}
-    if man.get('funnel'): out['funnel'] = funnel_figure(folder, man['funnel'])
+    man = folder.read_manifest()
+    out = {}
+    if man.get('funnel'):
+        out['funnel'] = funnel_figure(folder, man['funnel'])
     sc = collect_scores(records)
-    if sc: out['scores'], out['drawn'] = scores_figure(folder, sc, run_thresholds(man))
+    if sc:
+        out['scores'], out['drawn'] = scores_figure(folder, sc, run_thresholds(man))
     g = box_geometry(records)
-    if len(g): out['boxes'] = boxes_figure(folder, g)
+    if len(g):
+        out['boxes'] = boxes_figure(folder, g)
     cov = coverage(records)
-    if cov['objects'] or cov['kinds']: out['coverage'] = coverage_figure(folder, cov)
+    if cov['objects'] or cov['kinds']:
+        out['coverage'] = coverage_figure(folder, cov)
     ex = example_records(records, n_examples)
-    if ex: out['examples'], out['examples_ids'] = examples_figure(folder, ex), [r.id for r in ex]
+    if ex:
+        out['examples'], out['examples_ids'] = examples_figure(folder, ex), [r.id for r in ex]
     return out
+
 
 REPORT_TEMPLATE = """\
 {%- macro table(rows, header) -%}
@@ -259,52 +363,98 @@ left: {{ x.captions1 }} | right: {{ x.captions2 }}<br><i>{{ x.conversations[1].v
 </body></html>
 """
 
-def report_html(folder, records:list, n_examples:int=12, figures:dict|None=None)->str:
+
+def report_html(folder, records: list, n_examples: int = 12, figures: dict | None = None) -> str:
     "The report page of a run folder, as an HTML string (`figures`: what `report_figures` made; none when omitted)."
     import jinja2
+
     figures = figures or {}
     man = folder.read_manifest()
     kept = sum(r.kept for r in records)
-    funnel = [(f['stage'], f['in'], f['out'], '; '.join(f'{k}: {n}' for k, n in f['rejected'].items())) for f in man.get('funnel') or []]
+    funnel = [
+        (f['stage'], f['in'], f['out'], '; '.join(f'{k}: {n}' for k, n in f['rejected'].items()))
+        for f in man.get('funnel') or []
+    ]
     rejections = Counter((r.rejected_by, r.rejected) for r in records if not r.kept).most_common()
     th = run_thresholds(man)
     g = box_geometry(records) if 'boxes' in figures else np.zeros((0, 1))
     cov = coverage(records)
     by_id = {r.id: r for r in records}
-    ctx = dict(css=_CSS, path=str(folder.path), status=man.get('status'), updated=man.get('updated'), v=man.get('versions', {}),
-               n=len(records), kept=kept, funnel=funnel, rejections=[(s, why, n) for (s, why), n in rejections],
-               figures=figures, thresholds=[(k, s, p, t, th[(s, p)][1]) for k, s, p, t in figures.get('drawn', [])],
-               n_boxes=len(g), median_area=float(np.median(g[:, 0])) if len(g) else 0.0, n_objects=len(cov['objects']),
-               kinds=[(k, n, cov['kinds_kept'][k]) for k, n in cov['kinds'].most_common()],
-               loc=_localization(folder), examples=[by_id[i] for i in figures.get('examples_ids', [])] if 'examples' in figures else [],
-               rows=_rows(folder), n_examples=n_examples, config=json.dumps(man.get('config', {}), indent=1))
+    ctx = dict(
+        css=_CSS,
+        path=str(folder.path),
+        status=man.get('status'),
+        updated=man.get('updated'),
+        v=man.get('versions', {}),
+        n=len(records),
+        kept=kept,
+        funnel=funnel,
+        rejections=[(s, why, n) for (s, why), n in rejections],
+        figures=figures,
+        thresholds=[(k, s, p, t, th[(s, p)][1]) for k, s, p, t in figures.get('drawn', [])],
+        n_boxes=len(g),
+        median_area=float(np.median(g[:, 0])) if len(g) else 0.0,
+        n_objects=len(cov['objects']),
+        kinds=[(k, n, cov['kinds_kept'][k]) for k, n in cov['kinds'].most_common()],
+        loc=_localization(folder),
+        examples=[by_id[i] for i in figures.get('examples_ids', [])] if 'examples' in figures else [],
+        rows=_rows(folder),
+        n_examples=n_examples,
+        config=json.dumps(man.get('config', {}), indent=1),
+    )
     env = jinja2.Environment(autoescape=True, undefined=jinja2.ChainableUndefined)
     return env.from_string(REPORT_TEMPLATE).render(**ctx)
 
-def _localization(folder)->dict|None:
+
+def _localization(folder) -> dict | None:
     "The localization scores of the run, as the report's tables show them."
     p = folder.file('eval/localization.json')
-    if not p.exists(): return None
+    if not p.exists():
+        return None
     ev = json.loads(p.read_text())
     fmt = lambda x: '' if x is None else f'{x:.3f}' if isinstance(x, float) else str(x)
-    keys = ['n_pairs', 'n_truth', 'n_pred', 'precision', 'recall', 'f1', 'f1_clean', 'f1_degraded', 'mean_matched_iou', 'mean_mask_iou']
-    return {'source': ev['source'], 'iou': ev['iou_threshold'], 'metrics': [(k, fmt(ev.get(k))) for k in keys],
-            'by_kind': [(k, fmt(x['recall']), x['n']) for k, x in ev['recall_by_kind'].items()],
-            'figures': [f for f in ['figures/localization.png', 'figures/examples.png'] if folder.file(f).exists()]}
+    keys = [
+        'n_pairs',
+        'n_truth',
+        'n_pred',
+        'precision',
+        'recall',
+        'f1',
+        'f1_clean',
+        'f1_degraded',
+        'mean_matched_iou',
+        'mean_mask_iou',
+    ]
+    return {
+        'source': ev['source'],
+        'iou': ev['iou_threshold'],
+        'metrics': [(k, fmt(ev.get(k))) for k in keys],
+        'by_kind': [(k, fmt(x['recall']), x['n']) for k, x in ev['recall_by_kind'].items()],
+        'figures': [f for f in ['figures/localization.png', 'figures/examples.png'] if folder.file(f).exists()],
+    }
 
-def _rows(folder)->list|None:
+
+def _rows(folder) -> list | None:
     "The Img-Diff records of the run (None when it wrote none)."
     p = folder.file('img_diff.jsonl')
-    if not p.exists(): return None
+    if not p.exists():
+        return None
     return [json.loads(l) for l in p.read_text(encoding='utf-8').splitlines() if l.strip()]
 
-def write_report(folder, records:list, n_examples:int=12):
-    "Run output: the report's figures under `figures/` and `report.html` in the run folder."
-    return atomic_write(folder.file('report.html'), report_html(folder, records, n_examples, report_figures(folder, records, n_examples)))
 
-def report_folder(path:str, n_examples:int=12)->Path:
+def write_report(folder, records: list, n_examples: int = 12):
+    "Run output: the report's figures under `figures/` and `report.html` in the run folder."
+    return atomic_write(
+        folder.file('report.html'),
+        report_html(folder, records, n_examples, report_figures(folder, records, n_examples)),
+    )
+
+
+def report_folder(path: str, n_examples: int = 12) -> Path:
     "Open an existing run folder, write its figures and `report.html`, and return the page's path."
     from img_diff.core.run_folder import RunFolder
+
     f = RunFolder(path, create=False)
-    if not (f.file('manifest.json').exists() or f.records_path.exists()): raise FileNotFoundError(f"{f.path} is not a run folder (no manifest.json, no records.jsonl)")
+    if not (f.file('manifest.json').exists() or f.records_path.exists()):
+        raise FileNotFoundError(f"{f.path} is not a run folder (no manifest.json, no records.jsonl)")
     return write_report(f, f.load_records(), n_examples)

@@ -9,50 +9,64 @@ __all__ = ['BUDGET', 'model_bytes', 'Resident', 'ModelBudget', 'release_memory',
 from dataclasses import dataclass, field
 
 # %% ../../nbs/core/07a_budget.ipynb #fbdf4360
-def model_bytes(obj)->int:
+def model_bytes(obj) -> int:
     "Bytes of the parameters and buffers of a model, a pipeline (its modules) or a (model, processor) pair."
-    if isinstance(obj, (tuple, list)): return sum(model_bytes(x) for x in obj)
-    if hasattr(obj, 'nbytes_declared'): return int(obj.nbytes_declared)   # a stand-in model of a declared size (tests)
+    if isinstance(obj, (tuple, list)):
+        return sum(model_bytes(x) for x in obj)
+    if hasattr(obj, 'nbytes_declared'):
+        return int(obj.nbytes_declared)  # a stand-in model of a declared size (tests)
     import sys
+
     torch = sys.modules.get('torch')
-    if torch is None: return 0   # no torch loaded: no tensors
+    if torch is None:
+        return 0  # no torch loaded: no tensors
     module = torch.nn.Module
-    mods = [obj] if isinstance(obj, module) else [v for v in getattr(obj, 'components', {}).values() if isinstance(v, module)]
+    mods = (
+        [obj]
+        if isinstance(obj, module)
+        else [v for v in getattr(obj, 'components', {}).values() if isinstance(v, module)]
+    )
     total = 0
     for m in mods:
-        total += sum(p.numel()*p.element_size() for p in m.parameters())
-        total += sum(b.numel()*b.element_size() for b in m.buffers())
+        total += sum(p.numel() * p.element_size() for p in m.parameters())
+        total += sum(b.numel() * b.element_size() for b in m.buffers())
     return total
+
 
 @dataclass
 class Resident:
     "A cached model, where it is and what it weighs."
+
     obj: object
     device: str
     nbytes: int
     on_device: bool = True
     used: int = 0  # when last asked for (a counter)
 
+
 @dataclass
 class ModelBudget:
     "At most `limit_bytes` of models on each accelerator at once: the least recently used move to the CPU (on the CPU: are released)."
+
     limit_bytes: int | None = None  # None: no limit
     models: dict = field(default_factory=dict)  # cache key -> `Resident`
     events: list = field(default_factory=list)  # (event, key, bytes): load, offload, release, reload
     peak: dict = field(default_factory=dict)  # device -> the most bytes ever resident there
     clock: int = 0
 
-    def resident(self, device:str)->int:
+    def resident(self, device: str) -> int:
         "Bytes of models now on `device`."
         return sum(r.nbytes for r in self.models.values() if r.device == device and r.on_device)
 
-    def _make_room(self, device:str, need:int, keep):
-        if self.limit_bytes is None: return
+    def _make_room(self, device: str, need: int, keep):
+        if self.limit_bytes is None:
+            return
         lru = sorted((r.used, k) for k, r in self.models.items() if r.device == device and r.on_device and k != keep)
         for _, k in lru:
-            if self.resident(device) + need <= self.limit_bytes: break
+            if self.resident(device) + need <= self.limit_bytes:
+                break
             r = self.models[k]
-            if device == 'cpu':   # nowhere to move it to: let it go (it is loaded again when asked for)
+            if device == 'cpu':  # nowhere to move it to: let it go (it is loaded again when asked for)
                 del self.models[k]
                 self.events.append(('release', k, r.nbytes))
             else:
@@ -64,14 +78,14 @@ class ModelBudget:
     def _note_peak(self, device):
         self.peak[device] = max(self.peak.get(device, 0), self.resident(device))
 
-    def get(self, key, make, device:str):
+    def get(self, key, make, device: str):
         "The model cached under `key`, made with `make()` (or moved back) on `device` once the budget has room for it."
         self.clock += 1
         r = self.models.get(key)
         if r is not None and r.on_device:
             r.used = self.clock
             return r.obj
-        if r is not None:   # offloaded: bring it back
+        if r is not None:  # offloaded: bring it back
             self._make_room(device, r.nbytes, key)
             _move(r.obj, device)
             r.on_device, r.used = True, self.clock
@@ -87,26 +101,37 @@ class ModelBudget:
         return obj
 
     def clear(self):
-        self.models.clear(); self.events.clear(); self.peak.clear()
+        self.models.clear()
+        self.events.clear()
+        self.peak.clear()
         release_memory()
 
-def _move(obj, device:str):
+
+def _move(obj, device: str):
     "Move a model, a pipeline or the model of a (model, processor) pair to `device`."
     if isinstance(obj, (tuple, list)):
-        for x in obj: _move(x, device)
-    elif hasattr(obj, 'to') and (hasattr(obj, 'parameters') or hasattr(obj, 'components') or hasattr(obj, 'nbytes_declared')):
+        for x in obj:
+            _move(x, device)
+    elif hasattr(obj, 'to') and (
+        hasattr(obj, 'parameters') or hasattr(obj, 'components') or hasattr(obj, 'nbytes_declared')
+    ):
         obj.to(device)
+
 
 def release_memory():
     "Give freed accelerator memory back (a no-op without torch or CUDA)."
     import gc, sys
+
     gc.collect()
     torch = sys.modules.get('torch')
-    if torch is not None and torch.cuda.is_available(): torch.cuda.empty_cache()
+    if torch is not None and torch.cuda.is_available():
+        torch.cuda.empty_cache()
+
 
 BUDGET = ModelBudget()
 
-def set_model_budget(gb:float|None)->ModelBudget:
+
+def set_model_budget(gb: float | None) -> ModelBudget:
     "Let at most `gb` GiB of models sit on each accelerator at once (None: no limit); the process's budget."
-    BUDGET.limit_bytes = None if gb is None else int(gb*2**30)
+    BUDGET.limit_bytes = None if gb is None else int(gb * 2**30)
     return BUDGET

@@ -18,12 +18,21 @@ from fastcore.docments import docments
 from .records import check_id
 from .run_folder import RunFolder, rejected_transiently
 from .budget import release_memory, set_model_budget
-from .registry import REGISTRY, register, register_lazy, lookup, load_families, register_engine, engine as get_engine
+from img_diff.core.registry import (
+    REGISTRY,
+    register,
+    register_lazy,
+    lookup,
+    load_families,
+    register_engine,
+    engine as get_engine,
+)
 
 # %% ../../nbs/core/05_pipeline.ipynb #c54160e2
 @dataclass
 class StageContext:
     "What a stage sees besides its records: the run folder, its own name and the whole run config."
+
     folder: RunFolder
     name: str
     config: dict = field(default_factory=dict)
@@ -37,6 +46,7 @@ class StageContext:
 @dataclass(frozen=True)
 class Range:
     "Bounds of a numeric parameter, read by the config check: `Annotated[int, Range(ge=1)]`."
+
     ge: float | None = None  # at least
     gt: float | None = None  # more than
     le: float | None = None  # at most
@@ -53,7 +63,11 @@ class Range:
         return None if ok else f"must be {self}, got {v!r}"
 
     def __str__(self):
-        parts = [f"{op} {b}" for op, b in (('>=', self.ge), ('>', self.gt), ('<=', self.le), ('<', self.lt)) if b is not None]
+        parts = [
+            f"{op} {b}"
+            for op, b in (('>=', self.ge), ('>', self.gt), ('<=', self.le), ('<', self.lt))
+            if b is not None
+        ]
         return ' and '.join(parts)
 
 
@@ -82,12 +96,17 @@ class Output(Protocol):
     def __call__(self, folder: RunFolder, records: list, **params): ...
 
 
-LEADING = {'source': (), 'stage': ('records', 'ctx'), 'output': ('folder', 'records')}  # positional arguments the runner passes
+LEADING = {
+    'source': (),
+    'stage': ('records', 'ctx'),
+    'output': ('folder', 'records'),
+}  # positional arguments the runner passes
 
 # %% ../../nbs/core/05_pipeline.ipynb #4c446342
 @dataclass
 class Param:
     "One parameter of a source, stage or output: its name, type, default and what it means."
+
     name: str
     annotation: object = inspect.Parameter.empty  # a type, `X | None`, `Literal[...]`, `Annotated[T, Range(...)]`
     default: object = inspect.Parameter.empty  # `inspect.Parameter.empty`: required
@@ -133,9 +152,13 @@ def dataclass_params(pc) -> dict:
         else:
             default = inspect.Parameter.empty
         t = hints.get(f.name, f.type)
-        bounds = {k: f.metadata[k] for k in ('ge', 'gt', 'le', 'lt') if k in f.metadata}   # ranges may also sit in field metadata
-        if bounds: t = Annotated[t, Range(**bounds)]
-        if 'choices' in f.metadata: t = Literal[tuple(f.metadata['choices'])]
+        bounds = {
+            k: f.metadata[k] for k in ('ge', 'gt', 'le', 'lt') if k in f.metadata
+        }  # ranges may also sit in field metadata
+        if bounds:
+            t = Annotated[t, Range(**bounds)]
+        if 'choices' in f.metadata:
+            t = Literal[tuple(f.metadata['choices'])]
         out[f.name] = Param(f.name, t, default, docs.get(f.name) or '')
     return out
 
@@ -151,8 +174,10 @@ def stage_params(fn, kind: str = 'stage') -> dict:
     hints = _hints(fn)
     docs = _docs(fn)
     names = list(sig.parameters)[len(LEADING[kind]) :]
-    return {n: Param(n, hints.get(n, sig.parameters[n].annotation), sig.parameters[n].default, docs.get(n, '')) for n in names}
-
+    return {
+        n: Param(n, hints.get(n, sig.parameters[n].annotation), sig.parameters[n].default, docs.get(n, ''))
+        for n in names
+    }
 
 # %% ../../nbs/core/05_pipeline.ipynb #a37ecb8e
 def config_entry(e) -> tuple:
@@ -166,11 +191,20 @@ def batches(xs: list, n: int):
         yield xs[i : i + n]
 
 # %% ../../nbs/core/05_pipeline.ipynb #60f6b118
-def _is_range(r) -> bool: return type(r).__name__ == 'Range' and callable(getattr(r, 'error', None))   # also a reloaded Range
+def _is_range(r) -> bool:
+    return type(r).__name__ == 'Range' and callable(getattr(r, 'error', None))  # also a reloaded Range
 
 
-_NAMES = {int: 'an integer', float: 'a number', str: 'a string', bool: 'true or false', list: 'a list', tuple: 'a list',
-          dict: 'an object', type(None): 'null'}
+_NAMES = {
+    int: 'an integer',
+    float: 'a number',
+    str: 'a string',
+    bool: 'true or false',
+    list: 'a list',
+    tuple: 'a list',
+    dict: 'an object',
+    type(None): 'null',
+}
 
 
 def _type_error(t, v) -> str | None:
@@ -233,10 +267,11 @@ def describe_param(p: Param) -> str:
     return f"{p.name} ({_expect(p.annotation) if p.annotation is not inspect.Parameter.empty else 'any'}, {d})"
 
 
-def check_values(spec: dict, # {name: `Param`}
-                 params: dict, # the values given
-                 what: str, # who takes them, for the messages: "stage 'pixel-areas'"
-                ) -> dict:
+def check_values(
+    spec: dict,  # {name: `Param`}
+    params: dict,  # the values given
+    what: str,  # who takes them, for the messages: "stage 'pixel-areas'"
+) -> dict:
     "Raise ValueError naming the key and what it accepts when `params` do not fit `spec`."
     for k in params:
         if k not in spec:
@@ -254,9 +289,11 @@ def check_values(spec: dict, # {name: `Param`}
     return params
 
 
-def parse_params(cls, # a dataclass of parameters
-                 values: dict, # the values given (the rest keep their defaults)
-                 what: str = 'parameters'):
+def parse_params(
+    cls,  # a dataclass of parameters
+    values: dict,  # the values given (the rest keep their defaults)
+    what: str = 'parameters',
+):
     "An instance of the parameter dataclass `cls` made from `values`, checked as a run config is."
     check_values(dataclass_params(cls), values, what)
     try:
@@ -280,12 +317,13 @@ def call_with_params(fn, leading: tuple, params: dict):
     pc = params_dataclass(fn)
     return fn(*leading, pc(**params)) if pc is not None else fn(*leading, **params)
 
-
 # %% ../../nbs/core/05_pipeline.ipynb #90b3f869
-def params_of(*fns, # functions whose keyword parameters a stage passes on
-              skip:tuple=(), # parameter names the stage supplies itself
-              extra:list|None=None, # more fields, first: (name, type, default) or (name, type, default, doc)
-              name:str='Params'):
+def params_of(
+    *fns,  # functions whose keyword parameters a stage passes on
+    skip: tuple = (),  # parameter names the stage supplies itself
+    extra: list | None = None,  # more fields, first: (name, type, default) or (name, type, default, doc)
+    name: str = 'Params',
+):
     "A dataclass of the parameters (types, defaults, docs) of `fns`, for a stage that hands them to those functions."
     fields_, seen = [], set(skip)
     extra_docs = {}
@@ -301,20 +339,28 @@ def params_of(*fns, # functions whose keyword parameters a stage passes on
             fields_.append((n, hints.get(n, typing.Any), field(default=p.default)))
             seen.add(n)
     cls = dataclasses.make_dataclass(name, fields_, kw_only=True)
-    cls.__doc__ = f"The parameters of {', '.join(f.__name__ for f in fns)}" + (f" and {', '.join(n for n, *_ in extra)}" if extra else '')
+    cls.__doc__ = f"The parameters of {', '.join(f.__name__ for f in fns)}" + (
+        f" and {', '.join(n for n, *_ in extra)}" if extra else ''
+    )
     cls._skip = tuple(skip)  # supplied by the stage itself: never handed on from the parameters
     cls._docs = {**{n: d for fn in fns for n, d in _docs(fn).items()}, **extra_docs}
     return cls
 
 
-def param_values(params, fn)->dict:
+def param_values(params, fn) -> dict:
     "The fields of the dataclass `params` that `fn` takes (less those the stage supplies itself), to call it with."
     names = set(inspect.signature(fn).parameters) - set(getattr(params, '_skip', ()))
     return {f.name: getattr(params, f.name) for f in dataclasses.fields(params) if f.name in names}
 
 # %% ../../nbs/core/05_pipeline.ipynb #33e01d35
-RUN_KEYS = {'model_budget_gb': 'GiB of models per accelerator at once (a number > 0, or null: no limit)', 'source': 'the source entry', 'stages': 'a list of stage entries', 'outputs': 'a list of output entries',
-            'batch_size': 'records per batch (an integer >= 1)', 'description': 'words'}
+RUN_KEYS = {
+    'model_budget_gb': 'GiB of models per accelerator at once (a number > 0, or null: no limit)',
+    'source': 'the source entry',
+    'stages': 'a list of stage entries',
+    'outputs': 'a list of output entries',
+    'batch_size': 'records per batch (an integer >= 1)',
+    'description': 'words',
+}
 
 
 def check_config(cfg: dict) -> dict:
@@ -350,55 +396,72 @@ def check_config(cfg: dict) -> dict:
 # %% ../../nbs/core/05_pipeline.ipynb #4eda19da
 def _call(fn, recs, ctx, params):
     out = call_with_params(fn, (recs, ctx), params)
-    if out is None: out = recs
+    if out is None:
+        out = recs
     if [r.id for r in out] != [r.id for r in recs]:
         raise RuntimeError(f"stage {ctx.name!r} must return the records it was given, in order")
     return list(out)
 
-def _disk_error(e): return isinstance(e, OSError) and e.errno in (errno.ENOSPC, errno.EDQUOT, errno.EROFS)
 
-def _out_of_memory(e)->bool:
+def _disk_error(e):
+    return isinstance(e, OSError) and e.errno in (errno.ENOSPC, errno.EDQUOT, errno.EROFS)
+
+
+def _out_of_memory(e) -> bool:
     "A CUDA (or CPU allocator) out-of-memory error."
     return type(e).__name__ == 'OutOfMemoryError' or 'out of memory' in str(e).lower()
 
-def _attempt(fn, recs, ctx, params)->tuple:
+
+def _attempt(fn, recs, ctx, params) -> tuple:
     "(records, None) from the stage, or (None, error) with the records put back as they came (a full disk stops the run)."
     before = [copy.deepcopy(r.__dict__) for r in recs]
-    try: return _call(fn, recs, ctx, params), None
+    try:
+        return _call(fn, recs, ctx, params), None
     except Exception as e:
-        if _disk_error(e): raise     # a full disk says nothing about the records: stop (nothing written is lost)
-        for r, d in zip(recs, before): r.__dict__.update(d)   # retry from the records as they came, not as the failed call left them
+        if _disk_error(e):
+            raise  # a full disk says nothing about the records: stop (nothing written is lost)
+        for r, d in zip(recs, before):
+            r.__dict__.update(d)  # retry from the records as they came, not as the failed call left them
         return None, e
 
-def _isolate(fn, recs, ctx, params, error)->tuple:
+
+def _isolate(fn, recs, ctx, params, error) -> tuple:
     "After `error` on `recs`: halves while out of memory, else one record at a time; (records, errors of the rejected ones)."
-    release_memory()   # out of the `except` block: the failed call's tensors are gone, the allocator's cache is given back
+    release_memory()  # out of the `except` block: the failed call's tensors are gone, the allocator's cache is given back
     if len(recs) == 1:
         return [recs[0].reject(ctx.name, f"error: {type(error).__name__}: {error}")], [error]
     if _out_of_memory(error):
         ctx.oom_splits += 1
-        mid = len(recs)//2
+        mid = len(recs) // 2
         parts = [recs[:mid], recs[mid:]]
-    else: parts = [[r] for r in recs]
+    else:
+        parts = [[r] for r in recs]
     done, errors = [], []
     for part in parts:
         out, e = _attempt(fn, part, ctx, params)
-        if e is not None: out, errs = _isolate(fn, part, ctx, params, e)
-        else: errs = []
+        if e is not None:
+            out, errs = _isolate(fn, part, ctx, params, e)
+        else:
+            errs = []
         done += out
         errors += errs
     return done, errors
 
-def apply_stage(fn, # the stage function
-                records:list, # a batch of records (rejected ones pass through untouched)
-                ctx:StageContext, # the stage's context
-                params:dict # the stage's parameters from the config
-               )->list:
+
+def apply_stage(
+    fn,  # the stage function
+    records: list,  # a batch of records (rejected ones pass through untouched)
+    ctx: StageContext,  # the stage's context
+    params: dict,  # the stage's parameters from the config
+) -> list:
     "Run one stage on a batch; rejected records pass through, failures are isolated per record, out of memory halves the batch."
     live = [r for r in records if r.kept]
-    if not live: return records
-    t0 = time.perf_counter(); ctx.calls += 1
-    if ctx.on_start is not None: ctx.on_start(ctx.name)
+    if not live:
+        return records
+    t0 = time.perf_counter()
+    ctx.calls += 1
+    if ctx.on_start is not None:
+        ctx.on_start(ctx.name)
     done, error = _attempt(fn, live, ctx, params)
     if error is not None:
         done, errors = _isolate(fn, live, ctx, params, error)
@@ -407,13 +470,15 @@ def apply_stage(fn, # the stage function
             raise error
     ctx.seconds += time.perf_counter() - t0
     for r in done:
-        if r.kept or r.rejected_by == ctx.name: r.stages.append(ctx.name)
-        if r.kept: ctx.succeeded += 1
+        if r.kept or r.rejected_by == ctx.name:
+            r.stages.append(ctx.name)
+        if r.kept:
+            ctx.succeeded += 1
     by_id = {r.id: r for r in done}
     return [by_id.get(r.id, r) for r in records]
 
 # %% ../../nbs/core/05_pipeline.ipynb #680a92bc
-def funnel(records:list, stage_names:list)->list:
+def funnel(records: list, stage_names: list) -> list:
     "Per stage: records in, records out and rejection reasons (counted), from the records alone."
     order = {s: i for i, s in enumerate(stage_names)}
     rows = []
@@ -427,59 +492,83 @@ def funnel(records:list, stage_names:list)->list:
 # %% ../../nbs/core/05_pipeline.ipynb #1da36627
 def run_batch(batch, stages):
     "One batch through every stage, in order."
-    for fn, ctx, params in stages: batch = apply_stage(fn, batch, ctx, params)
+    for fn, ctx, params in stages:
+        batch = apply_stage(fn, batch, ctx, params)
     return batch
+
 
 def local_batches(todo, stages, folder, batch_size):
     "The local engine: the batches of `todo`, each through every stage in this process."
     return (run_batch(b, stages) for b in batches(todo, batch_size))
 
+
 register_engine('local', local_batches)
 
-def run_pipeline(out, # the run folder (created, or resumed when it exists)
-                 config:dict, # {'source': {...}, 'stages': [...], 'outputs': [...], 'batch_size': N}
-                 progress:bool=True, # show a progress bar
-                 command:str|None=None, # the command line, for the manifest
-                 engine:str='local', # 'local' (this process) or 'ray' (workers of a Ray cluster; see the ray_engine chapter)
-                 engine_options:dict|None=None # options of the engine, e.g. {'workers': 4, 'address': 'auto'} for ray
-                )->RunFolder:
+
+def run_pipeline(
+    out,  # the run folder (created, or resumed when it exists)
+    config: dict,  # {'source': {...}, 'stages': [...], 'outputs': [...], 'batch_size': N}
+    progress: bool = True,  # show a progress bar
+    command: str | None = None,  # the command line, for the manifest
+    engine: str = 'local',  # 'local' (this process) or 'ray' (workers of a Ray cluster; see the ray_engine chapter)
+    engine_options: dict | None = None,  # options of the engine, e.g. {'workers': 4, 'address': 'auto'} for ray
+) -> RunFolder:
     "Run (or resume) the pipeline described by `config` into the folder `out`; the config is checked before the folder is made."
     check_config(config)
-    run_engine = get_engine(engine)   # an unknown engine is refused before the folder is made
-    if 'model_budget_gb' in config: set_model_budget(config['model_budget_gb'])
+    run_engine = get_engine(engine)  # an unknown engine is refused before the folder is made
+    if 'model_budget_gb' in config:
+        set_model_budget(config['model_budget_gb'])
     folder = RunFolder(out)
     folder.start(config, command=command)
     src_name, src_params = config_entry(config['source'])
     planned = list(call_with_params(lookup(src_name), (), src_params))
     ids = [check_id(r.id) for r in planned]
-    if len(set(ids)) != len(ids): raise ValueError(f"source {src_name!r} planned duplicate ids")
+    if len(set(ids)) != len(ids):
+        raise ValueError(f"source {src_name!r} planned duplicate ids")
     if len({i.casefold() for i in ids}) != len(ids):
-        raise ValueError(f"source {src_name!r} planned ids that differ only in case (the same files on macOS and Windows)")
+        raise ValueError(
+            f"source {src_name!r} planned ids that differ only in case (the same files on macOS and Windows)"
+        )
     done = folder.done_ids()
     todo = [r for r in planned if r.id not in done]
     stages = [(lookup(n), StageContext(folder, n, config), p) for n, p in map(config_entry, config.get('stages', []))]
     bar = None
     if progress:
         from tqdm.auto import tqdm
+
         bar = tqdm(total=len(planned), initial=len(planned) - len(todo), desc='pairs', unit='pair')
-        for _, ctx, _ in stages: ctx.on_start = lambda name: bar.set_postfix_str(name, refresh=True)   # which stage is at work
+        for _, ctx, _ in stages:
+            ctx.on_start = lambda name: bar.set_postfix_str(name, refresh=True)  # which stage is at work
     bs = int(config.get('batch_size', 8))
     finished = run_engine(todo, stages, folder, bs, **(engine_options or {}))
     for batch in finished:
         folder.append(batch)
-        if bar is not None: bar.update(len(batch))
-    if bar is not None: bar.close()
+        if bar is not None:
+            bar.update(len(batch))
+    if bar is not None:
+        bar.close()
     records = folder.load_records()
     names = [src_name] + [ctx.name for _, ctx, _ in stages]
     timing = {ctx.name: round(ctx.seconds, 3) for _, ctx, _ in stages}
     oom = {ctx.name: ctx.oom_splits for _, ctx, _ in stages if ctx.oom_splits}
-    folder.write_manifest(funnel=funnel(records, names), n_records=len(records), n_kept=sum(r.kept for r in records),
-                          last_run={'planned': len(planned), 'made': len(todo), 'skipped': len(planned) - len(todo),
-                                    'engine': engine, 'stage_seconds': timing, **({'oom_splits': oom} if oom else {})})
-    folder.write_manifest(status='done')   # every record is finished; the outputs (the report among them) read this
+    folder.write_manifest(
+        funnel=funnel(records, names),
+        n_records=len(records),
+        n_kept=sum(r.kept for r in records),
+        last_run={
+            'planned': len(planned),
+            'made': len(todo),
+            'skipped': len(planned) - len(todo),
+            'engine': engine,
+            'stage_seconds': timing,
+            **({'oom_splits': oom} if oom else {}),
+        },
+    )
+    folder.write_manifest(status='done')  # every record is finished; the outputs (the report among them) read this
     for n, p in map(config_entry, config.get('outputs', [])):
         t0 = time.perf_counter()
-        try: call_with_params(lookup(n), (folder, records), p)
+        try:
+            call_with_params(lookup(n), (folder, records), p)
         except BaseException as e:
             folder.write_manifest(status=f'failed in output {n}: {type(e).__name__}')
             raise
@@ -488,33 +577,53 @@ def run_pipeline(out, # the run folder (created, or resumed when it exists)
     return folder
 
 # %% ../../nbs/core/05_pipeline.ipynb #af441f91
-def run_stages(out, # an existing run folder
-               stages:list, # stage entries, as in a run config
-               batch_size:int=8, progress:bool=True, command:str|None=None)->RunFolder:
+def run_stages(
+    out,  # an existing run folder
+    stages: list,  # stage entries, as in a run config
+    batch_size: int = 8,
+    progress: bool = True,
+    command: str | None = None,
+) -> RunFolder:
     "Apply more stages to the kept records of a finished run folder (resumable)."
     folder = RunFolder(out, create=False)
-    folder.lock(); folder.remove_temporary()
+    folder.lock()
+    folder.remove_temporary()
     man = folder.read_manifest()
-    if not man.get('config'): raise ValueError(f"{folder.path} is not a run folder (no manifest.json with a config)")
+    if not man.get('config'):
+        raise ValueError(f"{folder.path} is not a run folder (no manifest.json with a config)")
     entries = [config_entry(e) for e in stages]
-    for n, p in entries: check_params(n, 'stage', lookup(n), p)
+    for n, p in entries:
+        check_params(n, 'stage', lookup(n), p)
     records = folder.load_records()
-    for r in records:   # a rejection by one of these stages for a full disk or lack of memory is not a verdict: try again
+    for (
+        r
+    ) in records:  # a rejection by one of these stages for a full disk or lack of memory is not a verdict: try again
         if rejected_transiently(r) and r.rejected_by in {n for n, _ in entries}:
-            r.stages = [s for s in r.stages if s != r.rejected_by]; r.rejected = r.rejected_by = None
+            r.stages = [s for s in r.stages if s != r.rejected_by]
+            r.rejected = r.rejected_by = None
     ctxs = [(lookup(n), StageContext(folder, n, man['config']), p) for n, p in entries]
     todo = [r for r in records if r.kept and any(n not in r.stages for n, _ in entries)]
     bar = None
     if progress:
         from tqdm.auto import tqdm
+
         bar = tqdm(total=len(todo), desc='records', unit='record')
     for batch in batches(todo, batch_size):
-        for fn, ctx, p in ctxs: apply_stage(fn, [r for r in batch if ctx.name not in r.stages], ctx, p)
+        for fn, ctx, p in ctxs:
+            apply_stage(fn, [r for r in batch if ctx.name not in r.stages], ctx, p)
         folder.rewrite(records)
-        if bar is not None: bar.update(len(batch))
-    if bar is not None: bar.close()
+        if bar is not None:
+            bar.update(len(batch))
+    if bar is not None:
+        bar.close()
     post = man.get('post_stages', []) + [e for e in stages if e not in man.get('post_stages', [])]
-    names = [config_entry(man['config']['source'])[0]] + [config_entry(e)[0] for e in man['config'].get('stages', []) + post]
-    folder.write_manifest(post_stages=post, funnel=funnel(records, list(dict.fromkeys(names))), n_kept=sum(r.kept for r in records),
-                          runs=man.get('runs', []) + [{'command': command or 'run_stages', 'stages': stages, 'records': len(todo)}])
+    names = [config_entry(man['config']['source'])[0]] + [
+        config_entry(e)[0] for e in man['config'].get('stages', []) + post
+    ]
+    folder.write_manifest(
+        post_stages=post,
+        funnel=funnel(records, list(dict.fromkeys(names))),
+        n_kept=sum(r.kept for r in records),
+        runs=man.get('runs', []) + [{'command': command or 'run_stages', 'stages': stages, 'records': len(todo)}],
+    )
     return folder

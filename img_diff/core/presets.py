@@ -16,54 +16,71 @@ from .registry import load_families, lookup, resolver, RESOLVERS
 from .models import ModelLoadError, is_local_path
 
 # %% ../../nbs/core/09_presets.ipynb #8521b06d
-PRESETS_DIR = Path(img_diff.__file__).parent/'presets'
-DATA_DIR = Path(img_diff.__file__).parent/'data'
+PRESETS_DIR = Path(img_diff.__file__).parent / 'presets'
+DATA_DIR = Path(img_diff.__file__).parent / 'data'
 
-def preset_names()->list:
+
+def preset_names() -> list:
     "The names of the presets shipped in the package."
     return sorted(p.stem for p in PRESETS_DIR.glob('*.json'))
 
-def preset_description(name:str)->str:
+
+def preset_description(name: str) -> str:
     "What preset `name` runs, in words."
     return _read(name).get('description', '')
 
-def load_preset(name:str)->dict:
+
+def load_preset(name: str) -> dict:
     "The run config of preset `name` (a fresh copy; its description is left out)."
-    cfg = _read(name); cfg.pop('description', None)
+    cfg = _read(name)
+    cfg.pop('description', None)
     return cfg
 
 # %% ../../nbs/core/09_presets.ipynb #17411ddc
-def _value(s:str):
-    try: return json.loads(s)
-    except json.JSONDecodeError: return s
+def _value(s: str):
+    try:
+        return json.loads(s)
+    except json.JSONDecodeError:
+        return s
 
-def apply_overrides(cfg:dict, overrides:list)->dict:
+
+def apply_overrides(cfg: dict, overrides: list) -> dict:
     "A copy of `cfg` with each `key=value` applied: `batch_size=8`, `source.n_pairs=10`, `<stage or output>.<param>=value`."
     cfg = copy.deepcopy(cfg)
     cfg['source'] = {'name': cfg['source']} if isinstance(cfg['source'], str) else cfg['source']
-    for part in ('stages', 'outputs'): cfg[part] = [{'name': e} if isinstance(e, str) else e for e in cfg.get(part, [])]
+    for part in ('stages', 'outputs'):
+        cfg[part] = [{'name': e} if isinstance(e, str) else e for e in cfg.get(part, [])]
     for o in overrides or []:
         key, eq, val = str(o).partition('=')
-        if not eq or not key.strip(): raise ValueError(f"override {o!r}: expected KEY=VALUE, e.g. sdxl-p2p.steps=30")
+        if not eq or not key.strip():
+            raise ValueError(f"override {o!r}: expected KEY=VALUE, e.g. sdxl-p2p.steps=30")
         key, val = key.strip(), _value(val)
         if '.' not in key:
-            if key in ('source', 'stages', 'outputs', 'name'): raise ValueError(f"override {o!r}: {key!r} cannot be set as a whole; set its fields")
-            cfg[key] = val; continue
+            if key in ('source', 'stages', 'outputs', 'name'):
+                raise ValueError(f"override {o!r}: {key!r} cannot be set as a whole; set its fields")
+            cfg[key] = val
+            continue
         where, param = key.rsplit('.', 1)
-        if where == 'source': target = [cfg['source']]
-        else: target = [e for e in cfg['stages'] + cfg['outputs'] if e['name'] == where]
+        if where == 'source':
+            target = [cfg['source']]
+        else:
+            target = [e for e in cfg['stages'] + cfg['outputs'] if e['name'] == where]
         if not target:
             names = ['source'] + [e['name'] for e in cfg['stages'] + cfg['outputs']]
             raise ValueError(f"override {o!r}: no stage {where!r} in this run; it has: {', '.join(names)}")
-        if len(target) > 1: raise ValueError(f"override {o!r}: the run has {len(target)} stages named {where!r}")
-        if param == 'name': raise ValueError(f"override {o!r}: a stage's name cannot be changed")
-        if val is None: target[0].pop(param, None)     # null: back to the stage's own default
-        else: target[0][param] = val
+        if len(target) > 1:
+            raise ValueError(f"override {o!r}: the run has {len(target)} stages named {where!r}")
+        if param == 'name':
+            raise ValueError(f"override {o!r}: a stage's name cannot be changed")
+        if val is None:
+            target[0].pop(param, None)  # null: back to the stage's own default
+        else:
+            target[0][param] = val
     return cfg
 
 # %% ../../nbs/core/09_presets.ipynb #3fa0f0b2
 def _read(name, seen=()):
-    p = PRESETS_DIR/f'{name}.json'
+    p = PRESETS_DIR / f'{name}.json'
     if not p.is_file():
         raise ValueError(f"unknown preset {name!r}; presets: {', '.join(preset_names())}")
     cfg = json.loads(p.read_text(encoding='utf-8'))
@@ -75,11 +92,11 @@ def _read(name, seen=()):
     return extend_config(_read(parent, seen + (name,)), cfg)
 
 
-def _by_name(entries:list)->dict:
+def _by_name(entries: list) -> dict:
     return {config_entry(e)[0]: e for e in entries}
 
 
-def _inherit(entries:list, parent:list)->list:
+def _inherit(entries: list, parent: list) -> list:
     "Entries of a child config: each inherits its parameters from the parent's entry of the same name, then sets its own."
     base = _by_name(parent)
     out = []
@@ -89,9 +106,10 @@ def _inherit(entries:list, parent:list)->list:
     return out
 
 
-def extend_config(parent:dict, # the config (or preset) extended
-                  child:dict, # what changes: `description`, a partial `source`, `stages`/`outputs` lists, `batch_size`, `set`
-                 )->dict:
+def extend_config(
+    parent: dict,  # the config (or preset) extended
+    child: dict,  # what changes: `description`, a partial `source`, `stages`/`outputs` lists, `batch_size`, `set`
+) -> dict:
     "`child` applied to `parent`: a preset that extends another states only what changes."
     cfg = copy.deepcopy(parent)
     child = copy.deepcopy(child)
@@ -108,27 +126,35 @@ def extend_config(parent:dict, # the config (or preset) extended
     return apply_overrides(cfg, [f'{k}={json.dumps(v)}' for k, v in sets.items()])
 
 # %% ../../nbs/core/09_presets.ipynb #b8e71660
-def model_fields(cfg:dict)->list:
+def model_fields(cfg: dict) -> list:
     "(entry name, key, value) of every model field in `cfg`."
     out = []
     for e in [cfg['source']] + list(cfg.get('stages', [])) + list(cfg.get('outputs', [])):
         name, params = config_entry(e)
         for k, v in params.items():
-            if _is_model_field(k) and isinstance(v, str) and v: out.append((name, k, v))
+            if _is_model_field(k) and isinstance(v, str) and v:
+                out.append((name, k, v))
     return out
 
-def _resolve(v:str, model_dir, seed):
-    if v.startswith('@data/'): return str(DATA_DIR/v[len('@data/'):])
+
+def _resolve(v: str, model_dir, seed):
+    if v.startswith('@data/'):
+        return str(DATA_DIR / v[len('@data/') :])
     for prefix in RESOLVERS:
-        if v.startswith(prefix): return resolver(prefix)(v, seed)
+        if v.startswith(prefix):
+            return resolver(prefix)(v, seed)
     if model_dir and not is_local_path(v) and not Path(v).exists():
-        for c in (Path(model_dir)/v, Path(model_dir)/v.split('/')[-1], Path(model_dir)/v.replace('/', '--')):
-            if c.is_dir(): return str(c)
+        for c in (Path(model_dir) / v, Path(model_dir) / v.split('/')[-1], Path(model_dir) / v.replace('/', '--')):
+            if c.is_dir():
+                return str(c)
     return v
 
-def _is_model_field(k:str)->bool: return k == 'model' or k.endswith('_model')
 
-def with_model_defaults(cfg:dict)->dict:
+def _is_model_field(k: str) -> bool:
+    return k == 'model' or k.endswith('_model')
+
+
+def with_model_defaults(cfg: dict) -> dict:
     "A copy of `cfg` whose entries name every model they use: the stages' default models written in, for the checks and the manifest."
     cfg = copy.deepcopy(cfg)
     kinds = [('source', None), ('stage', 'stages'), ('output', 'outputs')]
@@ -137,51 +163,77 @@ def with_model_defaults(cfg:dict)->dict:
         filled = []
         for e in entries:
             name, params = config_entry(e)
-            try: spec = stage_params(lookup(name), kind)
-            except (KeyError, TypeError): spec = {}
-            extra = {k: p.default for k, p in spec.items()
-                     if _is_model_field(k) and k not in params and isinstance(p.default, str) and p.default}
+            try:
+                spec = stage_params(lookup(name), kind)
+            except (KeyError, TypeError):
+                spec = {}
+            extra = {
+                k: p.default
+                for k, p in spec.items()
+                if _is_model_field(k) and k not in params and isinstance(p.default, str) and p.default
+            }
             filled.append({'name': name, **params, **extra} if extra else e)
-        if part is None: cfg['source'] = filled[0]
-        else: cfg[part] = filled
+        if part is None:
+            cfg['source'] = filled[0]
+        else:
+            cfg[part] = filled
     return cfg
 
-def resolve_config(cfg:dict, model_dir:str|None=None, tiny_seed:int=0)->dict:
+
+def resolve_config(cfg: dict, model_dir: str | None = None, tiny_seed: int = 0) -> dict:
     "A copy of `cfg` with default models named, and `@data/...`, registered prefixes (`tiny:...`) and (with `model_dir`) hub ids replaced by paths."
-    load_families()   # the families register their prefixes
+    load_families()  # the families register their prefixes
     cfg = with_model_defaults(cfg)
+
     def walk(x):
-        if isinstance(x, dict): return {k: walk(v) for k, v in x.items()}
-        if isinstance(x, list): return [walk(v) for v in x]
+        if isinstance(x, dict):
+            return {k: walk(v) for k, v in x.items()}
+        if isinstance(x, list):
+            return [walk(v) for v in x]
         return _resolve(x, model_dir, tiny_seed) if isinstance(x, str) else x
+
     return walk(cfg)
 
 # %% ../../nbs/core/09_presets.ipynb #afe85f34
-def _cached(repo_id:str)->bool:
+def _cached(repo_id: str) -> bool:
     try:
         from huggingface_hub import try_to_load_from_cache
+
         return any(isinstance(try_to_load_from_cache(repo_id, f), str) for f in ('model_index.json', 'config.json'))
-    except Exception: return False
+    except Exception:
+        return False
 
-def _hub_reachable(timeout:float=3.0)->bool:
+
+def _hub_reachable(timeout: float = 3.0) -> bool:
     from huggingface_hub.constants import HF_HUB_OFFLINE
-    if HF_HUB_OFFLINE or os.environ.get('HF_HUB_OFFLINE', '').lower() in ('1', 'true', 'yes', 'on'): return False
-    import socket, urllib.parse
-    host = urllib.parse.urlparse(os.environ.get('HF_ENDPOINT', 'https://huggingface.co')).hostname
-    try: socket.create_connection((host, 443), timeout=timeout).close(); return True
-    except OSError: return False
 
-def missing_models(cfg:dict)->list:
+    if HF_HUB_OFFLINE or os.environ.get('HF_HUB_OFFLINE', '').lower() in ('1', 'true', 'yes', 'on'):
+        return False
+    import socket, urllib.parse
+
+    host = urllib.parse.urlparse(os.environ.get('HF_ENDPOINT', 'https://huggingface.co')).hostname
+    try:
+        socket.create_connection((host, 443), timeout=timeout).close()
+        return True
+    except OSError:
+        return False
+
+
+def missing_models(cfg: dict) -> list:
     "(entry, key, model) of every model field that is neither a folder nor cached, when the hub cannot be reached."
     todo = [(n, k, v) for n, k, v in model_fields(cfg) if not Path(v).is_dir()]
-    local = [(n, k, v) for n, k, v in todo if is_local_path(v)]   # a path that is not there; the rest are hub ids ('org/name' or 'gpt2')
+    local = [
+        (n, k, v) for n, k, v in todo if is_local_path(v)
+    ]  # a path that is not there; the rest are hub ids ('org/name' or 'gpt2')
     hub = [(n, k, v) for n, k, v in todo if (n, k, v) not in local and not _cached(v)]
     return local + (hub if hub and not _hub_reachable() else [])
 
-def check_models(cfg:dict, what:str='this run'):
+
+def check_models(cfg: dict, what: str = 'this run'):
     "Raise `ModelLoadError` naming every model `cfg` needs and cannot get, and how to point the run at local folders."
     miss = missing_models(cfg)
-    if not miss: return cfg
+    if not miss:
+        return cfg
     ids = list(dict.fromkeys(v for _, _, v in miss))
     lines = '\n'.join(f"  {v}   (used by {', '.join(f'{n}.{k}' for n, k, w in miss if w == v)})" for v in ids)
     ex = next((f'{n}.{k}' for n, k, v in miss if '/' in v), 'sdxl-p2p.model')
@@ -189,45 +241,62 @@ def check_models(cfg:dict, what:str='this run'):
         f"{what} needs {len(ids)} model(s) that are not local folders and cannot be downloaded (no network, or HF_HUB_OFFLINE is set):\n{lines}\n"
         f"Fix: download them where there is a network (`huggingface-cli download ID --local-dir DIR/ID`), copy DIR here and pass "
         f"`--model-dir DIR` (folders named like the ids, e.g. DIR/{ids[0]}), or point single stages at folders with "
-        f"`--set {ex}=/path/to/folder`. `--preset tiny` runs the same chain offline on tiny random-weight models.")
+        f"`--set {ex}=/path/to/folder`. `--preset tiny` runs the same chain offline on tiny random-weight models."
+    )
 
 # %% ../../nbs/core/09_presets.ipynb #8eb0e357
 MAKES_PAIRS = ('caption-pairs', 'sdxl-p2p', 'offline-synth')
 NEEDS_TRUTH = ('template-captions', 'localization-eval')
 
-def own_pairs_config(cfg:dict, pairs:str, max_side:int|None=None)->dict:
+
+def own_pairs_config(cfg: dict, pairs: str, max_side: int | None = None) -> dict:
     "`cfg` run on the image pairs at `pairs` (a folder or a .jsonl file) instead of making pairs."
     cfg = copy.deepcopy(cfg)
     cfg['source'] = {'name': 'pairs', 'path': str(Path(pairs).resolve())}
-    keep = [e for e in cfg.get('stages', []) if config_entry(e)[0] not in MAKES_PAIRS + NEEDS_TRUTH + ('import-pairs',)]
+    keep = [
+        e for e in cfg.get('stages', []) if config_entry(e)[0] not in MAKES_PAIRS + NEEDS_TRUTH + ('import-pairs',)
+    ]
     cfg['stages'] = [{'name': 'import-pairs', **({'max_side': max_side} if max_side else {})}] + keep
     cfg['outputs'] = [e for e in cfg.get('outputs', []) if config_entry(e)[0] not in NEEDS_TRUTH]
     return cfg
 
 # %% ../../nbs/core/09_presets.ipynb #52d17135
-def build_config(preset:str|None=None, # a preset name (default: offline-demo, unless `config` is given)
-                 config:str|dict|None=None, # a JSON run config file (or dict) instead of a preset
-                 overrides:list|None=None, # `key=value` strings
-                 pairs:str|None=None, # run on these own pairs instead of making pairs
-                 model_dir:str|None=None, # folder holding models named like their hub ids
-                 max_side:int|None=None, # with `pairs`: scale images down to this longest side
-                 check:bool=True, # check the stages and the models now
-                )->dict:
+def build_config(
+    preset: str | None = None,  # a preset name (default: offline-demo, unless `config` is given)
+    config: str | dict | None = None,  # a JSON run config file (or dict) instead of a preset
+    overrides: list | None = None,  # `key=value` strings
+    pairs: str | None = None,  # run on these own pairs instead of making pairs
+    model_dir: str | None = None,  # folder holding models named like their hub ids
+    max_side: int | None = None,  # with `pairs`: scale images down to this longest side
+    check: bool = True,  # check the stages and the models now
+) -> dict:
     "The complete, resolved run config for a preset or a config file, with overrides applied and models checked."
-    if preset and config: raise ValueError("give a preset or a config file, not both")
-    if isinstance(config, dict): cfg, what = copy.deepcopy(config), 'this config'
+    if preset and config:
+        raise ValueError("give a preset or a config file, not both")
+    if isinstance(config, dict):
+        cfg, what = copy.deepcopy(config), 'this config'
     elif config:
         p = Path(config)
-        try: cfg = json.loads(p.read_text(encoding='utf-8'))
-        except FileNotFoundError: raise ValueError(f"config file {p} not found") from None
-        except (UnicodeDecodeError, json.JSONDecodeError) as e: raise ValueError(f"config file {p} is not valid JSON: {e}") from None
-        if not isinstance(cfg, dict) or 'source' not in cfg: raise ValueError(f"config file {p} needs at least a 'source' entry")
-        cfg.pop('description', None); what = f'config {p}'
-        if 'extends' in cfg: cfg = extend_config(load_preset(cfg.pop('extends')), cfg)
-    else: cfg, what = load_preset(preset or 'offline-demo'), f"preset {preset or 'offline-demo'}"
-    if pairs: cfg = own_pairs_config(cfg, pairs, max_side)
+        try:
+            cfg = json.loads(p.read_text(encoding='utf-8'))
+        except FileNotFoundError:
+            raise ValueError(f"config file {p} not found") from None
+        except (UnicodeDecodeError, json.JSONDecodeError) as e:
+            raise ValueError(f"config file {p} is not valid JSON: {e}") from None
+        if not isinstance(cfg, dict) or 'source' not in cfg:
+            raise ValueError(f"config file {p} needs at least a 'source' entry")
+        cfg.pop('description', None)
+        what = f'config {p}'
+        if 'extends' in cfg:
+            cfg = extend_config(load_preset(cfg.pop('extends')), cfg)
+    else:
+        cfg, what = load_preset(preset or 'offline-demo'), f"preset {preset or 'offline-demo'}"
+    if pairs:
+        cfg = own_pairs_config(cfg, pairs, max_side)
     cfg = apply_overrides(cfg, overrides or [])
-    if check: check_config(cfg)
+    if check:
+        check_config(cfg)
     cfg = resolve_config(cfg, model_dir)
-    if check: check_models(cfg, what)
+    if check:
+        check_models(cfg, what)
     return cfg

@@ -12,20 +12,27 @@ import importlib, pkgutil
 # %% ../../nbs/core/04a_registry.ipynb #ce1a8870
 REGISTRY = {}  # name -> callable or 'module:function' (imported when first used)
 
-def register(name:str, fn=None):
+
+def register(name: str, fn=None):
     "Register `fn` (a source, stage or output) under `name`; usable as a decorator."
+
     def _reg(f):
         REGISTRY[name] = f
         return f
+
     return _reg(fn) if fn is not None else _reg
 
-def register_lazy(entries:dict):
+
+def register_lazy(entries: dict):
     "Register names whose functions are imported only when first used: `{name: 'module:function'}`."
-    for name, path in entries.items(): REGISTRY.setdefault(name, path)
+    for name, path in entries.items():
+        REGISTRY.setdefault(name, path)
+
 
 _FAMILIES_LOADED = []
 
-def load_families()->list:
+
+def load_families() -> list:
     "Import every stage family of the package once (each registers its own stages, lazily); their names."
     if not _FAMILIES_LOADED:
         top = importlib.import_module('img_diff')
@@ -35,9 +42,11 @@ def load_families()->list:
                 _FAMILIES_LOADED.append(m.name)
     return list(_FAMILIES_LOADED)
 
-def lookup(name:str):
+
+def lookup(name: str):
     "The function registered under `name` (the families' stages are imported on first use)."
-    if name not in REGISTRY: load_families()
+    if name not in REGISTRY:
+        load_families()
     if name not in REGISTRY:
         raise KeyError(f"unknown stage {name!r}; registered: {', '.join(sorted(REGISTRY))}")
     f = REGISTRY[name]
@@ -49,12 +58,16 @@ def lookup(name:str):
 # %% ../../nbs/core/04a_registry.ipynb #31392afa
 RESOLVERS = {}  # value prefix -> function(value, seed) -> path, or 'module:function' (imported when first used)
 
-def register_resolver(prefix:str, # values starting with this are resolved, e.g. 'tiny:'
-                      fn): # a function (value, seed) -> path, or its 'module:function'
+
+def register_resolver(
+    prefix: str,  # values starting with this are resolved, e.g. 'tiny:'
+    fn,
+):  # a function (value, seed) -> path, or its 'module:function'
     "Resolve config values starting with `prefix` through `fn` (a family registers its own prefixes)."
     RESOLVERS[prefix] = fn
 
-def resolver(prefix:str):
+
+def resolver(prefix: str):
     "The function that resolves config values starting with `prefix`."
     fn = RESOLVERS[prefix]
     if isinstance(fn, str):
@@ -65,13 +78,16 @@ def resolver(prefix:str):
 # %% ../../nbs/core/04a_registry.ipynb #119fa0ee
 ENGINES = {}  # name -> function(todo, stages, folder, batch_size, **options) yielding finished batches, or 'module:function'
 
-def register_engine(name:str, fn):
+
+def register_engine(name: str, fn):
     "Register an engine of the runner under `name` (a function, or its 'module:function')."
     ENGINES[name] = fn
 
-def engine(name:str):
+
+def engine(name: str):
     "The engine registered under `name`."
-    if name not in ENGINES: raise ValueError(f"unknown engine {name!r}: {' or '.join(map(repr, sorted(ENGINES)))}")
+    if name not in ENGINES:
+        raise ValueError(f"unknown engine {name!r}: {' or '.join(map(repr, sorted(ENGINES)))}")
     fn = ENGINES[name]
     if isinstance(fn, str):
         mod, attr = fn.split(':')

@@ -8,6 +8,8 @@ __all__ = []
 # %% ../../nbs/eval/00_eval.ipynb #d63c8f69
 from ..core.registry import register_lazy
 
-register_lazy({
-    'localization-eval': 'img_diff.eval.localization:localization_output',
-})
+register_lazy(
+    {
+        'localization-eval': 'img_diff.eval.localization:localization_output',
+    }
+)

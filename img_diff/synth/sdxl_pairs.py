@@ -17,6 +17,7 @@ from ..core.pipeline import NonNegativeFloat, PositiveInt, Range
 @dataclass(kw_only=True)
 class SDXLPairParams(P2PConfig):
     "The parameters of the `sdxl-p2p` stage: the pipeline and its sampling, and every `P2PConfig` field."
+
     model: str  # hub id or folder of an SDXL pipeline
     steps: PositiveInt = 50  # denoising steps
     guidance: NonNegativeFloat = 7.5  # classifier-free guidance scale
@@ -27,28 +28,65 @@ class SDXLPairParams(P2PConfig):
     device: str | None = None
     self_fraction_range: tuple[float, float] = (0.1, 0.9)  # 'self-only' mode: self-injection fraction drawn per pair
 
+
 def sdxl_pairs_stage(records, ctx, params: SDXLPairParams):
     "Pipeline stage: render each record's caption pair as an image pair (SDXL + Prompt-to-Prompt)."
     from img_diff.core.models import load_diffusers
+
     model, steps, guidance = params.model, params.steps, params.guidance
     pipe = load_diffusers('StableDiffusionXLPipeline', model, params.dtype, params.device)
     cfg = P2PConfig(**{f.name: getattr(params, f.name) for f in fields(P2PConfig)})
     H, W = int(params.height or params.size), int(params.width or params.size)
     todo = []
     for r in records:
-        if not (r.caption_a and r.caption_b): r.reject(ctx.name, 'needs two captions'); continue
+        if not (r.caption_a and r.caption_b):
+            r.reject(ctx.name, 'needs two captions')
+            continue
         todo.append(r)
-    if not todo: return records
-    fr = [float(np.random.default_rng([r.seed, 3]).uniform(*params.self_fraction_range)) for r in todo] if cfg.mode == 'self-only' else None
-    imgs, info = generate_pairs(pipe, [(r.caption_a, r.caption_b) for r in todo], [r.seed for r in todo], cfg, steps, guidance, H, W,
-                                blend_words=[r.objects for r in todo] if cfg.local_blend is True else None, self_fractions=fr, output_type='float')
+    if not todo:
+        return records
+    fr = (
+        [float(np.random.default_rng([r.seed, 3]).uniform(*params.self_fraction_range)) for r in todo]
+        if cfg.mode == 'self-only'
+        else None
+    )
+    imgs, info = generate_pairs(
+        pipe,
+        [(r.caption_a, r.caption_b) for r in todo],
+        [r.seed for r in todo],
+        cfg,
+        steps,
+        guidance,
+        H,
+        W,
+        blend_words=[r.objects for r in todo] if cfg.local_blend is True else None,
+        self_fractions=fr,
+        output_type='float',
+    )
     for i, r in enumerate(todo):
-        r.params.update({'generator': 'sdxl-p2p', 'model': str(model), 'dtype': str(pipe.unet.dtype).replace('torch.', ''),
-                         'device': str(pipe.unet.device), 'steps': steps, 'guidance': guidance, 'height': H, 'width': W, 'p2p': asdict(cfg)})
-        if fr is not None: r.params['self_fraction'] = round(fr[i], 6)
+        r.params.update(
+            {
+                'generator': 'sdxl-p2p',
+                'model': str(model),
+                'dtype': str(pipe.unet.dtype).replace('torch.', ''),
+                'device': str(pipe.unet.device),
+                'steps': steps,
+                'guidance': guidance,
+                'height': H,
+                'width': W,
+                'p2p': asdict(cfg),
+            }
+        )
+        if fr is not None:
+            r.params['self_fraction'] = round(fr[i], 6)
         r.outputs['sdxl-p2p'] = info[i]
-        if not np.isfinite(imgs[i]).all(): r.reject(ctx.name, 'non-finite pixels in the generated images (half-precision VAE overflow?)'); continue
-        a, b = ((imgs[i, j]*255).round().clip(0, 255).astype(np.uint8) for j in (0, 1))
-        r.images = {'a': ctx.folder.save_image(a, f'images/{r.id}_0.png'), 'b': ctx.folder.save_image(b, f'images/{r.id}_1.png')}
+        if not np.isfinite(imgs[i]).all():
+            r.reject(ctx.name, 'non-finite pixels in the generated images (half-precision VAE overflow?)')
+            continue
+        a, b = ((imgs[i, j] * 255).round().clip(0, 255).astype(np.uint8) for j in (0, 1))
+        r.images = {
+            'a': ctx.folder.save_image(a, f'images/{r.id}_0.png'),
+            'b': ctx.folder.save_image(b, f'images/{r.id}_1.png'),
+        }
         r.size = [W, H]
     return records
