@@ -6,8 +6,10 @@
 __all__ = []
 
 # %% ../../nbs/app/00_app.ipynb #cff431b4
-from ..core.pipeline import register_lazy
+from ..core.registry import register_lazy
 
-register_lazy({
-    'report': 'img_diff.app.report:write_report',
-})
+register_lazy(
+    {
+        'report': 'img_diff.app.report:write_report',
+    }
+)

@@ -13,93 +13,149 @@ import numpy as np
 # %% ../../nbs/app/03_explorer.ipynb #d1352a52
 PAIR_BANDS = {'ssim': ('pair SSIM band', 'SSIM', 'ssim-band'), 'clip': ('pair CLIP band', 'CLIP', 'clip-band')}
 
-def _rel_area(r, b): return b.area/(r.size[0]*r.size[1]) if r.size else None
 
-def box_passes(r, b, box_score:float|None=None, min_area:float|None=None, clip_crop:float|None=None, blip_noun:float|None=None)->str|None:
+def _rel_area(r, b):
+    return b.area / (r.size[0] * r.size[1]) if r.size else None
+
+
+def box_passes(
+    r,
+    b,
+    box_score: float | None = None,
+    min_area: float | None = None,
+    clip_crop: float | None = None,
+    blip_noun: float | None = None,
+) -> str | None:
     "None when box `b` of record `r` passes every box threshold given, else why not (a threshold that is None is not applied)."
-    if box_score is not None and (b.score is None or b.score < box_score): return f'box score < {box_score:g}'
+    if box_score is not None and (b.score is None or b.score < box_score):
+        return f'box score < {box_score:g}'
     a = _rel_area(r, b)
-    if min_area is not None and (a is None or a < min_area): return f'box area < {min_area:g}'
+    if min_area is not None and (a is None or a < min_area):
+        return f'box area < {min_area:g}'
     c = b.scores.get('clip_crop')
-    if clip_crop is not None and (c is None or c >= clip_crop): return f'crop CLIP >= {clip_crop:g}'
+    if clip_crop is not None and (c is None or c >= clip_crop):
+        return f'crop CLIP >= {clip_crop:g}'
     n = b.scores.get('blip_noun')
-    if blip_noun is not None and (n is None or n <= blip_noun): return f'BLIP noun <= {blip_noun:g}'
+    if blip_noun is not None and (n is None or n <= blip_noun):
+        return f'BLIP noun <= {blip_noun:g}'
     return None
 
-def apply_thresholds(records:list, # `PairRecord`s (e.g. a run folder's `load_records()`)
-                     ssim:tuple|None=None, # (low, high): keep pairs with low < mean SSIM < high
-                     clip:tuple|None=None, # (low, high): keep pairs with low < CLIP image cosine < high
-                     box_score:float|None=None, # a box needs score >= this
-                     min_area:float|None=None, # a box needs (box area / image area) >= this
-                     clip_crop:float|None=None, # a box needs its crops' CLIP cosine < this
-                     blip_noun:float|None=None, # a box needs its BLIP crop-object match > this
-                     pipeline:bool=False, # also apply the records' own rejections, except those of the stages the thresholds replace
-                    )->tuple:
+
+def apply_thresholds(
+    records: list,  # `PairRecord`s (e.g. a run folder's `load_records()`)
+    ssim: tuple | None = None,  # (low, high): keep pairs with low < mean SSIM < high
+    clip: tuple | None = None,  # (low, high): keep pairs with low < CLIP image cosine < high
+    box_score: float | None = None,  # a box needs score >= this
+    min_area: float | None = None,  # a box needs (box area / image area) >= this
+    clip_crop: float | None = None,  # a box needs its crops' CLIP cosine < this
+    blip_noun: float | None = None,  # a box needs its BLIP crop-object match > this
+    pipeline: bool = False,  # also apply the records' own rejections, except those of the stages the thresholds replace
+) -> tuple:
     "(passing records, funnel rows {stage, in, out, rejected: {reason: count}}) of `records` under the thresholds given (None: not applied)."
     live, rows = list(records), [{'stage': 'records', 'in': len(records), 'out': len(records), 'rejected': {}}]
+
     def step(name, why):
         nonlocal live
         reasons = [(r, why(r)) for r in live]
         rej = Counter(w for _, w in reasons if w)
         rows.append({'stage': name, 'in': len(live), 'out': len(live) - sum(rej.values()), 'rejected': dict(rej)})
         live = [r for r, w in reasons if not w]
+
     replaced = set()
     for key, band in (('ssim', ssim), ('clip', clip)):
-        if band is None: continue
-        name, label, stage = PAIR_BANDS[key]; lo, hi = band; replaced.add(stage)
+        if band is None:
+            continue
+        name, label, stage = PAIR_BANDS[key]
+        lo, hi = band
+        replaced.add(stage)
+
         def why(r, key=key, lo=lo, hi=hi, label=label):
             x = r.scores.get(key)
-            if x is None: return f'no {label} score'
+            if x is None:
+                return f'no {label} score'
             return f'{label} <= {lo:g}' if x <= lo else f'{label} >= {hi:g}' if x >= hi else None
+
         step(name, why)
     bt = dict(box_score=box_score, min_area=min_area, clip_crop=clip_crop, blip_noun=blip_noun)
     if any(v is not None for v in bt.values()):
         replaced.add('area-gates')
-        step('boxes', lambda r: None if any(box_passes(r, b, **bt) is None for b in r.boxes) else
-             'no difference area' if not r.boxes else 'no box passes the box thresholds')
+        step(
+            'boxes',
+            lambda r: (
+                None
+                if any(box_passes(r, b, **bt) is None for b in r.boxes)
+                else 'no difference area'
+                if not r.boxes
+                else 'no box passes the box thresholds'
+            ),
+        )
     if pipeline:
         step('pipeline', lambda r: None if r.kept or r.rejected_by in replaced else f'{r.rejected_by}: {r.rejected}')
     return live, rows
 
 # %% ../../nbs/app/03_explorer.ipynb #77acea35
-def _data_uri(a:np.ndarray, max_width:int=720, fmt='JPEG')->str:
+def _data_uri(a: np.ndarray, max_width: int = 720, fmt='JPEG') -> str:
     from PIL import Image
+
     im = Image.fromarray(a)
-    if im.width > max_width: im = im.resize((max_width, round(im.height*max_width/im.width)), Image.Resampling.LANCZOS)
-    buf = io.BytesIO(); im.save(buf, fmt, quality=80)
+    if im.width > max_width:
+        im = im.resize((max_width, round(im.height * max_width / im.width)), Image.Resampling.LANCZOS)
+    buf = io.BytesIO()
+    im.save(buf, fmt, quality=80)
     return f'data:image/{fmt.lower()};base64,' + base64.b64encode(buf.getvalue()).decode()
 
-def pair_picture(folder, r, ok_boxes:set=frozenset(), masks:bool=True, gap:int=8)->np.ndarray:
+
+def pair_picture(folder, r, ok_boxes: set = frozenset(), masks: bool = True, gap: int = 8) -> np.ndarray:
     "Image A | image B of record `r` with its found boxes (index in `ok_boxes`: red, else grey) and their masks tinted."
     from PIL import Image, ImageDraw
-    from img_diff.core.imaging import load_image
+    from img_diff.core.imaging import load_image, resize_to
+
     a, b = load_image(folder.file(r.images['a'])), load_image(folder.file(r.images['b']))
-    if b.shape != a.shape: b = np.asarray(Image.fromarray(b).resize((a.shape[1], a.shape[0])))
+    b = resize_to(b, a)
     H, W = a.shape[:2]
-    pic = np.full((H, 2*W + gap, 3), 255, np.uint8); pic[:, :W], pic[:, W+gap:] = a, b
+    pic = np.full((H, 2 * W + gap, 3), 255, np.uint8)
+    pic[:, :W], pic[:, W + gap :] = a, b
     if masks:
         for k, bx in enumerate(r.boxes):
             if bx.mask and folder.file(bx.mask).exists():
                 m = load_image(folder.file(bx.mask))[..., 0] > 127
-                if m.shape != (H, W): continue
+                if m.shape != (H, W):
+                    continue
                 tint = np.array([255, 0, 0] if k in ok_boxes else [128, 128, 128], np.float32)
                 for off in (0, W + gap):
-                    view = pic[:, off:off+W]; view[m] = (0.6*view[m] + 0.4*tint).astype(np.uint8)
-    im = Image.fromarray(pic); d = ImageDraw.Draw(im)
+                    view = pic[:, off : off + W]
+                    view[m] = (0.6 * view[m] + 0.4 * tint).astype(np.uint8)
+    im = Image.fromarray(pic)
+    d = ImageDraw.Draw(im)
     for k, bx in enumerate(r.boxes):
-        x1, y1, x2, y2 = bx.bbox; c = (255, 0, 0) if k in ok_boxes else (150, 150, 150)
+        x1, y1, x2, y2 = bx.bbox
+        c = (255, 0, 0) if k in ok_boxes else (150, 150, 150)
         for off in (0, W + gap):
-            d.rectangle([x1 + off, y1, x2 - 1 + off, y2 - 1], outline=c, width=2); d.text((x1 + off + 2, y1 + 1), str(k), fill=c)
+            d.rectangle([x1 + off, y1, x2 - 1 + off, y2 - 1], outline=c, width=2)
+            d.text((x1 + off + 2, y1 + 1), str(k), fill=c)
     return np.asarray(im)
 
-def funnel_html(rows:list)->str:
+
+def funnel_html(rows: list) -> str:
     "The funnel rows as an HTML table."
     td = lambda x: f'<td style="padding:2px 8px;border:1px solid #ccc">{html.escape(str(x))}</td>'
-    body = ''.join('<tr>' + td(f['stage']) + td(f['in']) + td(f['out']) + td('; '.join(f'{k}: {n}' for k, n in f['rejected'].items())) + '</tr>' for f in rows)
-    return ('<table style="border-collapse:collapse"><tr><th>stage</th><th>in</th><th>out</th><th>rejected (reason: count)</th></tr>'
-            + body + '</table>')
+    body = ''.join(
+        '<tr>'
+        + td(f['stage'])
+        + td(f['in'])
+        + td(f['out'])
+        + td('; '.join(f'{k}: {n}' for k, n in f['rejected'].items()))
+        + '</tr>'
+        for f in rows
+    )
+    return (
+        '<table style="border-collapse:collapse"><tr><th>stage</th><th>in</th><th>out</th><th>rejected (reason: count)</th></tr>'
+        + body
+        + '</table>'
+    )
 
-def record_html(folder, r, thresholds:dict, passed:bool)->str:
+
+def record_html(folder, r, thresholds: dict, passed: bool) -> str:
     "One record: the pair with its boxes and masks, the verdict under `thresholds`, the scores and the captions."
     bt = {k: thresholds.get(k) for k in ('box_score', 'min_area', 'clip_crop', 'blip_noun')}
     why = [box_passes(r, b, **bt) for b in r.boxes]
@@ -107,53 +163,96 @@ def record_html(folder, r, thresholds:dict, passed:bool)->str:
     pic = pair_picture(folder, r, ok)
     esc = html.escape
     sc = ', '.join(f'{k} {v:.3f}' if isinstance(v, float) else f'{k} {v}' for k, v in r.scores.items())
-    rows = ''.join(f'<tr><td>{k}</td><td>{b.bbox}</td><td>{"" if b.score is None else f"{b.score:.3f}"}</td>'
-                   f'<td>{esc(", ".join(f"{n} {v:.3f}" for n, v in b.scores.items() if isinstance(v, (int, float))))}</td>'
-                   f'<td>{esc(why[k] or "passes")}</td><td>{esc(str(b.rejected or ""))}</td>'
-                   f'<td>{esc(str(b.captions.get("difference") or b.captions.get("a") or ""))}</td></tr>' for k, b in enumerate(r.boxes))
+    rows = ''.join(
+        f'<tr><td>{k}</td><td>{b.bbox}</td><td>{"" if b.score is None else f"{b.score:.3f}"}</td>'
+        f'<td>{esc(", ".join(f"{n} {v:.3f}" for n, v in b.scores.items() if isinstance(v, (int, float))))}</td>'
+        f'<td>{esc(why[k] or "passes")}</td><td>{esc(str(b.rejected or ""))}</td>'
+        f'<td>{esc(str(b.captions.get("difference") or b.captions.get("a") or ""))}</td></tr>'
+        for k, b in enumerate(r.boxes)
+    )
     stored = 'kept' if r.kept else f'rejected by {r.rejected_by}: {r.rejected}'
-    return (f'<div class="record"><b>{esc(r.id)}</b> — <span class="verdict">{"passes" if passed else "fails"}</span> these thresholds '
-            f'(the run: {esc(stored)})<br><img src="{_data_uri(pic)}" style="max-width:100%"><br>'
-            f'<small>A: {esc(str(r.caption_a))}<br>B: {esc(str(r.caption_b))}<br>pair scores: {esc(sc)}</small>'
-            '<table style="font-size:12px"><tr><th>box</th><th>bbox</th><th>score</th><th>gate scores</th><th>these thresholds</th>'
-            f'<th>the run</th><th>caption</th></tr>{rows}</table></div>')
+    return (
+        f'<div class="record"><b>{esc(r.id)}</b> — <span class="verdict">{"passes" if passed else "fails"}</span> these thresholds '
+        f'(the run: {esc(stored)})<br><img src="{_data_uri(pic)}" style="max-width:100%"><br>'
+        f'<small>A: {esc(str(r.caption_a))}<br>B: {esc(str(r.caption_b))}<br>pair scores: {esc(sc)}</small>'
+        '<table style="font-size:12px"><tr><th>box</th><th>bbox</th><th>score</th><th>gate scores</th><th>these thresholds</th>'
+        f'<th>the run</th><th>caption</th></tr>{rows}</table></div>'
+    )
 
 # %% ../../nbs/app/03_explorer.ipynb #99002104
 class Explorer:
     "Browse a run folder's records and try thresholds: sliders recompute which records pass and the funnel, live."
-    def __init__(self, folder, # a run folder (path or `RunFolder`)
-                 records:list|None=None): # its records (read from the folder when None)
+
+    def __init__(
+        self,
+        folder,  # a run folder (path or `RunFolder`)
+        records: list | None = None,
+    ):  # its records (read from the folder when None)
         import ipywidgets as W
         from img_diff.core.run_folder import RunFolder
+
         self.folder = folder if isinstance(folder, RunFolder) else RunFolder(folder, create=False)
         self.records = self.folder.load_records() if records is None else list(records)
         has = lambda k: any(k in r.scores for r in self.records)
         has_box = lambda k: any(k in b.scores for r in self.records for b in r.boxes)
         lay = dict(style={'description_width': '150px'}, layout=W.Layout(width='520px'), continuous_update=False)
         self.sliders = {}
-        if has('ssim'): self.sliders['ssim'] = W.FloatRangeSlider(value=(0., 1.), min=0, max=1, step=0.005, readout_format='.3f', description='pair SSIM band', **lay)
-        if has('clip'): self.sliders['clip'] = W.FloatRangeSlider(value=(0., 1.), min=0, max=1, step=0.005, readout_format='.3f', description='pair CLIP band', **lay)
+        if has('ssim'):
+            self.sliders['ssim'] = W.FloatRangeSlider(
+                value=(0.0, 1.0), min=0, max=1, step=0.005, readout_format='.3f', description='pair SSIM band', **lay
+            )
+        if has('clip'):
+            self.sliders['clip'] = W.FloatRangeSlider(
+                value=(0.0, 1.0), min=0, max=1, step=0.005, readout_format='.3f', description='pair CLIP band', **lay
+            )
         if any(b.score is not None for r in self.records for b in r.boxes):
-            self.sliders['box_score'] = W.FloatSlider(value=0, min=0, max=1, step=0.01, description='box score ≥', **lay)
+            self.sliders['box_score'] = W.FloatSlider(
+                value=0, min=0, max=1, step=0.01, description='box score ≥', **lay
+            )
         if any(r.boxes for r in self.records):
-            self.sliders['min_area'] = W.FloatSlider(value=0, min=0, max=0.25, step=0.001, readout_format='.3f', description='box area / image ≥', **lay)
-        if has_box('clip_crop'): self.sliders['clip_crop'] = W.FloatSlider(value=1, min=0, max=1, step=0.01, description='crop CLIP <', **lay)
-        if has_box('blip_noun'): self.sliders['blip_noun'] = W.FloatSlider(value=0, min=0, max=1, step=0.01, description='BLIP noun >', **lay)
+            self.sliders['min_area'] = W.FloatSlider(
+                value=0, min=0, max=0.25, step=0.001, readout_format='.3f', description='box area / image ≥', **lay
+            )
+        if has_box('clip_crop'):
+            self.sliders['clip_crop'] = W.FloatSlider(
+                value=1, min=0, max=1, step=0.01, description='crop CLIP <', **lay
+            )
+        if has_box('blip_noun'):
+            self.sliders['blip_noun'] = W.FloatSlider(
+                value=0, min=0, max=1, step=0.01, description='BLIP noun >', **lay
+            )
         self.pipeline = W.Checkbox(value=True, description="apply the run's other rejections", indent=False)
         self.filter = W.ToggleButtons(options=['all', 'kept', 'rejected'], value='all', description='show')
         self.record = W.Dropdown(description='record', layout=W.Layout(width='360px'))
         self.slider = W.IntSlider(min=0, max=0, description='#', continuous_update=False)
         self.count, self.funnel, self.view = W.HTML(), W.HTML(), W.HTML()
-        for w in [*self.sliders.values(), self.pipeline, self.filter]: w.observe(lambda _: self.update(), 'value')
-        self.slider.observe(self._from_slider, 'value'); self.record.observe(lambda _: self.show_record(), 'value')
-        self.widget = W.VBox([W.HTML('<b>thresholds</b>'), *self.sliders.values(), self.pipeline, self.count, self.funnel,
-                              W.HBox([self.filter]), W.HBox([self.record, self.slider]), self.view])
+        for w in [*self.sliders.values(), self.pipeline, self.filter]:
+            w.observe(lambda _: self.update(), 'value')
+        self.slider.observe(self._from_slider, 'value')
+        self.record.observe(lambda _: self.show_record(), 'value')
+        self.widget = W.VBox(
+            [
+                W.HTML('<b>thresholds</b>'),
+                *self.sliders.values(),
+                self.pipeline,
+                self.count,
+                self.funnel,
+                W.HBox([self.filter]),
+                W.HBox([self.record, self.slider]),
+                self.view,
+            ]
+        )
         self._busy = False
         self.update()
 
-    OPEN = {'box_score': 0, 'min_area': 0, 'clip_crop': 1, 'blip_noun': 0}   # slider positions that let everything through
+    OPEN = {
+        'box_score': 0,
+        'min_area': 0,
+        'clip_crop': 1,
+        'blip_noun': 0,
+    }  # slider positions that let everything through
 
-    def thresholds(self)->dict:
+    def thresholds(self) -> dict:
         "The thresholds the sliders set, as keyword arguments of `apply_thresholds` (a slider left open, or a band at full range, applies nothing)."
         out = {}
         for k, w in self.sliders.items():
@@ -167,35 +266,49 @@ class Explorer:
         self.passed = {r.id for r in passed}
         self.funnel.value = funnel_html(rows)
         self.count.value = f'<b>{len(passed)}</b> of {len(self.records)} records pass'
-        ids = [r.id for r in self.records if self.filter.value == 'all' or (r.id in self.passed) == (self.filter.value == 'kept')]
+        ids = [
+            r.id
+            for r in self.records
+            if self.filter.value == 'all' or (r.id in self.passed) == (self.filter.value == 'kept')
+        ]
         self._busy = True
         try:
             old = self.record.value
             self.record.options = ids
             self.record.value = old if old in ids else (ids[0] if ids else None)
-            self.slider.max = max(len(ids) - 1, 0); self.slider.value = ids.index(self.record.value) if ids else 0
-        finally: self._busy = False
+            self.slider.max = max(len(ids) - 1, 0)
+            self.slider.value = ids.index(self.record.value) if ids else 0
+        finally:
+            self._busy = False
         self.show_record()
 
     def _from_slider(self, ch):
-        if self._busy or not self.record.options: return
+        if self._busy or not self.record.options:
+            return
         self.record.value = self.record.options[ch['new']]
 
     def show_record(self):
         "Show the record chosen in the dropdown (keeps the slider in step)."
-        if self._busy: return
+        if self._busy:
+            return
         rid = self.record.value
-        if rid is None: self.view.value = '<i>no record to show</i>'; return
+        if rid is None:
+            self.view.value = '<i>no record to show</i>'
+            return
         self._busy = True
-        try: self.slider.value = list(self.record.options).index(rid)
-        finally: self._busy = False
+        try:
+            self.slider.value = list(self.record.options).index(rid)
+        finally:
+            self._busy = False
         r = next(r for r in self.records if r.id == rid)
         self.view.value = record_html(self.folder, r, self.thresholds(), rid in self.passed)
 
     def _ipython_display_(self):
         from IPython.display import display
+
         display(self.widget)
 
-def explore(path)->Explorer:
+
+def explore(path) -> Explorer:
     "An `Explorer` of the run folder at `path` (display it in a notebook)."
     return Explorer(path)

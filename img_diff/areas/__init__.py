@@ -6,13 +6,15 @@
 __all__ = []
 
 # %% ../../nbs/areas/00_areas.ipynb #22e0688e
-from ..core.pipeline import register_lazy
+from ..core.registry import register_lazy
 
-register_lazy({
-    'pixel-areas': 'img_diff.areas.difference_areas:pixel_areas_stage',
-    'clip-band': 'img_diff.areas.model_gates:clip_band_stage',
-    'ssim-band': 'img_diff.areas.model_gates:ssim_band_stage',
-    'area-gates': 'img_diff.areas.model_gates:area_gates_stage',
-    'removal-gate': 'img_diff.areas.model_gates:removal_gate_stage',
-    'sam-proposals': 'img_diff.areas.segment_proposals:sam_proposals_stage',
-})
+register_lazy(
+    {
+        'pixel-areas': 'img_diff.areas.difference_areas:pixel_areas_stage',
+        'clip-band': 'img_diff.areas.model_gates:clip_band_stage',
+        'ssim-band': 'img_diff.areas.model_gates:ssim_band_stage',
+        'area-gates': 'img_diff.areas.model_gates:area_gates_stage',
+        'removal-gate': 'img_diff.areas.model_gates:removal_gate_stage',
+        'sam-proposals': 'img_diff.areas.segment_proposals:sam_proposals_stage',
+    }
+)

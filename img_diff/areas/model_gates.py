@@ -7,109 +7,177 @@ __all__ = ['in_band', 'nms', 'clip_band_stage', 'ssim_band_stage', 'area_gates_s
 
 # %% ../../nbs/areas/03_model_gates.ipynb #79561a0c
 import numpy as np
-from ..core.imaging import box_iou, load_image
+from ..core.imaging import box_iou, load_image, resize_to
 from ..core.inference import clip_image_embeddings, blip_image_embeddings, blip_text_embeddings, crop
 
 # %% ../../nbs/areas/03_model_gates.ipynb #cbabe5ee
-def in_band(x:float, low:float, high:float)->bool:
+def in_band(x: float, low: float, high: float) -> bool:
     "`low < x < high` (strict, as the paper's band)."
     return low < x < high
 
-def nms(boxes:list, # [x1, y1, x2, y2] boxes
-        priority:list, # the order key of each box: lower goes first (e.g. crop cosine: most different first)
-        iou:float=0.5, # a box overlapping an earlier kept box more than this is suppressed
-        max_boxes:int=10 # keep at most this many
-       )->tuple:
+
+def nms(
+    boxes: list,  # [x1, y1, x2, y2] boxes
+    priority: list,  # the order key of each box: lower goes first (e.g. crop cosine: most different first)
+    iou: float = 0.5,  # a box overlapping an earlier kept box more than this is suppressed
+    max_boxes: int = 10,  # keep at most this many
+) -> tuple:
     "(kept indices in order, {suppressed index: (reason)}): greedy non-maximum suppression."
     order = sorted(range(len(boxes)), key=lambda i: priority[i])
     kept, why = [], {}
     for i in order:
         hit = next((k for k in kept if box_iou(boxes[i], boxes[k]) > iou), None)
-        if hit is not None: why[i] = f'suppressed by NMS (IoU {box_iou(boxes[i], boxes[hit]):.2f} > {iou} with a more different box)'
-        elif len(kept) >= max_boxes: why[i] = f'more than {max_boxes} boxes'
-        else: kept.append(i)
+        if hit is not None:
+            why[i] = f'suppressed by NMS (IoU {box_iou(boxes[i], boxes[hit]):.2f} > {iou} with a more different box)'
+        elif len(kept) >= max_boxes:
+            why[i] = f'more than {max_boxes} boxes'
+        else:
+            kept.append(i)
     return kept, why
 
 # %% ../../nbs/areas/03_model_gates.ipynb #f23c4f7f
-def clip_band_stage(records, ctx, model:str='openai/clip-vit-base-patch32', low:float=0.90, high:float=0.98,
-                    batch_size:int=64, dtype=None, device=None):
+def clip_band_stage(
+    records,
+    ctx,
+    model: str = 'openai/clip-vit-base-patch32',
+    low: float = 0.90,
+    high: float = 0.98,
+    batch_size: int = 64,
+    dtype=None,
+    device=None,
+):
     "Pipeline stage: CLIP image-image cosine of each pair; rejected outside (low, high)."
     from img_diff.core.models import load_transformers
+
     m, p = load_transformers('CLIPModel', model, dtype, device, processor='AutoProcessor')
     ims = [ctx.folder.file(r.images[s]) for r in records for s in 'ab']
     e = clip_image_embeddings(ims, m, p, batch_size)
     for i, r in enumerate(records):
-        c = float(e[2*i] @ e[2*i+1]); r.scores['clip'] = round(c, 6)
-        if not in_band(c, low, high): r.reject(ctx.name, f'CLIP image similarity {c:.3f} outside ({low}, {high})')
+        c = float(e[2 * i] @ e[2 * i + 1])
+        r.scores['clip'] = round(c, 6)
+        if not in_band(c, low, high):
+            r.reject(ctx.name, f'CLIP image similarity {c:.3f} outside ({low}, {high})')
     return records
 
-def ssim_band_stage(records, ctx, low:float=0.3, high:float=0.995):
+
+def ssim_band_stage(records, ctx, low: float = 0.3, high: float = 0.995):
     "Pipeline stage: the pair's mean SSIM; rejected outside (low, high)."
     from img_diff.areas.difference_areas import difference_map
+
     for r in records:
-        if 'ssim' not in r.scores: r.scores['ssim'] = round(difference_map(ctx.folder.file(r.images['a']), ctx.folder.file(r.images['b'])).similarity, 6)
+        if 'ssim' not in r.scores:
+            r.scores['ssim'] = round(
+                difference_map(ctx.folder.file(r.images['a']), ctx.folder.file(r.images['b'])).similarity, 6
+            )
         s = r.scores['ssim']
-        if not in_band(s, low, high): r.reject(ctx.name, f'SSIM {s:.3f} outside ({low}, {high})')
+        if not in_band(s, low, high):
+            r.reject(ctx.name, f'SSIM {s:.3f} outside ({low}, {high})')
     return records
 
 # %% ../../nbs/areas/03_model_gates.ipynb #2998ad08
-def area_gates_stage(records, ctx, clip_model:str='openai/clip-vit-base-patch32', blip_model:str='Salesforce/blip-itm-large-coco',
-                     crop_threshold:float=0.85, noun_threshold:float=0.35, nms_iou:float=0.5, max_boxes:int=10, min_frac:float=1/400,
-                     noun_gate:bool=True, batch_size:int=64, dtype=None, device=None):
+def area_gates_stage(
+    records,
+    ctx,
+    clip_model: str = 'openai/clip-vit-base-patch32',
+    blip_model: str = 'Salesforce/blip-itm-large-coco',
+    crop_threshold: float = 0.85,
+    noun_threshold: float = 0.35,
+    nms_iou: float = 0.5,
+    max_boxes: int = 10,
+    min_frac: float = 1 / 400,
+    noun_gate: bool = True,
+    batch_size: int = 64,
+    dtype=None,
+    device=None,
+):
     "Pipeline stage: crop-difference gate (CLIP), noun gate (BLIP ITC), NMS; scores on every box, reasons on rejected ones."
     from img_diff.core.models import load_transformers
+
     cm, cp = load_transformers('CLIPModel', clip_model, dtype, device, processor='AutoProcessor')
-    jobs = []   # (record, box, crop A, crop B)
+    jobs = []  # (record, box, crop A, crop B)
     for r in records:
         A, Bimg = ctx.folder.load_image(r.images['a']), ctx.folder.load_image(r.images['b'])
-        if Bimg.shape != A.shape:
-            from PIL import Image
-            Bimg = np.asarray(Image.fromarray(Bimg).resize((A.shape[1], A.shape[0]), Image.Resampling.BICUBIC))
+        Bimg = resize_to(Bimg, A)
         W, H = r.size
         for b in r.boxes:
-            if b.rejected is not None: continue
-            if b.area < min_frac*W*H: b.rejected = f'smaller than {min_frac:.4g} of the image'; continue
+            if b.rejected is not None:
+                continue
+            if b.area < min_frac * W * H:
+                b.rejected = f'smaller than {min_frac:.4g} of the image'
+                continue
             jobs.append((r, b, crop(A, b.bbox), crop(Bimg, b.bbox)))
     if jobs:
         e = clip_image_embeddings([x for j in jobs for x in j[2:]], cm, cp, batch_size)
         for i, (r, b, _, _) in enumerate(jobs):
-            c = float(e[2*i] @ e[2*i+1]); b.scores['clip_crop'] = round(c, 6)
-            if c >= crop_threshold: b.rejected = f'crops too similar (CLIP {c:.3f} >= {crop_threshold})'
+            c = float(e[2 * i] @ e[2 * i + 1])
+            b.scores['clip_crop'] = round(c, 6)
+            if c >= crop_threshold:
+                b.rejected = f'crops too similar (CLIP {c:.3f} >= {crop_threshold})'
         live = [j for j in jobs if j[1].rejected is None and j[0].objects]
         if noun_gate and live:
-            bm, bp = load_transformers('BlipForImageTextRetrieval', blip_model, dtype, device, processor='AutoProcessor')
+            bm, bp = load_transformers(
+                'BlipForImageTextRetrieval', blip_model, dtype, device, processor='AutoProcessor'
+            )
             nouns = sorted({o for j in live for o in j[0].objects})
-            te = blip_text_embeddings(nouns, bm, bp, batch_size); col = {n: i for i, n in enumerate(nouns)}
+            te = blip_text_embeddings(nouns, bm, bp, batch_size)
+            col = {n: i for i, n in enumerate(nouns)}
             ie = blip_image_embeddings([x for j in live for x in j[2:]], bm, bp, batch_size)
             for i, (r, b, _, _) in enumerate(live):
-                s = float((ie[2*i:2*i+2] @ te[[col[o] for o in r.objects]].T).max()); b.scores['blip_noun'] = round(s, 6)
-                if s <= noun_threshold: b.rejected = f'no differing object in the crops (BLIP {s:.3f} <= {noun_threshold})'
+                s = float((ie[2 * i : 2 * i + 2] @ te[[col[o] for o in r.objects]].T).max())
+                b.scores['blip_noun'] = round(s, 6)
+                if s <= noun_threshold:
+                    b.rejected = f'no differing object in the crops (BLIP {s:.3f} <= {noun_threshold})'
     for r in records:
         cand = [b for b in r.boxes if b.rejected is None]
         kept, why = nms([b.bbox for b in cand], [b.scores.get('clip_crop', 1.0) for b in cand], nms_iou, max_boxes)
-        for i, reason in why.items(): cand[i].rejected = reason
+        for i, reason in why.items():
+            cand[i].rejected = reason
         r.outputs['area-gates'] = {'kept': len(kept), 'noun_gate': bool(noun_gate and r.objects)}
-        if not kept: r.reject(ctx.name, 'no difference area passed the gates')
+        if not kept:
+            r.reject(ctx.name, 'no difference area passed the gates')
     return records
 
 # %% ../../nbs/areas/03_model_gates.ipynb #71d4b9da
-def removal_gate_stage(records, ctx, blip_model:str='Salesforce/blip-itm-large-coco', before:float=0.35, after:float=0.2,
-                       batch_size:int=64, dtype=None, device=None):
+def removal_gate_stage(
+    records,
+    ctx,
+    blip_model: str = 'Salesforce/blip-itm-large-coco',
+    before: float = 0.35,
+    after: float = 0.2,
+    batch_size: int = 64,
+    dtype=None,
+    device=None,
+):
     "Pipeline stage: BLIP check of object-removal pairs (object seen before, not after)."
     from img_diff.core.models import load_transformers
+
     jobs = [(r, o) for r in records for o in r.outputs.get('object-removal', []) if not o.get('rejected')]
-    if not jobs: return records
+    if not jobs:
+        return records
     bm, bp = load_transformers('BlipForImageTextRetrieval', blip_model, dtype, device, processor='AutoProcessor')
-    A = {r.id: ctx.folder.load_image(r.images['a']) for r in {r.id: r for r, _ in jobs}.values()}   # each image A read once
-    crops = [x for r, o in jobs for x in (crop(A[r.id], r.boxes[o['box']].bbox), crop(ctx.folder.load_image(o['removed']), r.boxes[o['box']].bbox))]
+    A = {
+        r.id: ctx.folder.load_image(r.images['a']) for r in {r.id: r for r, _ in jobs}.values()
+    }  # each image A read once
+    crops = [
+        x
+        for r, o in jobs
+        for x in (
+            crop(A[r.id], r.boxes[o['box']].bbox),
+            crop(ctx.folder.load_image(o['removed']), r.boxes[o['box']].bbox),
+        )
+    ]
     ie = blip_image_embeddings(crops, bm, bp, batch_size)
-    objs = sorted({o['object'] for _, o in jobs}); te = blip_text_embeddings(objs, bm, bp, batch_size)
+    objs = sorted({o['object'] for _, o in jobs})
+    te = blip_text_embeddings(objs, bm, bp, batch_size)
     for i, (r, o) in enumerate(jobs):
         t = te[objs.index(o['object'])]
-        o['blip_before'], o['blip_after'] = round(float(ie[2*i] @ t), 6), round(float(ie[2*i+1] @ t), 6)
-        if o['blip_before'] < before: o['rejected'] = f"object not seen in the original crop (BLIP {o['blip_before']:.3f} < {before})"
-        elif o['blip_after'] > after: o['rejected'] = f"object still seen after removal (BLIP {o['blip_after']:.3f} > {after})"
+        o['blip_before'], o['blip_after'] = round(float(ie[2 * i] @ t), 6), round(float(ie[2 * i + 1] @ t), 6)
+        if o['blip_before'] < before:
+            o['rejected'] = f"object not seen in the original crop (BLIP {o['blip_before']:.3f} < {before})"
+        elif o['blip_after'] > after:
+            o['rejected'] = f"object still seen after removal (BLIP {o['blip_after']:.3f} > {after})"
     for r in records:
         rm = r.outputs.get('object-removal')
-        if rm and all(o.get('rejected') for o in rm): r.reject(ctx.name, 'no removal passed the BLIP check')
+        if rm and all(o.get('rejected') for o in rm):
+            r.reject(ctx.name, 'no removal passed the BLIP check')
     return records

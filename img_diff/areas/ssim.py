@@ -11,156 +11,207 @@ from typing import NamedTuple
 import numpy as np
 
 # %% ../../nbs/areas/01_ssim.ipynb #55277e2d
-def gaussian_weights(sigma:float, # standard deviation, px
-                     truncate:float=4.0, # radius in standard deviations, as scipy.ndimage's `truncate`
-                    )->np.ndarray:
+def gaussian_weights(
+    sigma: float,  # standard deviation, px
+    truncate: float = 4.0,  # radius in standard deviations, as scipy.ndimage's `truncate`
+) -> np.ndarray:
     "The 1-D Gaussian that `scipy.ndimage.gaussian_filter` uses: radius `int(truncate*sigma + 0.5)`, weights summing to 1 (float64)."
-    if not sigma > 0: raise ValueError(f"sigma must be positive, got {sigma}")
-    r = int(truncate*sigma + 0.5)
+    if not sigma > 0:
+        raise ValueError(f"sigma must be positive, got {sigma}")
+    r = int(truncate * sigma + 0.5)
     x = np.arange(-r, r + 1, dtype=np.float64)
-    w = np.exp(-0.5*(x/sigma)**2)
-    return w/w.sum()
+    w = np.exp(-0.5 * (x / sigma) ** 2)
+    return w / w.sum()
 
-def symmetric_index(n:int, # length of the axis
-                    r:int, # pad width on each side
-                   )->np.ndarray:
+
+def symmetric_index(
+    n: int,  # length of the axis
+    r: int,  # pad width on each side
+) -> np.ndarray:
     "Source index of each position of an axis padded by `r` on both sides the way scipy's mode 'reflect' extends it (edge sample repeated, repeatedly for r > n)."
     return np.pad(np.arange(n), r, mode='symmetric')
 
 # %% ../../nbs/areas/01_ssim.ipynb #a63e8b88
-def _pad_symmetric_(P, r:int):
+def _pad_symmetric_(P, r: int):
     "Fill the `r`-wide border of P (N, C, H+2r, W+2r), whose centre holds the image, by symmetric reflection."
-    H, W = P.shape[2] - 2*r, P.shape[3] - 2*r
+    H, W = P.shape[2] - 2 * r, P.shape[3] - 2 * r
     ih, iw = symmetric_index(H, r) + r, symmetric_index(W, r) + r
-    for i in [*range(r), *range(r + H, H + 2*r)]: P[:, :, i, r:r+W] = P[:, :, ih[i], r:r+W]   # rows, then columns
-    for j in [*range(r), *range(r + W, W + 2*r)]: P[:, :, :, j] = P[:, :, :, iw[j]]              # (corners come with them)
+    for i in [*range(r), *range(r + H, H + 2 * r)]:
+        P[:, :, i, r : r + W] = P[:, :, ih[i], r : r + W]  # rows, then columns
+    for j in [*range(r), *range(r + W, W + 2 * r)]:
+        P[:, :, :, j] = P[:, :, :, iw[j]]  # (corners come with them)
     return P
 
-def _blur_valid(P, k, chunk:int=6):
+
+def _blur_valid(P, k, chunk: int = 6):
     "Separable blur of the padded P (N, C, H+2r, W+2r) with the 1-D kernel k (2r+1 taps): the (N, C, H, W) valid part."
     import torch, torch.nn.functional as F
+
     K, outs = len(k), []
-    for x in P.split(chunk, dim=1):     # oneDNN's depthwise kernel is fastest per channel at 2..7 channels (8 or more: slow path)
+    for x in P.split(
+        chunk, dim=1
+    ):  # oneDNN's depthwise kernel is fastest per channel at 2..7 channels (8 or more: slow path)
         c = x.shape[1]
-        y = F.conv2d(x, k.view(1, 1, 1, K).expand(c, 1, 1, K), groups=c)     # along rows...
-        outs.append(F.conv2d(y, k.view(1, 1, K, 1).expand(c, 1, K, 1), groups=c))   # ...then along columns
+        y = F.conv2d(x, k.view(1, 1, 1, K).expand(c, 1, 1, K), groups=c)  # along rows...
+        outs.append(F.conv2d(y, k.view(1, 1, K, 1).expand(c, 1, K, 1), groups=c))  # ...then along columns
     return outs[0] if len(outs) == 1 else torch.cat(outs, 1)
+
 
 @contextmanager
 def _ieee_fp32(device):
     "On CUDA, turn TF32 off for cuDNN convolutions while inside (it is on by default; its 10-bit mantissa would ruin the moments)."
     import torch
-    if torch.device(device).type != 'cuda': yield; return
+
+    if torch.device(device).type != 'cuda':
+        yield
+        return
     cd = torch.backends.cudnn
     if hasattr(getattr(cd, 'conv', None), 'fp32_precision'):
-        old = cd.conv.fp32_precision; cd.conv.fp32_precision = 'ieee'
-        try: yield
-        finally: cd.conv.fp32_precision = old
+        old = cd.conv.fp32_precision
+        cd.conv.fp32_precision = 'ieee'
+        try:
+            yield
+        finally:
+            cd.conv.fp32_precision = old
     else:
-        old = cd.allow_tf32; cd.allow_tf32 = False
-        try: yield
-        finally: cd.allow_tf32 = old
+        old = cd.allow_tf32
+        cd.allow_tf32 = False
+        try:
+            yield
+        finally:
+            cd.allow_tf32 = old
 
 # %% ../../nbs/areas/01_ssim.ipynb #f2ddde1f
 def _to_nchw(x, device):
     "x as a float32 (N, C, H, W) tensor on `device` and a function giving a result (N, C', H, W) back in x's kind and layout."
     import torch
-    if isinstance(x, torch.Tensor):     # torch: channels first, (H, W), (C, H, W) or (N, C, H, W)
+
+    if isinstance(x, torch.Tensor):  # torch: channels first, (H, W), (C, H, W) or (N, C, H, W)
         nd = x.ndim
-        if nd not in (2, 3, 4): raise ValueError(f"expected a tensor (H, W), (C, H, W) or (N, C, H, W), got shape {tuple(x.shape)}")
-        t = x.reshape((1,)*(4 - nd) + tuple(x.shape)).to(device=device or x.device, dtype=torch.float32)
+        if nd not in (2, 3, 4):
+            raise ValueError(f"expected a tensor (H, W), (C, H, W) or (N, C, H, W), got shape {tuple(x.shape)}")
+        t = x.reshape((1,) * (4 - nd) + tuple(x.shape)).to(device=device or x.device, dtype=torch.float32)
         return t, lambda y: y[0, 0] if nd == 2 else y[0] if nd == 3 else y
-    x = np.asarray(x)                   # numpy: channels last, like scikit-image: (H, W), (H, W, C) or (N, H, W, C)
+    x = np.asarray(x)  # numpy: channels last, like scikit-image: (H, W), (H, W, C) or (N, H, W, C)
     nd = x.ndim
-    if nd not in (2, 3, 4): raise ValueError(f"expected an array (H, W), (H, W, C) or (N, H, W, C), got shape {x.shape}")
+    if nd not in (2, 3, 4):
+        raise ValueError(f"expected an array (H, W), (H, W, C) or (N, H, W, C), got shape {x.shape}")
     x4 = x[None, ..., None] if nd == 2 else x[None] if nd == 3 else x
     x4 = np.ascontiguousarray(x4, dtype=np.float32)
-    if not x4.flags.writeable: x4 = x4.copy()   # (torch wants writable memory; we never write to it)
+    if not x4.flags.writeable:
+        x4 = x4.copy()  # (torch wants writable memory; we never write to it)
     t = torch.from_numpy(x4).to(device or 'cpu').permute(0, 3, 1, 2)
+
     def back(y):
-        y = y.permute(0, 2, 3, 1).cpu().numpy()   # a channels-last view of planar memory: reductions over channels are fast
+        y = (
+            y.permute(0, 2, 3, 1).cpu().numpy()
+        )  # a channels-last view of planar memory: reductions over channels are fast
         return y[0, ..., 0] if nd == 2 else y[0] if nd == 3 else y
+
     return t, back
 
 # %% ../../nbs/areas/01_ssim.ipynb #fda34fe8
-def gaussian_blur(x, # image(s): numpy (H, W), (H, W, C), (N, H, W, C) or torch (H, W), (C, H, W), (N, C, H, W)
-                  sigma:float, # standard deviation, px (the same along both axes; channels are not mixed)
-                  truncate:float=4.0, # radius in standard deviations, as scipy.ndimage's
-                  device=None, # torch device to compute on (default: the tensor's, or the CPU for arrays)
-                 ):
+def gaussian_blur(
+    x,  # image(s): numpy (H, W), (H, W, C), (N, H, W, C) or torch (H, W), (C, H, W), (N, C, H, W)
+    sigma: float,  # standard deviation, px (the same along both axes; channels are not mixed)
+    truncate: float = 4.0,  # radius in standard deviations, as scipy.ndimage's
+    device=None,  # torch device to compute on (default: the tensor's, or the CPU for arrays)
+):
     "`scipy.ndimage.gaussian_filter(x, (sigma, sigma, 0))` (mode 'reflect') in float32 torch, each channel alone; same kind and layout as x."
     import torch
+
     t, back = _to_nchw(x, device)
     k = torch.tensor(gaussian_weights(sigma, truncate), dtype=torch.float32, device=t.device)
-    r = len(k)//2
+    r = len(k) // 2
     N, C, H, W = t.shape
-    if H == 0 or W == 0: raise ValueError(f"empty image of size {H} x {W}")
+    if H == 0 or W == 0:
+        raise ValueError(f"empty image of size {H} x {W}")
     fmt = torch.channels_last if t.device.type == 'cpu' else torch.contiguous_format
-    P = torch.empty(N, C, H + 2*r, W + 2*r, dtype=torch.float32, device=t.device, memory_format=fmt)
-    P[:, :, r:r+H, r:r+W] = t
+    P = torch.empty(N, C, H + 2 * r, W + 2 * r, dtype=torch.float32, device=t.device, memory_format=fmt)
+    P[:, :, r : r + H, r : r + W] = t
     with torch.inference_mode(), _ieee_fp32(t.device):
         return back(_blur_valid(_pad_symmetric_(P, r), k).contiguous())
 
 # %% ../../nbs/areas/01_ssim.ipynb #677b5276
 class SSIM(NamedTuple):
     "An SSIM map and its mean, as `skimage.metrics.structural_similarity(..., full=True)` gives them."
-    map: object   # per pixel and channel, in the inputs' kind and layout (numpy channels last, torch channels first), float32
+
+    map: object  # per pixel and channel, in the inputs' kind and layout (numpy channels last, torch channels first), float32
     mean: object  # mean over channels and the map without `radius` px at each border (scikit-image's crop); one per pair of a batch
 
-def _ssim_pairs(a, b, k, c1:float, c2:float, channels_last:bool|None=None, rows:int|None=None):
+
+def _ssim_pairs(a, b, k, c1: float, c2: float, channels_last: bool | None = None, rows: int | None = None):
     "SSIM maps (N, C, H, W) of float32 (N, C, H, W) tensors, `rows` rows at a time."
     import torch
+
     N, C, H, W = a.shape
-    r = len(k)//2
-    if channels_last is None: channels_last = a.device.type == 'cpu'   # fast on CPUs (oneDNN); planar elsewhere
-    if rows is None:   # one CPU thread: bands of ~64k px stay in cache; several threads: fewer, larger parallel steps
-        rows = max(16, 2**16//W) if a.device.type == 'cpu' and torch.get_num_threads() == 1 else H
-    cen = a[:, :, ::4, ::4].mean(dim=(2, 3)) + b[:, :, ::4, ::4].mean(dim=(2, 3))   # about 2 x the channel means
+    r = len(k) // 2
+    if channels_last is None:
+        channels_last = a.device.type == 'cpu'  # fast on CPUs (oneDNN); planar elsewhere
+    if rows is None:  # one CPU thread: bands of ~64k px stay in cache; several threads: fewer, larger parallel steps
+        rows = max(16, 2**16 // W) if a.device.type == 'cpu' and torch.get_num_threads() == 1 else H
+    cen = a[:, :, ::4, ::4].mean(dim=(2, 3)) + b[:, :, ::4, ::4].mean(dim=(2, 3))  # about 2 x the channel means
     cen = cen[:, :, None, None]
     fmt = torch.channels_last if channels_last else torch.contiguous_format
-    P = torch.empty(N, 2*C, H + 2*r, W + 2*r, dtype=torch.float32, device=a.device, memory_format=fmt)
-    torch.add(a, b, out=P[:, :C, r:r+H, r:r+W]).sub_(cen)    # s = a + b - cen
-    torch.sub(a, b, out=P[:, C:, r:r+H, r:r+W])              # d = a - b
+    P = torch.empty(N, 2 * C, H + 2 * r, W + 2 * r, dtype=torch.float32, device=a.device, memory_format=fmt)
+    torch.add(a, b, out=P[:, :C, r : r + H, r : r + W]).sub_(cen)  # s = a + b - cen
+    torch.sub(a, b, out=P[:, C:, r : r + H, r : r + W])  # d = a - b
     _pad_symmetric_(P, r)
     S = torch.empty(N, C, H, W, dtype=torch.float32, device=a.device)
     for y in range(0, H, rows):
-        Pb = P[:, :, y:min(y + rows, H) + 2*r]          # a band of rows with its halo (contiguous when channels-last)
-        m = _blur_valid(Pb, k).contiguous()             # [E s, E d] (planar)
-        v = _blur_valid(Pb.square(), k).contiguous()    # [E s², E d²]
-        v.addcmul_(m, m, value=-1)                      # [var s, var d]
-        m[:, :C].add_(cen); m.square_()                 # [mu_s², mu_d²]
-        As, Xd, Bs, Vd = m[:, :C].add_(2*c1), m[:, C:], v[:, :C].add_(2*c2), v[:, C:]
-        num = (As - Xd).mul_(Bs - Vd)                   # 4 (2 mu_a mu_b + C1)(2 cov + C2)
-        torch.div(num, As.add_(Xd).mul_(Bs.add_(Vd)), out=S[:, :, y:y + rows])   # / 4 (mu_a² + mu_b² + C1)(var_a + var_b + C2)
+        Pb = P[:, :, y : min(y + rows, H) + 2 * r]  # a band of rows with its halo (contiguous when channels-last)
+        m = _blur_valid(Pb, k).contiguous()  # [E s, E d] (planar)
+        v = _blur_valid(Pb.square(), k).contiguous()  # [E s², E d²]
+        v.addcmul_(m, m, value=-1)  # [var s, var d]
+        m[:, :C].add_(cen)
+        m.square_()  # [mu_s², mu_d²]
+        As, Xd, Bs, Vd = m[:, :C].add_(2 * c1), m[:, C:], v[:, :C].add_(2 * c2), v[:, C:]
+        num = (As - Xd).mul_(Bs - Vd)  # 4 (2 mu_a mu_b + C1)(2 cov + C2)
+        torch.div(
+            num, As.add_(Xd).mul_(Bs.add_(Vd)), out=S[:, :, y : y + rows]
+        )  # / 4 (mu_a² + mu_b² + C1)(var_a + var_b + C2)
     return S
 
-def ssim_map(a, # image(s) A: numpy (H, W), (H, W, C), (N, H, W, C) or torch (H, W), (C, H, W), (N, C, H, W)
-             b, # image(s) B, the same shape
-             sigma:float=1.5, # Gaussian window
-             truncate:float=3.5, # window radius in sigmas (scikit-image's fixed value): radius int(3.5 sigma + 0.5)
-             data_range:float=255., # range of the pixel values (sets C1 = (k1 L)², C2 = (k2 L)²)
-             k1:float=0.01, k2:float=0.03, # Wang et al.'s constants
-             device=None, # torch device to compute on (default: the tensors', or the CPU for arrays)
-             batch_size:int|None=None, # pairs per step off the CPU (default: all); the CPU always goes one pair at a time
-            )->SSIM:
+
+def ssim_map(
+    a,  # image(s) A: numpy (H, W), (H, W, C), (N, H, W, C) or torch (H, W), (C, H, W), (N, C, H, W)
+    b,  # image(s) B, the same shape
+    sigma: float = 1.5,  # Gaussian window
+    truncate: float = 3.5,  # window radius in sigmas (scikit-image's fixed value): radius int(3.5 sigma + 0.5)
+    data_range: float = 255.0,  # range of the pixel values (sets C1 = (k1 L)², C2 = (k2 L)²)
+    k1: float = 0.01,
+    k2: float = 0.03,  # Wang et al.'s constants
+    device=None,  # torch device to compute on (default: the tensors', or the CPU for arrays)
+    batch_size: int | None = None,  # pairs per step off the CPU (default: all); the CPU always goes one pair at a time
+) -> SSIM:
     "SSIM map and mean equal (to < 5e-4) to scikit-image's with `gaussian_weights=True, use_sample_covariance=False`, borders included, in float32 torch."
     import torch
-    if not data_range > 0: raise ValueError(f"data_range must be positive, got {data_range}")
-    if tuple(np.shape(a)) != tuple(np.shape(b)): raise ValueError(f"a and b differ in shape: {tuple(np.shape(a))} vs {tuple(np.shape(b))}")
+
+    if not data_range > 0:
+        raise ValueError(f"data_range must be positive, got {data_range}")
+    if tuple(np.shape(a)) != tuple(np.shape(b)):
+        raise ValueError(f"a and b differ in shape: {tuple(np.shape(a))} vs {tuple(np.shape(b))}")
     ta, back = _to_nchw(a, device)
     tb, _ = _to_nchw(b, ta.device)
     N, C, H, W = ta.shape
-    if H == 0 or W == 0: raise ValueError(f"empty image of size {H} x {W}")
+    if H == 0 or W == 0:
+        raise ValueError(f"empty image of size {H} x {W}")
     k = torch.tensor(gaussian_weights(sigma, truncate), dtype=torch.float32, device=ta.device)
-    r, c1, c2 = len(k)//2, (k1*data_range)**2, (k2*data_range)**2
-    step = 1 if ta.device.type == 'cpu' else (batch_size or N)   # on a CPU, one pair's working set stays in cache
+    r, c1, c2 = len(k) // 2, (k1 * data_range) ** 2, (k2 * data_range) ** 2
+    step = 1 if ta.device.type == 'cpu' else (batch_size or N)  # on a CPU, one pair's working set stays in cache
     with torch.inference_mode(), _ieee_fp32(ta.device):
-        if N <= step: S = _ssim_pairs(ta, tb, k, c1, c2)
+        if N <= step:
+            S = _ssim_pairs(ta, tb, k, c1, c2)
         else:
             S = torch.empty(N, C, H, W, dtype=torch.float32, device=ta.device)
-            for i in range(0, N, step): S[i:i+step] = _ssim_pairs(ta[i:i+step], tb[i:i+step], k, c1, c2)
-        inner = S[:, :, r:H-r, r:W-r] if H > 2*r and W > 2*r else S   # images smaller than the window: the whole map
+            for i in range(0, N, step):
+                S[i : i + step] = _ssim_pairs(ta[i : i + step], tb[i : i + step], k, c1, c2)
+        inner = (
+            S[:, :, r : H - r, r : W - r] if H > 2 * r and W > 2 * r else S
+        )  # images smaller than the window: the whole map
         mean = inner.mean(dim=(1, 2, 3), dtype=torch.float64)
-    if np.ndim(a) < 4: mean = float(mean[0])
-    elif not isinstance(a, torch.Tensor): mean = mean.cpu().numpy()
+    if np.ndim(a) < 4:
+        mean = float(mean[0])
+    elif not isinstance(a, torch.Tensor):
+        mean = mean.cpu().numpy()
     return SSIM(back(S), mean)

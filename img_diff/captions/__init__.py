@@ -6,13 +6,15 @@
 __all__ = []
 
 # %% ../../nbs/captions/00_captions.ipynb #21185aae
-from ..core.pipeline import register_lazy
+from ..core.registry import register_lazy
 
-register_lazy({
-    'template-captions': 'img_diff.captions.template_captions:template_captions_stage',
-    'naturalness': 'img_diff.captions.vlm:naturalness_stage',
-    'region-captions': 'img_diff.captions.mllm_captions:region_captions_stage',
-    'caption-filters': 'img_diff.captions.mllm_captions:caption_filters_stage',
-    'difference-captions': 'img_diff.captions.mllm_captions:difference_captions_stage',
-    'ocr-text': 'img_diff.captions.ocr:ocr_stage',
-})
+register_lazy(
+    {
+        'template-captions': 'img_diff.captions.template_captions:template_captions_stage',
+        'naturalness': 'img_diff.captions.vlm:naturalness_stage',
+        'region-captions': 'img_diff.captions.mllm_captions:region_captions_stage',
+        'caption-filters': 'img_diff.captions.mllm_captions:caption_filters_stage',
+        'difference-captions': 'img_diff.captions.mllm_captions:difference_captions_stage',
+        'ocr-text': 'img_diff.captions.ocr:ocr_stage',
+    }
+)

@@ -12,92 +12,146 @@ from ..core.imaging import box_iou
 from ..core.text import with_article
 
 # %% ../../nbs/captions/01_template_captions.ipynb #11bde67b
-def select_caption_boxes(boxes:list, # `Box`es of one pair
-                         size, # (width, height) of image A
-                         max_boxes:int=5, # at most this many boxes are captioned
-                         min_frac:float=1/400, # boxes smaller than this fraction of the image are skipped
-                         sources=None # only boxes from these sources (None: all)
-                        )->list:
+def select_caption_boxes(
+    boxes: list,  # `Box`es of one pair
+    size,  # (width, height) of image A
+    max_boxes: int = 5,  # at most this many boxes are captioned
+    min_frac: float = 1 / 400,  # boxes smaller than this fraction of the image are skipped
+    sources=None,  # only boxes from these sources (None: all)
+) -> list:
     "Boxes to caption, highest score first; the others are marked with the reason (nothing is dropped)."
     W, H = size
     live = [b for b in boxes if b.rejected is None and (sources is None or b.source in sources)]
     live.sort(key=lambda b: -(b.score or 0))
     out = []
     for b in live:
-        if b.area < min_frac*W*H: b.rejected = f'smaller than {min_frac:.4g} of the image'
-        elif len(out) >= max_boxes: b.rejected = f'more than {max_boxes} boxes'
-        else: out.append(b)
+        if b.area < min_frac * W * H:
+            b.rejected = f'smaller than {min_frac:.4g} of the image'
+        elif len(out) >= max_boxes:
+            b.rejected = f'more than {max_boxes} boxes'
+        else:
+            out.append(b)
     return out
 
 # %% ../../nbs/captions/01_template_captions.ipynb #1de5ce69
-def match_change(box, changes:list, min_iou:float=0.3)->tuple:
+def match_change(box, changes: list, min_iou: float = 0.3) -> tuple:
     "(index of the change, index of its truth box) that `box` overlaps most, or (None, None) below `min_iou`."
     best, where = 0.0, (None, None)
     for ci, c in enumerate(changes):
         for bi, t in enumerate(c.boxes):
             v = box_iou(box.bbox, t.bbox)
-            if v > best: best, where = v, (ci, bi)
+            if v > best:
+                best, where = v, (ci, bi)
     return where if best >= min_iou else (None, None)
 
 # %% ../../nbs/captions/01_template_captions.ipynb #7c3dd2e8
-def region_captions(change, part:int=0)->tuple:
+def region_captions(change, part: int = 0) -> tuple:
     "(caption in image A, caption in image B) of the area of `change`'s box number `part`."
     o, d = change.object, change.details
     k = change.kind
-    if k == 'remove': return with_article(o), f'the background, with no {o}'
-    if k == 'add': return f'the background, with no {o}', with_article(o)
-    if k == 'recolour': return with_article(f"{d['from']} {o}"), with_article(f"{d['to']} {o}")
-    if k == 'replace': return with_article(o), with_article(d['new_object'])
-    if k == 'mirror': return with_article(o), f'{with_article(o)}, mirrored left to right'
-    if k == 'move': return (with_article(o), f'the background, where the {o} was') if part == 0 else (f'the background, with no {o}', f'the {o}, moved here')
-    if k == 'text': return f'a sign that reads "{d["text_a"]}"', f'a sign that reads "{d["text_b"]}"'
+    if k == 'remove':
+        return with_article(o), f'the background, with no {o}'
+    if k == 'add':
+        return f'the background, with no {o}', with_article(o)
+    if k == 'recolour':
+        return with_article(f"{d['from']} {o}"), with_article(f"{d['to']} {o}")
+    if k == 'replace':
+        return with_article(o), with_article(d['new_object'])
+    if k == 'mirror':
+        return with_article(o), f'{with_article(o)}, mirrored left to right'
+    if k == 'move':
+        return (
+            (with_article(o), f'the background, where the {o} was')
+            if part == 0
+            else (f'the background, with no {o}', f'the {o}, moved here')
+        )
+    if k == 'text':
+        return f'a sign that reads "{d["text_a"]}"', f'a sign that reads "{d["text_b"]}"'
     return with_article(o), with_article(o)
 
+
 _DIFF = {
-    'remove': ["The left image shows {A} in the red box, while in the right image it is gone and only the background remains. The {o} has been removed.",
-               "In the left image the red box contains {A}. The same area of the right image is empty: the {o} is missing there."],
-    'add': ["The red box in the left image shows only the background, while the right image has {B} there. The {o} appears only in the right image.",
-            "In the right image there is {B} inside the red box; the same area of the left image is empty."],
-    'recolour': ["Both images show the {o} in the red box, but its colour differs: it is {f} on the left and {t} on the right.",
-                 "The {o} in the red box changes colour, from {f} in the left image to {t} in the right image."],
-    'replace': ["The red box holds {A} in the left image but {B} in the right image. The {o} has been replaced by {n_}.",
-                "In the left image the red box shows {A}; in the right image the same place shows {B} instead."],
-    'mirror': ["The red box shows the same {o} in both images, but in the right image it is mirrored left to right.",
-               "The {o} in the red box is flipped horizontally in the right image compared with the left image."],
-    'move': ["The {o} has moved: {where}",
-             "The position of the {o} differs between the images: {where}"],
-    'text': ['The sign in the red box reads "{ta}" in the left image and "{tb}" in the right image.',
-             'Both images show a sign in the red box, but the text differs: "{ta}" on the left, "{tb}" on the right.'],
+    'remove': [
+        "The left image shows {A} in the red box, while in the right image it is gone and only the background remains. The {o} has been removed.",
+        "In the left image the red box contains {A}. The same area of the right image is empty: the {o} is missing there.",
+    ],
+    'add': [
+        "The red box in the left image shows only the background, while the right image has {B} there. The {o} appears only in the right image.",
+        "In the right image there is {B} inside the red box; the same area of the left image is empty.",
+    ],
+    'recolour': [
+        "Both images show the {o} in the red box, but its colour differs: it is {f} on the left and {t} on the right.",
+        "The {o} in the red box changes colour, from {f} in the left image to {t} in the right image.",
+    ],
+    'replace': [
+        "The red box holds {A} in the left image but {B} in the right image. The {o} has been replaced by {n_}.",
+        "In the left image the red box shows {A}; in the right image the same place shows {B} instead.",
+    ],
+    'mirror': [
+        "The red box shows the same {o} in both images, but in the right image it is mirrored left to right.",
+        "The {o} in the red box is flipped horizontally in the right image compared with the left image.",
+    ],
+    'move': ["The {o} has moved: {where}", "The position of the {o} differs between the images: {where}"],
+    'text': [
+        'The sign in the red box reads "{ta}" in the left image and "{tb}" in the right image.',
+        'Both images show a sign in the red box, but the text differs: "{ta}" on the left, "{tb}" on the right.',
+    ],
 }
 
-def difference_caption(change, part:int=0, rng=None)->str:
+
+def difference_caption(change, part: int = 0, rng=None) -> str:
     "A difference caption (a few sentences) for the area of `change`'s box number `part`."
     rng = rng or np.random.default_rng(0)
-    A, B = region_captions(change, part); d = change.details
-    where = ('it is inside the red box in the left image, and that area of the right image is empty.' if part == 0 else
-             'it is inside the red box in the right image, while that area of the left image is empty.')
+    A, B = region_captions(change, part)
+    d = change.details
+    where = (
+        'it is inside the red box in the left image, and that area of the right image is empty.'
+        if part == 0
+        else 'it is inside the red box in the right image, while that area of the left image is empty.'
+    )
     t = _DIFF.get(change.kind, ['The area in the red box differs: {A} on the left, {B} on the right.'])
     s = t[int(rng.integers(len(t)))]
-    return s.format(A=A, B=B, o=change.object, f=d.get('from'), t=d.get('to'), n_=with_article(d['new_object']) if 'new_object' in d else '',
-                    ta=d.get('text_a'), tb=d.get('text_b'), where=where)
+    return s.format(
+        A=A,
+        B=B,
+        o=change.object,
+        f=d.get('from'),
+        t=d.get('to'),
+        n_=with_article(d['new_object']) if 'new_object' in d else '',
+        ta=d.get('text_a'),
+        tb=d.get('text_b'),
+        where=where,
+    )
 
 # %% ../../nbs/captions/01_template_captions.ipynb #a8c4b11a
-def template_captions_stage(records, ctx, max_boxes:int=5, min_frac:float=1/400, min_iou:float=0.3, sources=('pixel-ssim',)):
+def template_captions_stage(
+    records, ctx, max_boxes: int = 5, min_frac: float = 1 / 400, min_iou: float = 0.3, sources=('pixel-ssim',)
+):
     "Pipeline stage: template region and difference captions for the found boxes of offline pairs."
     for r in records:
-        if not r.changes: r.reject(ctx.name, 'no ground-truth changes to write template captions from'); continue
+        if not r.changes:
+            r.reject(ctx.name, 'no ground-truth changes to write template captions from')
+            continue
         chosen = select_caption_boxes(r.boxes, r.size, max_boxes, min_frac, set(sources) if sources else None)
         n = 0
         for k, b in enumerate(chosen):
             ci, part = match_change(b, r.changes, min_iou)
-            if ci is None: b.rejected = 'shows no known change (template captions need one)'; continue
-            b.change = ci; c = r.changes[ci]; src = 'template'
+            if ci is None:
+                b.rejected = 'shows no known change (template captions need one)'
+                continue
+            b.change = ci
+            c = r.changes[ci]
+            src = 'template'
             o = b.captions.get('ocr') or {}
-            if c.kind == 'text' and o.get('a') and o.get('b'):   # quote what the OCR read, not what the synthesiser wrote
-                c = replace(c, details={**c.details, 'text_a': o['a'], 'text_b': o['b']}); src = 'template+ocr'
+            if (
+                c.kind == 'text' and o.get('a') and o.get('b')
+            ):  # quote what the OCR read, not what the synthesiser wrote
+                c = replace(c, details={**c.details, 'text_a': o['a'], 'text_b': o['b']})
+                src = 'template+ocr'
             a, bb = region_captions(c, part)
             rng = np.random.default_rng([r.seed or 0, k])
             b.captions = {**b.captions, 'a': a, 'b': bb, 'difference': difference_caption(c, part, rng), 'source': src}
             n += 1
-        if n == 0: r.reject(ctx.name, 'no difference area shows a known change' if chosen else 'no difference area found')
+        if n == 0:
+            r.reject(ctx.name, 'no difference area shows a known change' if chosen else 'no difference area found')
     return records

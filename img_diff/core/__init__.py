@@ -9,10 +9,13 @@ __all__ = []
 "The layer every stage family builds on: records, run folder, stage contract and registry, runner, config, model loading."
 
 # %% ../../nbs/core/00_core.ipynb #6556ce0e
-from .pipeline import register_lazy
+from .registry import register_lazy, register_engine
 
-register_lazy({
-    'side-by-side': 'img_diff.core.exports:side_by_side_stage',
-    'img-diff-records': 'img_diff.core.exports:write_img_diff_records',
-    'removal-records': 'img_diff.core.exports:write_removal_records',
-})
+register_lazy(
+    {
+        'side-by-side': 'img_diff.core.exports:side_by_side_stage',
+        'img-diff-records': 'img_diff.core.exports:write_img_diff_records',
+        'removal-records': 'img_diff.core.exports:write_removal_records',
+    }
+)
+register_engine('ray', 'img_diff.core.ray_engine:ray_batches')  # imported only by a run that uses it

@@ -12,16 +12,22 @@ from .imaging import draw_boxes, side_by_side, box_to_str
 from .files import atomic_write
 
 # %% ../../nbs/core/10_exports.ipynb #b0a9e4c9
-QUESTION = ('Analyse the left image and the right image (separated by the black vertical bar). What is the difference '
-            'between the red bounding box area in each image? Answer the question in a few concise sentences.')
+QUESTION = (
+    'Analyse the left image and the right image (separated by the black vertical bar). What is the difference '
+    'between the red bounding box area in each image? Answer the question in a few concise sentences.'
+)
 
-def captioned_boxes(record)->list:
+
+def captioned_boxes(record) -> list:
     "(index, box) of the boxes of a kept record that have a difference caption and were not rejected."
-    if not record.kept: return []
+    if not record.kept:
+        return []
     return [(k, b) for k, b in enumerate(record.boxes) if b.rejected is None and b.captions.get('difference')]
 
 # %% ../../nbs/core/10_exports.ipynb #ce5a54e9
-def side_by_side_stage(records, ctx, grow:int=5, width:int=3, bar:int=20, ext:str='jpg', quality:int=95):
+def side_by_side_stage(
+    records, ctx, grow: int = 5, width: int = 3, bar: int = 20, ext: str = 'jpg', quality: int = 95
+):
     "Pipeline stage: red-box images (`_0`, `_1`) and the side-by-side picture for each captioned box."
     for r in records:
         boxed = []
@@ -30,28 +36,40 @@ def side_by_side_stage(records, ctx, grow:int=5, width:int=3, bar:int=20, ext:st
             bb = draw_boxes(ctx.folder.file(r.images['b']), [b], width=width, grow=grow)
             prefix = f'boxed/{r.id}_{k}'
             kw = {'quality': quality} if ext in ('jpg', 'jpeg') else {}
-            ctx.folder.save_image(a, f'{prefix}_0.{ext}', **kw); ctx.folder.save_image(bb, f'{prefix}_1.{ext}', **kw)
+            ctx.folder.save_image(a, f'{prefix}_0.{ext}', **kw)
+            ctx.folder.save_image(bb, f'{prefix}_1.{ext}', **kw)
             sbs = ctx.folder.save_image(side_by_side(a, bb, bar=bar), f'side_by_side/{r.id}_{k}.{ext}', **kw)
             boxed.append({'box': k, 'path': prefix, 'ext': ext, 'image': sbs})
         r.outputs['side-by-side'] = boxed
     return records
 
 # %% ../../nbs/core/10_exports.ipynb #f6aee097
-def img_diff_rows(records:list, question:str=QUESTION)->list:
+def img_diff_rows(records: list, question: str = QUESTION) -> list:
     "Img-Diff-format rows (one per captioned box of each kept record)."
     rows = []
     for r in records:
         made = {o['box']: o for o in r.outputs.get('side-by-side', [])}
         for k, b in captioned_boxes(r):
-            if k not in made: continue
+            if k not in made:
+                continue
             c = b.captions
-            rows.append({'id': f'{r.id}_{k}', 'pair_id': r.id,
-                         'conversations': [{'from': 'human', 'value': question}, {'from': 'gpt', 'value': c['difference']}],
-                         'bbox': box_to_str(b.bbox, r.size), 'captions1': c['a'], 'captions2': c['b'],
-                         'path': made[k]['path'], 'image': made[k]['image'], 'caption_source': c.get('source')})
+            rows.append(
+                {
+                    'id': f'{r.id}_{k}',
+                    'pair_id': r.id,
+                    'conversations': [{'from': 'human', 'value': question}, {'from': 'gpt', 'value': c['difference']}],
+                    'bbox': box_to_str(b.bbox, r.size),
+                    'captions1': c['a'],
+                    'captions2': c['b'],
+                    'path': made[k]['path'],
+                    'image': made[k]['image'],
+                    'caption_source': c.get('source'),
+                }
+            )
     return rows
 
-def llava_rows(rows:list)->list:
+
+def llava_rows(rows: list) -> list:
     "LLaVA training rows from Img-Diff rows: the side-by-side `image` and `<image>` in the first human turn."
     out = []
     for x in rows:
@@ -60,7 +78,8 @@ def llava_rows(rows:list)->list:
         out.append({'id': x['id'], 'image': x['image'], 'conversations': conv})
     return out
 
-def write_img_diff_records(folder, records:list, question:str=QUESTION):
+
+def write_img_diff_records(folder, records: list, question: str = QUESTION):
     "Run output: `img_diff.jsonl` (Img-Diff format) and `llava.json` (LLaVA format) in the run folder."
     rows = img_diff_rows(records, question)
     atomic_write(folder.file('img_diff.jsonl'), ''.join(json.dumps(x, ensure_ascii=False) + '\n' for x in rows))
@@ -70,23 +89,39 @@ def write_img_diff_records(folder, records:list, question:str=QUESTION):
 # %% ../../nbs/core/10_exports.ipynb #464f7390
 REMOVAL_QUESTION = 'Which image has the object related to "{object}" within the red bounding box?\nA. the left image\nB. the right image'
 
-def removal_answer(original_on_left:bool)->str:
+
+def removal_answer(original_on_left: bool) -> str:
     "The letter of the image that still has the object: A when the original is on the left, else B."
     return 'A' if original_on_left else 'B'
 
-def removal_rows(records:list)->list:
+
+def removal_rows(records: list) -> list:
     "A/B question records (LLaVA style) of the object-removal pairs of kept records."
     rows = []
     for r in records:
-        if not r.kept: continue
+        if not r.kept:
+            continue
         for o in r.outputs.get('object-removal', []):
-            if o.get('rejected'): continue
-            rows.append({'id': f"{r.id}_rm{o['box']}", 'pair_id': r.id, 'image': o['image'], 'object': o['object'], 'answer': o['answer'],
-                         'bbox': box_to_str(r.boxes[o['box']].bbox, r.size),
-                         'conversations': [{'from': 'human', 'value': '<image>\n' + o['question']}, {'from': 'gpt', 'value': o['answer']}]})
+            if o.get('rejected'):
+                continue
+            rows.append(
+                {
+                    'id': f"{r.id}_rm{o['box']}",
+                    'pair_id': r.id,
+                    'image': o['image'],
+                    'object': o['object'],
+                    'answer': o['answer'],
+                    'bbox': box_to_str(r.boxes[o['box']].bbox, r.size),
+                    'conversations': [
+                        {'from': 'human', 'value': '<image>\n' + o['question']},
+                        {'from': 'gpt', 'value': o['answer']},
+                    ],
+                }
+            )
     return rows
 
-def write_removal_records(folder, records:list):
+
+def write_removal_records(folder, records: list):
     "Run output: `object_removal.jsonl`."
     rows = removal_rows(records)
     atomic_write(folder.file('object_removal.jsonl'), ''.join(json.dumps(x, ensure_ascii=False) + '\n' for x in rows))

@@ -9,57 +9,82 @@ __all__ = ['atomic_write', 'repair_tail', 'append_bytes']
 import os, tempfile
 from pathlib import Path
 
-def _umask()->int:
+
+def _umask() -> int:
     "The process umask (read by setting it and putting it back)."
     m = os.umask(0o22)
     os.umask(m)
     return m
 
 # %% ../../nbs/core/02_files.ipynb #779762e1
-def atomic_write(path, # target file
-                 data:bytes|str, # the whole content
-                 fsync:bool=True): # flush to disk before the rename
+def atomic_write(
+    path,  # target file
+    data: bytes | str,  # the whole content
+    fsync: bool = True,
+):  # flush to disk before the rename
     "Write `data` to `path` so that `path` is either the old file or the complete new one."
-    path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
-    if isinstance(data, str): data = data.encode('utf-8')
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if isinstance(data, str):
+        data = data.encode('utf-8')
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f'.{path.name}.', suffix='.tmp')
     try:
-        os.chmod(tmp, 0o666 & ~_umask())   # mkstemp makes 0600 files; a dataset should be as readable as any file the user makes
+        os.chmod(
+            tmp, 0o666 & ~_umask()
+        )  # mkstemp makes 0600 files; a dataset should be as readable as any file the user makes
         with os.fdopen(fd, 'wb') as f:
-            f.write(data); f.flush()
-            if fsync: os.fsync(f.fileno())
+            f.write(data)
+            f.flush()
+            if fsync:
+                os.fsync(f.fileno())
         os.replace(tmp, path)
     except BaseException:
-        Path(tmp).unlink(missing_ok=True); raise
+        Path(tmp).unlink(missing_ok=True)
+        raise
     return path
 
 # %% ../../nbs/core/02_files.ipynb #b61f523f
-def repair_tail(p:Path):
+def repair_tail(p: Path):
     "Cut off a last line that has no newline (an append that was interrupted)."
-    if not p.exists() or p.stat().st_size == 0: return 0
+    if not p.exists() or p.stat().st_size == 0 or not os.access(p, os.W_OK):
+        return 0  # read-only: readers skip a torn line
     with open(p, 'rb+') as f:
         f.seek(-1, os.SEEK_END)
-        if f.read(1) == b'\n': return 0
-        data = p.read_bytes(); keep = data.rfind(b'\n') + 1
-        f.truncate(keep); f.flush(); os.fsync(f.fileno())
+        if f.read(1) == b'\n':
+            return 0
+        data = p.read_bytes()
+        keep = data.rfind(b'\n') + 1
+        f.truncate(keep)
+        f.flush()
+        os.fsync(f.fileno())
         return len(data) - keep
 
-def append_bytes(path, # a JSON Lines file (created when missing)
-                 data:bytes, # whole lines, each ending in a newline
-                 error=None): # turns an OSError into the error to raise (default: the OSError itself)
+
+def append_bytes(
+    path,  # a JSON Lines file (created when missing)
+    data: bytes,  # whole lines, each ending in a newline
+    error=None,
+):  # turns an OSError into the error to raise (default: the OSError itself)
     "Append `data` in one `write` on an O_APPEND file, then fsync; a torn last line is cut first, a failed write cut back."
-    if not data: return
-    p = Path(path); repair_tail(p)
+    if not data:
+        return
+    p = Path(path)
+    repair_tail(p)
     fd = os.open(p, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
     try:
         size = os.fstat(fd).st_size
         try:
             view = memoryview(data)
-            while view: view = view[os.write(fd, view):]
+            while view:
+                view = view[os.write(fd, view) :]
             os.fsync(fd)
-        except OSError as e:   # e.g. a full disk: cut back to the last whole line, then stop
-            try: os.ftruncate(fd, size)
-            except OSError: pass
-            if error is None: raise
+        except OSError as e:  # e.g. a full disk: cut back to the last whole line, then stop
+            try:
+                os.ftruncate(fd, size)
+            except OSError:
+                pass
+            if error is None:
+                raise
             raise error(e) from e
-    finally: os.close(fd)
+    finally:
+        os.close(fd)

@@ -4,7 +4,7 @@
 
 # %% auto #0
 __all__ = ['to_rgb', 'load_image', 'save_image', 'load_mask', 'grow_box', 'box_to_str', 'box_iou', 'mask_bbox', 'draw_boxes',
-           'side_by_side']
+           'resize_to', 'side_by_side']
 
 # %% ../../nbs/core/03_imaging.ipynb #48fb0c4e
 import io, warnings
@@ -14,126 +14,178 @@ from PIL import Image, ImageDraw
 from .files import atomic_write
 
 # %% ../../nbs/core/03_imaging.ipynb #a4e1a807
-def _to_uint8(a:np.ndarray)->np.ndarray:
-    if a.dtype == np.uint8: return a
-    if a.dtype == bool: return a.astype(np.uint8)*255
+def _to_uint8(a: np.ndarray) -> np.ndarray:
+    if a.dtype == np.uint8:
+        return a
+    if a.dtype == bool:
+        return a.astype(np.uint8) * 255
     if np.issubdtype(a.dtype, np.integer):
         hi = 65535 if a.max(initial=0) > 255 else 255
-        return (a.astype(np.float64)*(255/hi)).round().clip(0, 255).astype(np.uint8)
+        return (a.astype(np.float64) * (255 / hi)).round().clip(0, 255).astype(np.uint8)
     a = a.astype(np.float64)
-    if not np.isfinite(a).all(): raise ValueError("image has NaN or infinite values")
-    if a.max(initial=0) <= 1.0: a = a*255
+    if not np.isfinite(a).all():
+        raise ValueError("image has NaN or infinite values")
+    if a.max(initial=0) <= 1.0:
+        a = a * 255
     return a.round().clip(0, 255).astype(np.uint8)
 
-def to_rgb(a:np.ndarray, # HxW, HxWx1, HxWx3 or HxWx4 array, any numeric dtype
-           background:int=255 # grey level that transparent pixels are composited onto
-          )->np.ndarray:
+
+def to_rgb(
+    a: np.ndarray,  # HxW, HxWx1, HxWx3 or HxWx4 array, any numeric dtype
+    background: int = 255,  # grey level that transparent pixels are composited onto
+) -> np.ndarray:
     "An RGB `uint8` copy of `a`: grey expanded, alpha composited onto `background`, 16-bit and float scaled."
     a = np.asarray(a)
-    if a.ndim == 3 and a.shape[2] == 1: a = a[..., 0]
-    if a.ndim == 2: a = np.repeat(_to_uint8(a)[..., None], 3, axis=2)
+    if a.ndim == 3 and a.shape[2] == 1:
+        a = a[..., 0]
+    if a.ndim == 2:
+        a = np.repeat(_to_uint8(a)[..., None], 3, axis=2)
     elif a.ndim == 3 and a.shape[2] in (3, 4):
         a = _to_uint8(a)
         if a.shape[2] == 4:
-            alpha = a[..., 3:4].astype(np.float32)/255
-            a = (a[..., :3]*alpha + background*(1-alpha)).round().astype(np.uint8)
-    else: raise ValueError(f"cannot use an array of shape {a.shape} as an image (need HxW, HxWx3 or HxWx4)")
-    if min(a.shape[:2]) < 1: raise ValueError(f"empty image of shape {a.shape}")
+            alpha = a[..., 3:4].astype(np.float32) / 255
+            a = (a[..., :3] * alpha + background * (1 - alpha)).round().astype(np.uint8)
+    else:
+        raise ValueError(f"cannot use an array of shape {a.shape} as an image (need HxW, HxWx3 or HxWx4)")
+    if min(a.shape[:2]) < 1:
+        raise ValueError(f"empty image of shape {a.shape}")
     return np.ascontiguousarray(a)
 
 # %% ../../nbs/core/03_imaging.ipynb #4babd4d5
-def load_image(src, # a path, a PIL image or an array
-               max_pixels:int=8192*8192 # refuse larger images (decompression-bomb guard)
-              )->np.ndarray:
+def load_image(
+    src,  # a path, a PIL image or an array
+    max_pixels: int = 8192 * 8192,  # refuse larger images (decompression-bomb guard)
+) -> np.ndarray:
     "Read `src` as an RGB `uint8` array, or raise `ValueError` saying why it cannot be used."
-    if isinstance(src, np.ndarray): return to_rgb(src)
+    if isinstance(src, np.ndarray):
+        return to_rgb(src)
     name = getattr(src, 'filename', None) or str(src)
     try:
-        if isinstance(src, Image.Image): im = src
+        if isinstance(src, Image.Image):
+            im = src
         else:
             p = Path(src)
-            if not p.is_file(): raise ValueError("no such file")
-            if p.stat().st_size == 0: raise ValueError("empty file (0 bytes)")
+            if not p.is_file():
+                raise ValueError("no such file")
+            if p.stat().st_size == 0:
+                raise ValueError("empty file (0 bytes)")
             im = Image.open(p)
-        if im.width*im.height > max_pixels:
-            raise ValueError(f"{im.width}x{im.height} pixels is more than max_pixels={max_pixels} (decompression-bomb guard)")
+        if im.width * im.height > max_pixels:
+            raise ValueError(
+                f"{im.width}x{im.height} pixels is more than max_pixels={max_pixels} (decompression-bomb guard)"
+            )
         with warnings.catch_warnings():
             warnings.simplefilter('error', Image.DecompressionBombWarning)
             im.load()
-        if im.mode in ('I;16', 'I;16B', 'I;16L', 'I'): a = np.asarray(im).astype(np.uint16 if im.mode.startswith('I;16') else np.int64)
-        elif im.mode in ('RGB', 'RGBA', 'L'): a = np.asarray(im)
-        elif im.mode == 'LA' or 'transparency' in im.info or im.mode == 'P': a = np.asarray(im.convert('RGBA'))
-        else: a = np.asarray(im.convert('RGB'))
+        if im.mode in ('I;16', 'I;16B', 'I;16L', 'I'):
+            a = np.asarray(im).astype(np.uint16 if im.mode.startswith('I;16') else np.int64)
+        elif im.mode in ('RGB', 'RGBA', 'L'):
+            a = np.asarray(im)
+        elif im.mode == 'LA' or 'transparency' in im.info or im.mode == 'P':
+            a = np.asarray(im.convert('RGBA'))
+        else:
+            a = np.asarray(im.convert('RGB'))
         return to_rgb(a)
-    except ValueError as e: raise ValueError(f"cannot read image {name}: {e}") from None
-    except Exception as e: raise ValueError(f"cannot read image {name}: {type(e).__name__}: {e}") from None
+    except ValueError as e:
+        raise ValueError(f"cannot read image {name}: {e}") from None
+    except Exception as e:
+        raise ValueError(f"cannot read image {name}: {type(e).__name__}: {e}") from None
 
-def save_image(a:np.ndarray, # image array (anything `to_rgb` takes) or a 2-D bool mask
-               path, # target file; the format follows the suffix
-               **kw)->Path:
+
+def save_image(
+    a: np.ndarray,  # image array (anything `to_rgb` takes) or a 2-D bool mask
+    path,  # target file; the format follows the suffix
+    **kw,
+) -> Path:
     "Save `a` atomically (PNG keeps masks as 1-bit images)."
     a = np.asarray(a)
     im = Image.fromarray(a) if a.dtype == bool else Image.fromarray(to_rgb(a))
-    buf = io.BytesIO(); im.save(buf, format=Image.registered_extensions()[Path(path).suffix.lower()], **kw)
+    buf = io.BytesIO()
+    im.save(buf, format=Image.registered_extensions()[Path(path).suffix.lower()], **kw)
     return atomic_write(path, buf.getvalue())
 
-def load_mask(path)->np.ndarray:
+
+def load_mask(path) -> np.ndarray:
     "A boolean mask saved by `save_image`."
     return np.asarray(Image.open(path).convert('L')) > 127
 
 # %% ../../nbs/core/03_imaging.ipynb #43a65dd5
-def grow_box(bbox, # [x1, y1, x2, y2] in pixels (x2, y2 exclusive)
-             px:int, # pixels to add on every side
-             size # (width, height) of the image, for clipping
-            )->list:
+def grow_box(
+    bbox,  # [x1, y1, x2, y2] in pixels (x2, y2 exclusive)
+    px: int,  # pixels to add on every side
+    size,  # (width, height) of the image, for clipping
+) -> list:
     "`bbox` grown by `px` on every side and clipped to the image."
     W, H = size
     x1, y1, x2, y2 = bbox
-    return [max(0, x1-px), max(0, y1-px), min(W, x2+px), min(H, y2+px)]
+    return [max(0, x1 - px), max(0, y1 - px), min(W, x2 + px), min(H, y2 + px)]
 
-def box_to_str(bbox, # [x1, y1, x2, y2] in pixels (x2, y2 exclusive)
-               size, # (width, height) of the image
-               ndigits:int=2 # decimals
-              )->str:
+
+def box_to_str(
+    bbox,  # [x1, y1, x2, y2] in pixels (x2, y2 exclusive)
+    size,  # (width, height) of the image
+    ndigits: int = 2,  # decimals
+) -> str:
     "The box normalised to [0, 1] as a string, e.g. '[0.12, 0.30, 0.50, 0.77]'."
     W, H = size
-    v = [bbox[0]/W, bbox[1]/H, bbox[2]/W, bbox[3]/H]
+    v = [bbox[0] / W, bbox[1] / H, bbox[2] / W, bbox[3] / H]
     return '[' + ', '.join(f'{x:.{ndigits}f}' for x in v) + ']'
 
-def box_iou(a, b)->float:
-    "Intersection over union of two `[x1, y1, x2, y2]` boxes."
-    iw = min(a[2], b[2]) - max(a[0], b[0]); ih = min(a[3], b[3]) - max(a[1], b[1])
-    if iw <= 0 or ih <= 0: return 0.0
-    inter = iw*ih
-    return inter/((a[2]-a[0])*(a[3]-a[1]) + (b[2]-b[0])*(b[3]-b[1]) - inter)
 
-def mask_bbox(mask:np.ndarray)->list|None:
+def box_iou(a, b) -> float:
+    "Intersection over union of two `[x1, y1, x2, y2]` boxes."
+    iw = min(a[2], b[2]) - max(a[0], b[0])
+    ih = min(a[3], b[3]) - max(a[1], b[1])
+    if iw <= 0 or ih <= 0:
+        return 0.0
+    inter = iw * ih
+    return inter / ((a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter)
+
+
+def mask_bbox(mask: np.ndarray) -> list | None:
     "The tight `[x1, y1, x2, y2]` box of a boolean mask (None when empty)."
     ys, xs = np.nonzero(mask)
-    if len(xs) == 0: return None
-    return [int(xs.min()), int(ys.min()), int(xs.max())+1, int(ys.max())+1]
+    if len(xs) == 0:
+        return None
+    return [int(xs.min()), int(ys.min()), int(xs.max()) + 1, int(ys.max()) + 1]
 
 # %% ../../nbs/core/03_imaging.ipynb #b5f5ff27
-def draw_boxes(img, # image (array or PIL)
-               boxes, # `[x1, y1, x2, y2]` lists (x2, y2 exclusive) or objects with `.bbox`
-               color=(255, 0, 0), # outline colour
-               width:int=3, # line width in pixels
-               grow:int=5 # pixels each box is grown by before drawing (clipped)
-              )->np.ndarray:
+def draw_boxes(
+    img,  # image (array or PIL)
+    boxes,  # `[x1, y1, x2, y2]` lists (x2, y2 exclusive) or objects with `.bbox`
+    color=(255, 0, 0),  # outline colour
+    width: int = 3,  # line width in pixels
+    grow: int = 5,  # pixels each box is grown by before drawing (clipped)
+) -> np.ndarray:
     "A copy of `img` with each box drawn as an outline, grown by `grow` px, `width` px wide, inside the grown box."
-    a = load_image(img); H, W = a.shape[:2]
-    im = Image.fromarray(a); d = ImageDraw.Draw(im)
+    a = load_image(img)
+    H, W = a.shape[:2]
+    im = Image.fromarray(a)
+    d = ImageDraw.Draw(im)
     for b in boxes:
         x1, y1, x2, y2 = grow_box(getattr(b, 'bbox', b), grow, (W, H))
-        d.rectangle([x1, y1, x2-1, y2-1], outline=tuple(color), width=width)
+        d.rectangle([x1, y1, x2 - 1, y2 - 1], outline=tuple(color), width=width)
     return np.array(im)
 
-def side_by_side(left, # image A (array or PIL); sets the size
-                 right, # image B, resized to A's size when they differ
-                 bar:int=20, # width of the black vertical bar
-                )->np.ndarray:
+
+def resize_to(
+    b: np.ndarray,  # an image (H' x W' [x C], uint8)
+    like,  # an image, or its shape: the size to match
+) -> np.ndarray:
+    "`b` at the height and width of `like` (bicubic), or `b` itself when they agree: how image B meets image A everywhere."
+    H, W = (like.shape if hasattr(like, 'shape') else tuple(like))[:2]
+    if b.shape[:2] == (H, W):
+        return b
+    return np.asarray(Image.fromarray(b).resize((W, H), Image.Resampling.BICUBIC))
+
+
+def side_by_side(
+    left,  # image A (array or PIL); sets the size
+    right,  # image B, resized to A's size when they differ
+    bar: int = 20,  # width of the black vertical bar
+) -> np.ndarray:
     "left | `bar`-px black bar | right (resized to left's size): the single image an MLLM sees."
     a, b = load_image(left), load_image(right)
     H, W = a.shape[:2]
-    if b.shape[:2] != (H, W): b = np.asarray(Image.fromarray(b).resize((W, H), Image.Resampling.BICUBIC))
+    b = resize_to(b, a)
     return np.concatenate([a, np.zeros((H, bar, 3), np.uint8), b], axis=1)

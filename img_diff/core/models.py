@@ -8,6 +8,7 @@ __all__ = ['ModelLoadError', 'pick_device', 'pick_dtype', 'is_local_path', 'load
 
 # %% ../../nbs/core/07_models.ipynb #447942bf
 import os
+from .budget import BUDGET
 
 class ModelLoadError(RuntimeError):
     "A model could not be loaded; the message names it and says how to fix it."
@@ -26,8 +27,6 @@ def pick_dtype(dtype=None, device:str='cpu'):
     return torch.float32
 
 # %% ../../nbs/core/07_models.ipynb #c47c7b31
-_CACHE = {}
-
 def is_local_path(m:str)->bool:
     "Whether `m` names a local path rather than a hub id ('org/name' or 'name'): it starts with '/', './', '../', '~', or has more than one '/'."
     return m.startswith(('/', './', '../', '~', '.\\')) or m.count('/') > 1 or '\\' in m
@@ -43,12 +42,11 @@ def _fail(what, model, e):
                   f"network (`huggingface-cli download {model} --local-dir DIR`) and pass DIR instead")
     return ModelLoadError(f"cannot load {what} {str(model)!r}: {hint}. Only safetensors weights are loaded. ({type(e).__name__}: {str(e)[:300]})")
 
-def load_cached(key, make):
-    "`make()` once per `key` in this process."
-    if key not in _CACHE: _CACHE[key] = make()
-    return _CACHE[key]
+def load_cached(key, make, device:str='cpu'):
+    "`make()` once per `key` in this process, kept within the model budget of `device` (see the budget chapter)."
+    return BUDGET.get(key, make, str(device))
 
-def clear_cache(): _CACHE.clear()
+def clear_cache(): BUDGET.clear()
 
 def load_diffusers(cls_name:str, # a diffusers pipeline class, e.g. 'StableDiffusionXLPipeline'
                    model:str, # hub id or local folder
@@ -60,12 +58,13 @@ def load_diffusers(cls_name:str, # a diffusers pipeline class, e.g. 'StableDiffu
     device = pick_device(device); dtype = pick_dtype(dtype, device)
     def make():
         import diffusers
+        if os.environ.get('HF_HUB_DISABLE_PROGRESS_BARS'): diffusers.utils.logging.disable_progress_bar()   # its loading bar too
         try: pipe = getattr(diffusers, cls_name).from_pretrained(str(model), dtype=dtype, use_safetensors=True,
                                                                      trust_remote_code=bool(trust_remote_code), **kw)
         except Exception as e: raise _fail(f'diffusers {cls_name}', model, e) from None
         pipe.set_progress_bar_config(disable=True)
         return pipe.to(device)
-    return load_cached(('diffusers', cls_name, str(model), str(dtype), device, bool(trust_remote_code), tuple(sorted(kw.items()))), make)
+    return load_cached(('diffusers', cls_name, str(model), str(dtype), device, bool(trust_remote_code), tuple(sorted(kw.items()))), make, device)
 
 def load_transformers(cls_name:str, # a transformers Auto class, e.g. 'AutoModelForCausalLM'
                       model:str, # hub id or local folder
@@ -82,4 +81,4 @@ def load_transformers(cls_name:str, # a transformers Auto class, e.g. 'AutoModel
             p = getattr(transformers, processor).from_pretrained(str(model), trust_remote_code=bool(trust_remote_code))
         except Exception as e: raise _fail(f'transformers {cls_name}', model, e) from None
         return m.to(device).eval(), p
-    return load_cached(('transformers', cls_name, str(model), str(dtype), device, processor, bool(trust_remote_code), tuple(sorted(kw.items()))), make)
+    return load_cached(('transformers', cls_name, str(model), str(dtype), device, processor, bool(trust_remote_code), tuple(sorted(kw.items()))), make, device)

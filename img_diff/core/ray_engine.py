@@ -8,18 +8,18 @@ __all__ = ['ChainWorker', 'ray_batches']
 # %% ../../nbs/core/06_ray_engine.ipynb #8eae0009
 import json
 from .records import record_to_json, record_from_dict
+from .pipeline import StageContext, batches, run_batch
+from .run_folder import RunFolder
 
 # %% ../../nbs/core/06_ray_engine.ipynb #4d20d2e2
 class ChainWorker:
     "A Ray Data worker: runs every stage, in order, on one batch of records (as JSON lines) and returns them with stage seconds."
-    def __init__(self, folder_path:str, config:dict, stages:list):
-        from img_diff.core.run_folder import RunFolder
-        from img_diff.core.pipeline import StageContext
+
+    def __init__(self, folder_path: str, config: dict, stages: list):
         folder = RunFolder(folder_path, create=False)
         self.stages = [(fn, StageContext(folder, name, config), params) for fn, name, params in stages]
 
-    def __call__(self, batch:dict)->dict:
-        from img_diff.core.pipeline import run_batch
+    def __call__(self, batch: dict) -> dict:
         out, secs = [], []
         for item in batch['records']:
             recs = [record_from_dict(json.loads(l)) for l in json.loads(item)]
@@ -30,40 +30,63 @@ class ChainWorker:
         return {'records': out, 'seconds': secs}
 
 # %% ../../nbs/core/06_ray_engine.ipynb #dc43ac77
-def ray_batches(todo:list, # the records to make, in order
-                stages:list, # (function, StageContext, params) of each stage, as the local engine has them
-                folder, # the RunFolder
-                batch_size:int, # records per batch (the local engine's batches)
-                workers:int=2, # worker actors (on GPUs: usually the number of GPUs)
-                gpus_per_worker:float|None=None, # GPUs per worker (default: 1 when the cluster has GPUs, else 0)
-                cpus_per_worker:float=1, # CPUs per worker
-                address:str|None=None, # a Ray cluster ('auto', 'ray://host:10001'); default: RAY_ADDRESS, else a local cluster
-                num_cpus:int|None=None, # CPUs of a local cluster started here (default: all)
-               ):
+def ray_batches(
+    todo: list,  # the records to make, in order
+    stages: list,  # (function, StageContext, params) of each stage, as the local engine has them
+    folder,  # the RunFolder
+    batch_size: int,  # records per batch (the local engine's batches)
+    workers: int = 2,  # worker actors (on GPUs: usually the number of GPUs)
+    gpus_per_worker: float | None = None,  # GPUs per worker (default: 1 when the cluster has GPUs, else 0)
+    cpus_per_worker: float = 1,  # CPUs per worker
+    address: str
+    | None = None,  # a Ray cluster ('auto', 'ray://host:10001'); default: RAY_ADDRESS, else a local cluster
+    num_cpus: int | None = None,  # CPUs of a local cluster started here (default: all)
+):
     "Yield each finished batch of records (in order) from a pool of Ray workers running every stage."
     try:
         import ray
         from ray.data import ActorPoolStrategy, DataContext
-    except ImportError: raise ValueError("the ray engine needs Ray Data: pip install 'img-diff[ray]' (or 'ray[data]')") from None
-    if not todo: return
+    except ImportError:
+        raise ValueError("the ray engine needs Ray Data: pip install 'img-diff[ray]' (or 'ray[data]')") from None
+    if not todo:
+        return
     if not ray.is_initialized():
         import os
-        joining = bool(address or os.environ.get('RAY_ADDRESS'))   # an existing cluster has its own resources
-        ray.init(address=address, num_cpus=None if joining else num_cpus, include_dashboard=False, log_to_driver=False,
-                 logging_level='ERROR', configure_logging=True)
+
+        joining = bool(address or os.environ.get('RAY_ADDRESS'))  # an existing cluster has its own resources
+        ray.init(
+            address=address,
+            num_cpus=None if joining else num_cpus,
+            include_dashboard=False,
+            log_to_driver=False,
+            logging_level='ERROR',
+            configure_logging=True,
+        )
     import logging
-    for n in ('ray.data', 'ray'): logging.getLogger(n).setLevel(logging.ERROR)
+
+    for n in ('ray.data', 'ray'):
+        logging.getLogger(n).setLevel(logging.ERROR)
     ctx = DataContext.get_current()
     ctx.execution_options.preserve_order = True
     ctx.enable_progress_bars = False
-    if gpus_per_worker is None: gpus_per_worker = 1 if ray.cluster_resources().get('GPU', 0) else 0
-    items = [{'records': json.dumps([record_to_json(r) for r in todo[i:i+batch_size]])} for i in range(0, len(todo), batch_size)]
+    if gpus_per_worker is None:
+        gpus_per_worker = 1 if ray.cluster_resources().get('GPU', 0) else 0
+    items = [{'records': json.dumps([record_to_json(r) for r in b])} for b in batches(todo, batch_size)]
     spec = [(fn, c.name, p) for fn, c, p in stages]
     ds = ray.data.from_items(items, override_num_blocks=len(items)).map_batches(
-        ChainWorker, fn_constructor_kwargs={'folder_path': str(folder.path), 'config': stages[0][1].config if stages else {}, 'stages': spec},
-        batch_size=1, compute=ActorPoolStrategy(size=max(1, min(workers, len(items)))), num_gpus=gpus_per_worker or None,
-        num_cpus=cpus_per_worker)
+        ChainWorker,
+        fn_constructor_kwargs={
+            'folder_path': str(folder.path),
+            'config': stages[0][1].config if stages else {},
+            'stages': spec,
+        },
+        batch_size=1,
+        compute=ActorPoolStrategy(size=max(1, min(workers, len(items)))),
+        num_gpus=gpus_per_worker or None,
+        num_cpus=cpus_per_worker,
+    )
     by_name = {c.name: c for _, c, _ in stages}
     for row in ds.iter_rows():
-        for n, s in json.loads(row['seconds']).items(): by_name[n].seconds += s
+        for n, s in json.loads(row['seconds']).items():
+            by_name[n].seconds += s
         yield [record_from_dict(json.loads(l)) for l in json.loads(row['records'])]

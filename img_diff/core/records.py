@@ -13,104 +13,130 @@ from pathlib import Path
 # %% ../../nbs/core/01_records.ipynb #b66e8b7e
 _ID_RE = re.compile(r'[A-Za-z0-9][A-Za-z0-9._-]{0,127}')
 
-def check_id(id:str # a record id
-            )->str:
+
+def check_id(
+    id: str,  # a record id
+) -> str:
     "Return `id` if it is a safe record id (usable as a file name), else raise `ValueError`."
     if not isinstance(id, str) or not _ID_RE.fullmatch(id) or '..' in id:
-        raise ValueError(f"unsafe record id {id!r}: ids must match [A-Za-z0-9][A-Za-z0-9._-]{{0,127}} "
-                         "without '..' so that they cannot name a path outside the run folder")
+        raise ValueError(
+            f"unsafe record id {id!r}: ids must match [A-Za-z0-9][A-Za-z0-9._-]{{0,127}} "
+            "without '..' so that they cannot name a path outside the run folder"
+        )
     return id
 
 # %% ../../nbs/core/01_records.ipynb #2b675783
 @dataclass
 class Box:
     "A difference area in pixel coordinates `[x1, y1, x2, y2]` (x2, y2 exclusive) with its provenance."
-    bbox: list                                   # [x1, y1, x2, y2] in pixels, x2 and y2 exclusive
-    source: str                                  # what proposed it: 'truth', 'pixel-ssim', a model id...
-    score: float|None = None                     # the source's own score (higher = more different)
-    scores: dict = field(default_factory=dict)   # scores later gates computed, by name
-    mask: str|None = None                        # run-folder path of its pixel mask (PNG), if any
-    change: int|None = None                      # index of the ground-truth change it shows, if known
-    captions: dict = field(default_factory=dict) # region captions 'a', 'b', 'difference' and their 'source'
-    rejected: str|None = None                    # why a gate rejected this box (None: kept)
+
+    bbox: list  # [x1, y1, x2, y2] in pixels, x2 and y2 exclusive
+    source: str  # what proposed it: 'truth', 'pixel-ssim', a model id...
+    score: float | None = None  # the source's own score (higher = more different)
+    scores: dict = field(default_factory=dict)  # scores later gates computed, by name
+    mask: str | None = None  # run-folder path of its pixel mask (PNG), if any
+    change: int | None = None  # index of the ground-truth change it shows, if known
+    captions: dict = field(default_factory=dict)  # region captions 'a', 'b', 'difference' and their 'source'
+    rejected: str | None = None  # why a gate rejected this box (None: kept)
 
     def __post_init__(self):
         b = [int(round(v)) for v in self.bbox]
-        if len(b) != 4 or b[2] <= b[0] or b[3] <= b[1]: raise ValueError(f"invalid box {self.bbox}: need x1 < x2 and y1 < y2")
+        if len(b) != 4 or b[2] <= b[0] or b[3] <= b[1]:
+            raise ValueError(f"invalid box {self.bbox}: need x1 < x2 and y1 < y2")
         self.bbox = b
 
     @property
-    def area(self)->int: return (self.bbox[2]-self.bbox[0])*(self.bbox[3]-self.bbox[1])
+    def area(self) -> int:
+        return (self.bbox[2] - self.bbox[0]) * (self.bbox[3] - self.bbox[1])
 
 # %% ../../nbs/core/01_records.ipynb #0b5f7872
 @dataclass
 class Change:
     "A ground-truth difference between image A and image B, as the synthesiser made it."
-    kind: str                                    # 'remove', 'add', 'recolour', 'replace', 'mirror', 'move', 'text', ...
-    object: str                                  # the object concerned (in image A; in B for 'add')
-    description: str                             # what changed, in words
-    boxes: list = field(default_factory=list)    # its `Box`es (source 'truth'); a move has two
+
+    kind: str  # 'remove', 'add', 'recolour', 'replace', 'mirror', 'move', 'text', ...
+    object: str  # the object concerned (in image A; in B for 'add')
+    description: str  # what changed, in words
+    boxes: list = field(default_factory=list)  # its `Box`es (source 'truth'); a move has two
     details: dict = field(default_factory=dict)  # kind-specific facts: colours, words, new object...
 
 # %% ../../nbs/core/01_records.ipynb #50fccc59
 @dataclass
 class PairRecord:
     "Everything known about one image pair, as it flows through the stages."
-    id: str                                       # unique, file-name-safe id
-    source: str = ''                              # what made the pair: 'offline', 'sdxl-p2p', 'user', ...
-    seed: int|None = None                         # the seed this pair was made with
-    params: dict = field(default_factory=dict)    # every generation parameter
-    caption_a: str|None = None                    # caption of image A
-    caption_b: str|None = None                    # caption of image B
-    objects: list = field(default_factory=list)   # the objects that differ between A and B
-    images: dict = field(default_factory=dict)    # run-folder paths: 'a', 'b' and any derived images
-    size: list|None = None                        # [width, height] of image A
-    changes: list = field(default_factory=list)   # ground-truth `Change`s, when known
-    boxes: list = field(default_factory=list)     # difference areas found (`Box`es)
-    scores: dict = field(default_factory=dict)    # pair-level scores, by name
-    outputs: dict = field(default_factory=dict)   # files and facts later stages wrote, by stage
-    stages: list = field(default_factory=list)    # names of the stages applied, in order
-    rejected: str|None = None                     # why the record was rejected (None: kept)
-    rejected_by: str|None = None                  # the stage that rejected it
-    extra: dict = field(default_factory=dict)     # fields from newer versions, kept as they are
 
-    def __post_init__(self): check_id(self.id)
+    id: str  # unique, file-name-safe id
+    source: str = ''  # what made the pair: 'offline', 'sdxl-p2p', 'user', ...
+    seed: int | None = None  # the seed this pair was made with
+    params: dict = field(default_factory=dict)  # every generation parameter
+    caption_a: str | None = None  # caption of image A
+    caption_b: str | None = None  # caption of image B
+    objects: list = field(default_factory=list)  # the objects that differ between A and B
+    images: dict = field(default_factory=dict)  # run-folder paths: 'a', 'b' and any derived images
+    size: list | None = None  # [width, height] of image A
+    changes: list = field(default_factory=list)  # ground-truth `Change`s, when known
+    boxes: list = field(default_factory=list)  # difference areas found (`Box`es)
+    scores: dict = field(default_factory=dict)  # pair-level scores, by name
+    outputs: dict = field(default_factory=dict)  # files and facts later stages wrote, by stage
+    stages: list = field(default_factory=list)  # names of the stages applied, in order
+    rejected: str | None = None  # why the record was rejected (None: kept)
+    rejected_by: str | None = None  # the stage that rejected it
+    extra: dict = field(default_factory=dict)  # fields from newer versions, kept as they are
 
-    def reject(self, stage:str, reason:str):
+    def __post_init__(self):
+        check_id(self.id)
+
+    def reject(self, stage: str, reason: str):
         "Mark the record rejected by `stage` for `reason` (the first rejection wins)."
-        if self.rejected is None: self.rejected, self.rejected_by = str(reason), stage
+        if self.rejected is None:
+            self.rejected, self.rejected_by = str(reason), stage
         return self
 
     @property
-    def kept(self)->bool: return self.rejected is None
+    def kept(self) -> bool:
+        return self.rejected is None
 
     @property
-    def truth_boxes(self)->list: return [b for c in self.changes for b in c.boxes]
+    def truth_boxes(self) -> list:
+        return [b for c in self.changes for b in c.boxes]
 
 # %% ../../nbs/core/01_records.ipynb #55ce3487
-def _box(d): return d if isinstance(d, Box) else Box(**d)
+def _box(d):
+    return d if isinstance(d, Box) else Box(**d)
+
+
 def _change(d):
-    if isinstance(d, Change): return d
-    d = dict(d); d['boxes'] = [_box(b) for b in d.get('boxes', [])]
+    if isinstance(d, Change):
+        return d
+    d = dict(d)
+    d['boxes'] = [_box(b) for b in d.get('boxes', [])]
     return Change(**d)
 
-def record_to_dict(r:PairRecord)->dict:
+
+def record_to_dict(r: PairRecord) -> dict:
     "A JSON-ready dict of `r` (unknown keys from `extra` restored at the top level)."
-    d = asdict(r); extra = d.pop('extra')
+    d = asdict(r)
+    extra = d.pop('extra')
     return {**d, **extra}
 
+
 _FIELDS = None
-def record_from_dict(d:dict)->PairRecord:
+
+
+def record_from_dict(d: dict) -> PairRecord:
     "Build a `PairRecord` from a dict made by `record_to_dict` (unknown keys go to `extra`)."
     global _FIELDS
-    if _FIELDS is None: _FIELDS = {f.name for f in fields(PairRecord)} - {'extra'}
-    if not isinstance(d, dict) or 'id' not in d: raise ValueError(f"not a record: {str(d)[:200]}")
+    if _FIELDS is None:
+        _FIELDS = {f.name for f in fields(PairRecord)} - {'extra'}
+    if not isinstance(d, dict) or 'id' not in d:
+        raise ValueError(f"not a record: {str(d)[:200]}")
     known = {k: v for k, v in d.items() if k in _FIELDS}
     known['extra'] = {k: v for k, v in d.items() if k not in _FIELDS}
     known['boxes'] = [_box(b) for b in known.get('boxes', [])]
     known['changes'] = [_change(c) for c in known.get('changes', [])]
     return PairRecord(**known)
 
-def record_to_json(r:PairRecord)->str:
+
+def record_to_json(r: PairRecord) -> str:
     "One line of JSON (no newline inside)."
     return json.dumps(record_to_dict(r), ensure_ascii=False, separators=(',', ':'))

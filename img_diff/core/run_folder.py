@@ -5,7 +5,7 @@
 # %% auto #0
 __all__ = ['RESUMABLE_KEYS', 'TRANSIENT_ERRORS', 'library_versions', 'config_conflicts', 'RunFolder', 'load_records', 'append',
            'rewrite', 'image_complete', 'record_files', 'rejected_transiently', 'damaged_files', 'done_ids',
-           'read_manifest', 'write_manifest', 'lock', 'remove_temporary', 'start']
+           'read_manifest', 'write_manifest', 'lock', 'remove_temporary', 'start', 'has_records']
 
 # %% ../../nbs/core/04_run_folder.ipynb #e538e5c3
 import json, os, re, sys, platform
@@ -17,29 +17,47 @@ from .files import atomic_write, append_bytes, repair_tail
 from .imaging import save_image, load_image
 
 # %% ../../nbs/core/04_run_folder.ipynb #60276522
-_VERSIONED = ['img-diff', 'numpy', 'pillow', 'scikit-image', 'scipy', 'matplotlib', 'torch', 'diffusers',
-              'transformers', 'accelerate', 'datasets']
+_VERSIONED = [
+    'img-diff',
+    'numpy',
+    'pillow',
+    'scikit-image',
+    'scipy',
+    'matplotlib',
+    'torch',
+    'diffusers',
+    'transformers',
+    'accelerate',
+    'datasets',
+]
 
-def library_versions()->dict:
+
+def library_versions() -> dict:
     "Versions of Python and the libraries img-diff uses (read from package metadata: nothing is imported)."
     v = {'python': platform.python_version(), 'platform': platform.platform()}
     for p in _VERSIONED:
-        try: v[p] = metadata.version(p)
-        except metadata.PackageNotFoundError: v[p] = None
+        try:
+            v[p] = metadata.version(p)
+        except metadata.PackageNotFoundError:
+            v[p] = None
     return v
 
 # %% ../../nbs/core/04_run_folder.ipynb #e49c77fa
 RESUMABLE_KEYS = ('source.n_pairs', 'batch_size', 'progress')
 
+
 def _flatten(d, prefix=''):
     out = {}
     for k, v in d.items():
         key = f'{prefix}{k}'
-        if isinstance(v, dict) and v: out.update(_flatten(v, key + '.'))
-        else: out[key] = v
+        if isinstance(v, dict) and v:
+            out.update(_flatten(v, key + '.'))
+        else:
+            out[key] = v
     return out
 
-def config_conflicts(old:dict, new:dict, ignore=RESUMABLE_KEYS)->list:
+
+def config_conflicts(old: dict, new: dict, ignore=RESUMABLE_KEYS) -> list:
     "Dotted keys whose values differ between two configs (keys in `ignore` and their children are skipped)."
     a, b = _flatten(json.loads(json.dumps(old))), _flatten(json.loads(json.dumps(new)))
     skip = lambda k: any(k == i or k.startswith(i + '.') for i in ignore)
@@ -48,67 +66,102 @@ def config_conflicts(old:dict, new:dict, ignore=RESUMABLE_KEYS)->list:
 # %% ../../nbs/core/04_run_folder.ipynb #4cbb59aa
 class RunFolder:
     "A run's folder: `records.jsonl` (atomic appends), `manifest.json`, images and outputs; resumable."
+
     RECORDS, MANIFEST = 'records.jsonl', 'manifest.json'
 
-    def __init__(self, path, # the folder (created if missing)
-                 create:bool=True): # create it when missing
+    def __init__(
+        self,
+        path,  # the folder (created if missing)
+        create: bool = True,
+    ):  # create it when missing
         self.path = Path(path).expanduser().resolve()
-        if create: self.path.mkdir(parents=True, exist_ok=True)
-        elif not self.path.is_dir(): raise FileNotFoundError(f"no run folder at {self.path}")
-        self.records_path = self.path/self.RECORDS
+        if self.path.exists() and not self.path.is_dir():
+            raise ValueError(f"{self.path} is a file, not a run folder: give --out a folder (new or an earlier run's)")
+        if create:
+            try:
+                self.path.mkdir(parents=True, exist_ok=True)
+            except PermissionError:
+                raise ValueError(
+                    f"cannot create the run folder {self.path}: permission denied (choose a folder you can write)"
+                ) from None
+        elif not self.path.is_dir():
+            raise FileNotFoundError(f"no run folder at {self.path}")
+        self.records_path = self.path / self.RECORDS
 
-    def __repr__(self): return f"RunFolder('{self.path}')"
+    def __repr__(self):
+        return f"RunFolder('{self.path}')"
 
-    def file(self, rel:str)->Path:
+    def file(self, rel: str) -> Path:
         "The absolute path of `rel` inside the folder; refuses paths that would leave it."
-        p = (self.path/rel).resolve()
-        if p != self.path and self.path not in p.parents: raise ValueError(f"path {rel!r} leaves the run folder {self.path}")
+        p = (self.path / rel).resolve()
+        if p != self.path and self.path not in p.parents:
+            raise ValueError(f"path {rel!r} leaves the run folder {self.path}")
         return p
 
-    def save_image(self, img, rel:str, **kw)->str:
+    def save_image(self, img, rel: str, **kw) -> str:
         "Save `img` (image or bool mask) atomically at `rel` (format from the suffix; `kw` go to Pillow); returns `rel`."
-        save_image(img, self.file(rel), **kw); return rel
+        save_image(img, self.file(rel), **kw)
+        return rel
 
-    def load_image(self, rel:str): return load_image(self.file(rel))
+    def load_image(self, rel: str):
+        return load_image(self.file(rel))
 
 # %% ../../nbs/core/04_run_folder.ipynb #5fcbde96
-def _iter_records(self:RunFolder):
+def _iter_records(self: RunFolder):
     repair_tail(self.records_path)
-    if not self.records_path.exists(): return
+    if not self.records_path.exists():
+        return
     with open(self.records_path, encoding='utf-8') as f:
         for i, line in enumerate(f, 1):
-            if not line.strip(): continue
-            try: yield record_from_dict(json.loads(line))
-            except Exception as e: raise ValueError(f"{self.records_path}, line {i}: damaged record ({e})") from None
+            if not line.strip() or not line.endswith('\n'):
+                continue  # a torn last line (read-only folders are not repaired)
+            try:
+                yield record_from_dict(json.loads(line))
+            except Exception as e:
+                raise ValueError(f"{self.records_path}, line {i}: damaged record ({e})") from None
 
-def load_records(self:RunFolder)->list:
+
+def load_records(self: RunFolder) -> list:
     "The finished records, in order of first appearance; a repeated id keeps its last version."
     by_id = {}
-    for r in _iter_records(self): by_id[r.id] = r
+    for r in _iter_records(self):
+        by_id[r.id] = r
     self._ids = set(by_id)
     return list(by_id.values())
 
-def _write_error(e:OSError, path)->OSError:
-    return OSError(e.errno, f"{e.strerror or e} while writing {path}; the records already written are intact: "
-                            "free some space (or fix the cause) and run the same command again to resume")
 
-def append(self:RunFolder, records:list):
+def _write_error(e: OSError, path) -> OSError:
+    return OSError(
+        e.errno,
+        f"{e.strerror or e} while writing {path}; the records already written are intact: "
+        "free some space (or fix the cause) and run the same command again to resume",
+    )
+
+
+def append(self: RunFolder, records: list):
     "Append finished records (one `write`, then fsync); a record whose id is already there replaces it in place."
-    if not records: return
+    if not records:
+        return
     repair_tail(self.records_path)
-    if getattr(self, '_ids', None) is None: self._ids = {r.id for r in _iter_records(self)}
-    if any(r.id in self._ids for r in records):   # a pair made again (its files were damaged): keep one row per id
+    if getattr(self, '_ids', None) is None:
+        self._ids = {r.id for r in _iter_records(self)}
+    if any(r.id in self._ids for r in records):  # a pair made again (its files were damaged): keep one row per id
         new = {r.id: r for r in records}
         old = self.load_records()
         return self.rewrite([new.pop(r.id, r) for r in old] + list(new.values()))
-    append_bytes(self.records_path, ''.join(record_to_json(r) + '\n' for r in records).encode('utf-8'),
-                 error=lambda e: _write_error(e, self.records_path))
+    append_bytes(
+        self.records_path,
+        ''.join(record_to_json(r) + '\n' for r in records).encode('utf-8'),
+        error=lambda e: _write_error(e, self.records_path),
+    )
     self._ids.update(r.id for r in records)
 
-def rewrite(self:RunFolder, records:list):
+
+def rewrite(self: RunFolder, records: list):
     "Replace all records at once (atomically), e.g. after re-running a stage on a finished run."
     atomic_write(self.records_path, ''.join(record_to_json(r) + '\n' for r in records))
     self._ids = {r.id for r in records}
+
 
 RunFolder.iter_records, RunFolder.load_records = _iter_records, load_records
 RunFolder.append, RunFolder.rewrite = append, rewrite
@@ -117,113 +170,199 @@ RunFolder.append, RunFolder.rewrite = append, rewrite
 _PNG_END = b'\x00\x00\x00\x00IEND\xaeB`\x82'
 _IMAGE_PATH = re.compile(r'[\w.-]+(/[\w.-]+)+\.(png|jpe?g|webp|bmp|tiff?)', re.IGNORECASE)
 
-def image_complete(path # an image file
-                  )->bool:
+
+def image_complete(
+    path,  # an image file
+) -> bool:
     "Whether `path` is a whole image file: PNG and JPEG by their end markers (cheap), other formats by decoding."
     p = Path(path)
     try:
         n = p.stat().st_size
-        if n == 0 or not p.is_file(): return False
-        with open(p, 'rb') as f: head = f.read(8); f.seek(max(0, n - 12)); tail = f.read()
-    except OSError: return False
-    if head.startswith(b'\x89PNG\r\n\x1a\n'): return tail.endswith(_PNG_END)
-    if head.startswith(b'\xff\xd8'): return tail.endswith(b'\xff\xd9')
+        if n == 0 or not p.is_file():
+            return False
+        with open(p, 'rb') as f:
+            head = f.read(8)
+            f.seek(max(0, n - 12))
+            tail = f.read()
+    except OSError:
+        return False
+    if head.startswith(b'\x89PNG\r\n\x1a\n'):
+        return tail.endswith(_PNG_END)
+    if head.startswith(b'\xff\xd8'):
+        return tail.endswith(b'\xff\xd9')
     try:
         from PIL import Image
-        with Image.open(p) as im: im.load()
-        return True
-    except Exception: return False
 
-def record_files(r)->list:
+        with Image.open(p) as im:
+            im.load()
+        return True
+    except Exception:
+        return False
+
+
+def record_files(r) -> list:
     "The run-folder paths of the image files record `r` names: its images, its boxes' masks, and pictures stages wrote."
     out = [v for v in r.images.values() if isinstance(v, str)]
     out += [b.mask for b in r.boxes + r.truth_boxes if b.mask]
+
     def walk(x):
         if isinstance(x, dict):
-            if isinstance(x.get('path'), str) and isinstance(x.get('ext'), str):   # e.g. the red-box pictures PREFIX_0.jpg, PREFIX_1.jpg
+            if isinstance(x.get('path'), str) and isinstance(
+                x.get('ext'), str
+            ):  # e.g. the red-box pictures PREFIX_0.jpg, PREFIX_1.jpg
                 out.extend(f"{x['path']}_{i}.{x['ext']}" for i in (0, 1))
-            for v in x.values(): walk(v)
+            for v in x.values():
+                walk(v)
         elif isinstance(x, (list, tuple)):
-            for v in x: walk(v)
-        elif isinstance(x, str) and _IMAGE_PATH.fullmatch(x): out.append(x)
+            for v in x:
+                walk(v)
+        elif isinstance(x, str) and _IMAGE_PATH.fullmatch(x):
+            out.append(x)
+
     walk(r.outputs)
     return list(dict.fromkeys(out))
 
-TRANSIENT_ERRORS = ('[Errno 28]', '[Errno 122]', 'No space left on device', 'Disk quota exceeded', 'MemoryError', 'OutOfMemoryError')
 
-def rejected_transiently(r)->bool:
+TRANSIENT_ERRORS = (
+    '[Errno 28]',
+    '[Errno 122]',
+    'No space left on device',
+    'Disk quota exceeded',
+    'MemoryError',
+    'OutOfMemoryError',
+)
+
+
+def rejected_transiently(r) -> bool:
     "Whether `r` was rejected only because the machine ran out of disk space or memory (not a verdict on the pair)."
     return (r.rejected or '').startswith('error') and any(t in r.rejected for t in TRANSIENT_ERRORS)
 
-def damaged_files(self:RunFolder, r)->list:
+
+def damaged_files(self: RunFolder, r) -> list:
     "The files of record `r` that are missing or not whole."
     bad = []
     for rel in record_files(r):
-        try: ok = image_complete(self.file(rel))
-        except ValueError: ok = False
-        if not ok: bad.append(rel)
+        try:
+            ok = image_complete(self.file(rel))
+        except ValueError:
+            ok = False
+        if not ok:
+            bad.append(rel)
     return bad
 
-def done_ids(self:RunFolder,
-             verify:bool=True # also check each record's image files (cheap) and retry records rejected for a full disk or no memory
-            )->set:
+
+def done_ids(
+    self: RunFolder,
+    verify: bool = True,  # also check each record's image files (cheap) and retry records rejected for a full disk or no memory
+) -> set:
     "Ids of the pairs already finished: recorded, with whole files, and not rejected for a transient reason."
     recs = self.load_records()
-    if not verify: return {r.id for r in recs}
+    if not verify:
+        return {r.id for r in recs}
     redo = [r.id for r in recs if rejected_transiently(r) or self.damaged_files(r)]
-    if redo: print(f"img-diff: {len(redo)} finished pair(s) in {self.path} have missing or incomplete files, or were rejected "
-                   f"for a full disk or lack of memory; they will be made again: {', '.join(redo[:5])}{' ...' if len(redo) > 5 else ''}", file=sys.stderr)
+    if redo:
+        print(
+            f"img-diff: {len(redo)} finished pair(s) in {self.path} have missing or incomplete files, or were rejected "
+            f"for a full disk or lack of memory; they will be made again: {', '.join(redo[:5])}{' ...' if len(redo) > 5 else ''}",
+            file=sys.stderr,
+        )
     return {r.id for r in recs} - set(redo)
+
 
 RunFolder.damaged_files, RunFolder.done_ids = damaged_files, done_ids
 
 # %% ../../nbs/core/04_run_folder.ipynb #1bf268cb
-def read_manifest(self:RunFolder)->dict:
+def read_manifest(self: RunFolder) -> dict:
     "The manifest, or `{}` before the first run."
-    p = self.path/self.MANIFEST
+    p = self.path / self.MANIFEST
     return json.loads(p.read_text(encoding='utf-8')) if p.exists() else {}
 
-def write_manifest(self:RunFolder, **updates)->dict:
+
+def write_manifest(self: RunFolder, **updates) -> dict:
     "Update the manifest with `updates` (atomically) and return it."
     m = {**self.read_manifest(), **updates, 'updated': datetime.now(timezone.utc).isoformat(timespec='seconds')}
-    atomic_write(self.path/self.MANIFEST, json.dumps(m, indent=2, ensure_ascii=False) + '\n')
+    atomic_write(self.path / self.MANIFEST, json.dumps(m, indent=2, ensure_ascii=False) + '\n')
     return m
+
 
 _LOCKS = {}  # run folder -> open lock file, held until the process ends
 
-def lock(self:RunFolder):
+
+def lock(self: RunFolder):
     "Take this folder for this process (an exclusive `flock`, released when the process ends, even by SIGKILL)."
-    if self.path in _LOCKS: return
-    try: import fcntl
-    except ImportError: return   # no flock (Windows): no protection against two runs
-    fh = open(self.path/'.lock', 'a')
-    try: fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    if self.path in _LOCKS:
+        return
+    try:
+        import fcntl
+    except ImportError:
+        return  # no flock (Windows): no protection against two runs
+    fh = open(self.path / '.lock', 'a')
+    try:
+        fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
-        fh.close(); raise ValueError(f"run folder {self.path} is in use by another process (a run still going?); "
-                                     "wait for it to end, or use another --out folder") from None
-    except OSError: fh.close(); return   # a file system without flock (some network ones): no protection
+        fh.close()
+        raise ValueError(
+            f"run folder {self.path} is in use by another process (a run still going?); "
+            "wait for it to end, or use another --out folder"
+        ) from None
+    except OSError:
+        fh.close()
+        return  # a file system without flock (some network ones): no protection
     _LOCKS[self.path] = fh
 
-def remove_temporary(self:RunFolder)->int:
+
+def remove_temporary(self: RunFolder) -> int:
     "Delete the temporary files (`.NAME.*.tmp`) that writes killed before their rename left; returns how many."
     n = 0
     for p in self.path.rglob('.*.tmp'):
-        if p.is_file(): p.unlink(missing_ok=True); n += 1
+        if p.is_file():
+            p.unlink(missing_ok=True)
+            n += 1
     return n
 
-def start(self:RunFolder, config:dict, command:str|None=None, ignore=RESUMABLE_KEYS)->dict:
+
+def start(self: RunFolder, config: dict, command: str | None = None, ignore=RESUMABLE_KEYS) -> dict:
     "Begin (or resume) a run with `config`: take the folder, refuse a different config, clean up, record versions."
     self.lock()
     old = self.read_manifest()
+    replaced = {}
     if old.get('config') is not None:
         diff = config_conflicts(old['config'], config, ignore)
-        if diff: raise ValueError(f"run folder {self.path} was made with a different config (differs in: {', '.join(diff)}); "
-                                  "use a new --out folder, or the same config to resume")
+        if diff and not self.has_records():  # nothing was made with the old config: the new one takes the folder
+            replaced = {'replaced_config': old['config']}
+            diff = []
+        if diff:
+            raise ValueError(
+                f"run folder {self.path} was made with a different config (differs in: {', '.join(diff)}); "
+                "use a new --out folder, or the same config to resume"
+            )
     self.remove_temporary()
     now = datetime.now(timezone.utc).isoformat(timespec='seconds')
-    runs = old.get('runs', []) + [{'started': now, 'command': command or ' '.join(sys.argv), 'versions': library_versions()}]
-    return self.write_manifest(config=config, created=old.get('created', now), status='running', runs=runs,
-                               versions=runs[-1]['versions'])
+    runs = old.get('runs', []) + [
+        {'started': now, 'command': command or ' '.join(sys.argv), 'versions': library_versions()}
+    ]
+    return self.write_manifest(
+        config=config,
+        created=old.get('created', now),
+        status='running',
+        runs=runs,
+        versions=runs[-1]['versions'],
+        **replaced,
+    )
 
-RunFolder.read_manifest, RunFolder.write_manifest, RunFolder.start = read_manifest, write_manifest, start
+
+def has_records(self: RunFolder) -> bool:
+    "Whether the run made anything: a file besides the manifest and the lock (a run that failed before making anything has none)."
+    return any(
+        p.is_file() and p.name not in (self.MANIFEST, '.lock') and not p.name.endswith('.tmp')
+        for p in self.path.rglob('*')
+    )
+
+
+RunFolder.read_manifest, RunFolder.write_manifest, RunFolder.start, RunFolder.has_records = (
+    read_manifest,
+    write_manifest,
+    start,
+    has_records,
+)
 RunFolder.lock, RunFolder.remove_temporary = lock, remove_temporary

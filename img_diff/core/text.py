@@ -11,41 +11,78 @@ from importlib import resources
 
 # %% ../../nbs/core/02a_text.ipynb #8e0442fc
 @functools.lru_cache(maxsize=None)
-def load_lexicon()->dict:
+def load_lexicon() -> dict:
     "The shipped lexicon: COCO and Objects365 category names and the names whose plural is the same word."
     return json.loads(resources.files('img_diff').joinpath('data/object_lexicon.json').read_text(encoding='utf-8'))
 
-def lexicon_names(sources=('coco', 'objects365'))->list:
+
+def lexicon_names(sources=('coco', 'objects365')) -> list:
     "Object names of the chosen lexicon sources, without repeats, in order."
     lx = load_lexicon()
     return list(dict.fromkeys(n for s in sources for n in lx[s]))
 
 # %% ../../nbs/core/02a_text.ipynb #18269c6e
-_IRREGULAR = {'person': 'people', 'man': 'men', 'woman': 'women', 'child': 'children', 'mouse': 'mice', 'goose': 'geese',
-              'foot': 'feet', 'tooth': 'teeth', 'ox': 'oxen', 'knife': 'knives', 'leaf': 'leaves', 'shelf': 'shelves',
-              'wolf': 'wolves', 'loaf': 'loaves', 'scarf': 'scarves', 'life': 'lives', 'calf': 'calves', 'half': 'halves',
-              'potato': 'potatoes', 'tomato': 'tomatoes', 'mango': 'mangoes', 'volcano': 'volcanoes', 'hero': 'heroes',
-              'cactus': 'cacti', 'fungus': 'fungi', 'bus': 'buses', 'gas': 'gases', 'tv': 'tvs', 'cd': 'cds', 'suv': 'suvs'}
+_IRREGULAR = {
+    'person': 'people',
+    'man': 'men',
+    'woman': 'women',
+    'child': 'children',
+    'mouse': 'mice',
+    'goose': 'geese',
+    'foot': 'feet',
+    'tooth': 'teeth',
+    'ox': 'oxen',
+    'knife': 'knives',
+    'leaf': 'leaves',
+    'shelf': 'shelves',
+    'wolf': 'wolves',
+    'loaf': 'loaves',
+    'scarf': 'scarves',
+    'life': 'lives',
+    'calf': 'calves',
+    'half': 'halves',
+    'potato': 'potatoes',
+    'tomato': 'tomatoes',
+    'mango': 'mangoes',
+    'volcano': 'volcanoes',
+    'hero': 'heroes',
+    'cactus': 'cacti',
+    'fungus': 'fungi',
+    'bus': 'buses',
+    'gas': 'gases',
+    'tv': 'tvs',
+    'cd': 'cds',
+    'suv': 'suvs',
+}
 
-def plural(name:str)->str:
+
+def plural(name: str) -> str:
     "The plural of an object name (its last word inflected)."
     *head, last = name.split(' ')
     inv = set(load_lexicon()['invariant_plural'])
-    if name in inv or last in inv: p = last
-    elif last in _IRREGULAR: p = _IRREGULAR[last]
-    elif re.search(r'(s|x|z|ch|sh)$', last): p = last + 'es'
-    elif re.search(r'[^aeiou]y$', last): p = last[:-1] + 'ies'
-    else: p = last + 's'
+    if name in inv or last in inv:
+        p = last
+    elif last in _IRREGULAR:
+        p = _IRREGULAR[last]
+    elif re.search(r'(s|x|z|ch|sh)$', last):
+        p = last + 'es'
+    elif re.search(r'[^aeiou]y$', last):
+        p = last[:-1] + 'ies'
+    else:
+        p = last + 's'
     return ' '.join(head + [p])
 
 # %% ../../nbs/core/02a_text.ipynb #0c99bf48
-def article_for(word:str)->str:
+def article_for(word: str) -> str:
     "'a' or 'an' before `word` (by its sound, for the usual exceptions)."
     w = word.lower()
-    if re.match(r'(uni|use|usu|eu|one|once|ur[aio])', w): return 'a'
-    if re.match(r'(hour|honest|honou?r|heir)', w): return 'an'
+    if re.match(r'(uni|use|usu|eu|one|once|ur[aio])', w):
+        return 'a'
+    if re.match(r'(hour|honest|honou?r|heir)', w):
+        return 'an'
     return 'an' if w[:1] in 'aeiou' else 'a'
 
-def with_article(name:str)->str:
+
+def with_article(name: str) -> str:
     "`name` with its article: 'an apple', 'a dog'."
     return f"{article_for(name)} {name}"

@@ -6,8 +6,10 @@
 __all__ = []
 
 # %% ../../nbs/eval/00_eval.ipynb #d63c8f69
-from ..core.pipeline import register_lazy
+from ..core.registry import register_lazy
 
-register_lazy({
-    'localization-eval': 'img_diff.eval.localization:localization_output',
-})
+register_lazy(
+    {
+        'localization-eval': 'img_diff.eval.localization:localization_output',
+    }
+)

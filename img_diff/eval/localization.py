@@ -14,98 +14,164 @@ from ..core.imaging import box_iou, load_mask
 from ..core.files import atomic_write
 
 # %% ../../nbs/eval/01_localization.ipynb #5e50ddf6
-def match_boxes(pred:list, # found boxes, [x1, y1, x2, y2]
-                truth:list, # truth boxes
-                iou:float=0.5 # IoU a match needs
-               )->list:
+def match_boxes(
+    pred: list,  # found boxes, [x1, y1, x2, y2]
+    truth: list,  # truth boxes
+    iou: float = 0.5,  # IoU a match needs
+) -> list:
     "One-to-one matches (pred index, truth index, IoU) with IoU ≥ `iou`, maximising total IoU."
-    if not pred or not truth: return []
+    if not pred or not truth:
+        return []
     from scipy.optimize import linear_sum_assignment
+
     m = np.array([[box_iou(p, t) for t in truth] for p in pred])
     r, c = linear_sum_assignment(-m)
     return [(int(i), int(j), float(m[i, j])) for i, j in zip(r, c) if m[i, j] >= iou]
 
-def prf(tp:int, fp:int, fn:int)->dict:
+
+def prf(tp: int, fp: int, fn: int) -> dict:
     "Precision, recall and F1 from counts (0 where undefined)."
-    p = tp/(tp+fp) if tp+fp else 0.0; r = tp/(tp+fn) if tp+fn else 0.0
-    return {'precision': p, 'recall': r, 'f1': 2*p*r/(p+r) if p+r else 0.0, 'tp': tp, 'fp': fp, 'fn': fn}
+    p = tp / (tp + fp) if tp + fp else 0.0
+    r = tp / (tp + fn) if tp + fn else 0.0
+    return {'precision': p, 'recall': r, 'f1': 2 * p * r / (p + r) if p + r else 0.0, 'tp': tp, 'fp': fp, 'fn': fn}
 
 # %% ../../nbs/eval/01_localization.ipynb #5d1c47ef
-def mask_iou(a:np.ndarray, b:np.ndarray)->float:
+def mask_iou(a: np.ndarray, b: np.ndarray) -> float:
     "IoU of two boolean masks (1.0 when both are empty)."
     u = np.logical_or(a, b).sum()
-    return float(np.logical_and(a, b).sum()/u) if u else 1.0
+    return float(np.logical_and(a, b).sum() / u) if u else 1.0
 
-def evaluate_localization(records:list, # records with truth changes and found boxes
-                          folder=None, # run folder, to read masks for mask IoU (None: boxes only)
-                          source:str='pixel-ssim', # which found boxes to score
-                          iou:float=0.5 # IoU a match needs
-                         )->dict:
+
+def evaluate_localization(
+    records: list,  # records with truth changes and found boxes
+    folder=None,  # run folder, to read masks for mask IoU (None: boxes only)
+    source: str = 'pixel-ssim',  # which found boxes to score
+    iou: float = 0.5,  # IoU a match needs
+) -> dict:
     "Box precision/recall/F1 at `iou`, mask IoU, and recall per kind of change, over records with ground truth."
-    tp = fp = fn = 0; per_kind = defaultdict(lambda: [0, 0]); pairs = []; ious = []; failed = 0
+    tp = fp = fn = 0
+    per_kind = defaultdict(lambda: [0, 0])
+    pairs = []
+    ious = []
+    failed = 0
     for r in records:
-        if not r.changes or not r.images: continue
-        if (r.rejected or '').startswith('error'): failed += 1; continue   # never got that far: not a detection result
+        if not r.changes or not r.images:
+            continue
+        if (r.rejected or '').startswith('error'):
+            failed += 1
+            continue  # never got that far: not a detection result
         pred = [b for b in r.boxes if b.source == source]
         truth = [(c.kind, b) for c in r.changes for b in c.boxes]
         m = match_boxes([b.bbox for b in pred], [b.bbox for _, b in truth], iou)
         hit = {j for _, j, _ in m}
-        tp += len(m); fp += len(pred) - len(m); fn += len(truth) - len(m); ious += [v for *_, v in m]
-        for j, (k, _) in enumerate(truth): per_kind[k][0] += j in hit; per_kind[k][1] += 1
-        row = {'id': r.id, 'n_truth': len(truth), 'n_pred': len(pred), 'tp': len(m),
-               'size': r.size, 'degraded': bool(r.params.get('jpeg_quality') or r.params.get('brightness'))}
+        tp += len(m)
+        fp += len(pred) - len(m)
+        fn += len(truth) - len(m)
+        ious += [v for *_, v in m]
+        for j, (k, _) in enumerate(truth):
+            per_kind[k][0] += j in hit
+            per_kind[k][1] += 1
+        row = {
+            'id': r.id,
+            'n_truth': len(truth),
+            'n_pred': len(pred),
+            'tp': len(m),
+            'size': r.size,
+            'degraded': bool(r.params.get('jpeg_quality') or r.params.get('brightness')),
+        }
         if folder is not None and all(b.mask for _, b in truth) and all(b.mask for b in pred):
             W, H = r.size
-            um = lambda bs: np.any([load_mask(folder.file(b.mask)) for b in bs], axis=0) if bs else np.zeros((H, W), bool)
+            um = lambda bs: (
+                np.any([load_mask(folder.file(b.mask)) for b in bs], axis=0) if bs else np.zeros((H, W), bool)
+            )
             row['mask_iou'] = mask_iou(um(pred), um([b for _, b in truth]))
         pairs.append(row)
-    out = {'source': source, 'iou_threshold': iou, 'n_pairs': len(pairs), 'n_failed': failed, 'n_truth': tp + fn, 'n_pred': tp + fp, **prf(tp, fp, fn),
-           'mean_matched_iou': float(np.mean(ious)) if ious else None,
-           'recall_by_kind': {k: {'recall': h/n, 'n': n} for k, (h, n) in sorted(per_kind.items())}}
+    out = {
+        'source': source,
+        'iou_threshold': iou,
+        'n_pairs': len(pairs),
+        'n_failed': failed,
+        'n_truth': tp + fn,
+        'n_pred': tp + fp,
+        **prf(tp, fp, fn),
+        'mean_matched_iou': float(np.mean(ious)) if ious else None,
+        'recall_by_kind': {k: {'recall': h / n, 'n': n} for k, (h, n) in sorted(per_kind.items())},
+    }
     mi = [p['mask_iou'] for p in pairs if 'mask_iou' in p]
-    if mi: out['mean_mask_iou'] = float(np.mean(mi))
+    if mi:
+        out['mean_mask_iou'] = float(np.mean(mi))
     for name, sel in [('clean', lambda p: not p['degraded']), ('degraded', lambda p: p['degraded'])]:
         ps = [p for p in pairs if sel(p)]
-        out[f'f1_{name}'] = prf(sum(p['tp'] for p in ps), sum(p['n_pred'] - p['tp'] for p in ps), sum(p['n_truth'] - p['tp'] for p in ps))['f1'] if ps else None
+        out[f'f1_{name}'] = (
+            prf(
+                sum(p['tp'] for p in ps),
+                sum(p['n_pred'] - p['tp'] for p in ps),
+                sum(p['n_truth'] - p['tp'] for p in ps),
+            )['f1']
+            if ps
+            else None
+        )
     out['pairs'] = pairs
     return out
 
 # %% ../../nbs/eval/01_localization.ipynb #7b8cc65e
-def plot_localization(ev:dict, path=None):
+def plot_localization(ev: dict, path=None):
     "Bar chart of recall per kind, histogram of matched IoUs and of mask IoUs; saved to `path` if given."
     import matplotlib.pyplot as plt
+
     fig, axs = plt.subplots(1, 3, figsize=(14, 3.6))
     kinds = list(ev['recall_by_kind'])
     axs[0].bar(kinds, [ev['recall_by_kind'][k]['recall'] for k in kinds], color='tab:blue')
-    for i, k in enumerate(kinds): axs[0].text(i, 0.02, f"n={ev['recall_by_kind'][k]['n']}", ha='center', color='white', fontsize=8)
-    axs[0].set_ylim(0, 1.05); axs[0].set_title(f"recall by kind (IoU ≥ {ev['iou_threshold']})"); axs[0].tick_params(axis='x', rotation=30)
-    axs[1].bar(['precision', 'recall', 'F1'], [ev['precision'], ev['recall'], ev['f1']], color=['tab:green', 'tab:orange', 'tab:red'])
-    axs[1].set_ylim(0, 1.05); axs[1].set_title(f"boxes: {ev['n_pairs']} pairs, {ev['n_truth']} truth, {ev['n_pred']} found")
-    for i, v in enumerate([ev['precision'], ev['recall'], ev['f1']]): axs[1].text(i, v - 0.08, f'{v:.3f}', ha='center', color='white')
+    for i, k in enumerate(kinds):
+        axs[0].text(i, 0.02, f"n={ev['recall_by_kind'][k]['n']}", ha='center', color='white', fontsize=8)
+    axs[0].set_ylim(0, 1.05)
+    axs[0].set_title(f"recall by kind (IoU ≥ {ev['iou_threshold']})")
+    axs[0].tick_params(axis='x', rotation=30)
+    axs[1].bar(
+        ['precision', 'recall', 'F1'],
+        [ev['precision'], ev['recall'], ev['f1']],
+        color=['tab:green', 'tab:orange', 'tab:red'],
+    )
+    axs[1].set_ylim(0, 1.05)
+    axs[1].set_title(f"boxes: {ev['n_pairs']} pairs, {ev['n_truth']} truth, {ev['n_pred']} found")
+    for i, v in enumerate([ev['precision'], ev['recall'], ev['f1']]):
+        axs[1].text(i, v - 0.08, f'{v:.3f}', ha='center', color='white')
     mi = [p['mask_iou'] for p in ev['pairs'] if 'mask_iou' in p]
-    axs[2].hist(mi, bins=20, range=(0, 1), color='tab:purple'); axs[2].set_title(f"mask IoU per pair (mean {np.mean(mi) if mi else float('nan'):.3f})")
+    axs[2].hist(mi, bins=20, range=(0, 1), color='tab:purple')
+    axs[2].set_title(f"mask IoU per pair (mean {np.mean(mi) if mi else float('nan'):.3f})")
     plt.tight_layout()
-    if path is not None: fig.savefig(path, dpi=90); plt.close(fig)
+    if path is not None:
+        fig.savefig(path, dpi=90)
+        plt.close(fig)
     return fig
 
-def plot_examples(records:list, folder, path=None, n:int=8, source:str='pixel-ssim', cols:int=2):
+
+def plot_examples(records: list, folder, path=None, n: int = 8, source: str = 'pixel-ssim', cols: int = 2):
     "Pairs side by side with truth boxes (green) and found boxes (red); saved to `path` if given."
     import matplotlib.pyplot as plt
     from img_diff.core.imaging import draw_boxes, side_by_side
+
     recs = [r for r in records if r.images and r.changes and r.kept][:n]
-    rows = max(1, (len(recs) + cols - 1)//cols)
-    fig, axs = plt.subplots(rows, cols, figsize=(7.5*cols, 2.6*rows), squeeze=False)
-    for ax in axs.flat: ax.axis('off')
+    rows = max(1, (len(recs) + cols - 1) // cols)
+    fig, axs = plt.subplots(rows, cols, figsize=(7.5 * cols, 2.6 * rows), squeeze=False)
+    for ax in axs.flat:
+        ax.axis('off')
     for ax, r in zip(axs.flat, recs):
-        t = r.truth_boxes; p = [b for b in r.boxes if b.source == source]
+        t = r.truth_boxes
+        p = [b for b in r.boxes if b.source == source]
         im = [draw_boxes(draw_boxes(folder.file(r.images[s]), t, color=(0, 220, 0), grow=8), p) for s in 'ab']
-        ax.imshow(side_by_side(*im)); ax.set_title(f"{r.id}: " + '; '.join(c.description for c in r.changes), fontsize=7)
+        ax.imshow(side_by_side(*im))
+        ax.set_title(f"{r.id}: " + '; '.join(c.description for c in r.changes), fontsize=7)
     plt.tight_layout()
-    if path is not None: fig.savefig(path, dpi=80); plt.close(fig)
+    if path is not None:
+        fig.savefig(path, dpi=80)
+        plt.close(fig)
     return fig
 
 # %% ../../nbs/eval/01_localization.ipynb #a65fe072
-def localization_output(folder, records:list, source:str='pixel-ssim', iou:float=0.5, n_examples:int=8, quiet:bool=False):
+def localization_output(
+    folder, records: list, source: str = 'pixel-ssim', iou: float = 0.5, n_examples: int = 8, quiet: bool = False
+):
     "Run output: localization metrics (JSON), their figure and an examples figure."
     ev = evaluate_localization(records, folder, source, iou)
     atomic_write(folder.file('eval/localization.json'), json.dumps(ev, indent=1) + '\n')
@@ -113,12 +179,17 @@ def localization_output(folder, records:list, source:str='pixel-ssim', iou:float
         folder.file('figures').mkdir(exist_ok=True)
         plot_localization(ev, folder.file('figures/localization.png'))
         plot_examples(records, folder, folder.file('figures/examples.png'), n=n_examples, source=source)
-    if not quiet: print(summary_line(ev))
+    if not quiet:
+        print(summary_line(ev))
     return ev
 
-def summary_line(ev:dict)->str:
+
+def summary_line(ev: dict) -> str:
     "The headline numbers of a localization evaluation, in one line."
-    s = (f"localization ({ev['source']}, IoU ≥ {ev['iou_threshold']}): {ev['n_pairs']} pairs, P {ev['precision']:.3f} "
-         f"R {ev['recall']:.3f} F1 {ev['f1']:.3f}")
-    if ev.get('mean_mask_iou') is not None: s += f", mask IoU {ev['mean_mask_iou']:.3f}"
+    s = (
+        f"localization ({ev['source']}, IoU ≥ {ev['iou_threshold']}): {ev['n_pairs']} pairs, P {ev['precision']:.3f} "
+        f"R {ev['recall']:.3f} F1 {ev['f1']:.3f}"
+    )
+    if ev.get('mean_mask_iou') is not None:
+        s += f", mask IoU {ev['mean_mask_iou']:.3f}"
     return s

@@ -5,12 +5,13 @@
 # %% auto #0
 __all__ = ['AB_INSTRUCTION', 'EMPTY_CAPTION', 'PREDICTIONS', 'parse_options', 'choose_option', 'ab_scores', 'mmvp_questions',
            'removal_questions', 'load_ab_questions', 'load_ab_predictions', 'eval_items', 'read_predictions',
-           'append_predictions', 'score_items', 'evaluate_model', 'eval_main']
+           'append_predictions', 'score_items', 'evaluate_model']
 
 # %% ../../nbs/eval/03_model_eval.ipynb #e5376de2
 import csv, json, os, re
 from collections import Counter
 from pathlib import Path
+from ..core.pipeline import batches
 
 # %% ../../nbs/eval/03_model_eval.ipynb #51be11d5
 _LINE_OPT = re.compile(r'(?m)^[ \t]*\(?([A-Za-z])[.)][ \t]*(\S.*?)[ \t]*$')
@@ -239,8 +240,7 @@ def evaluate_model(model:str, # an image-text-to-text model: hub id or local fol
         from img_diff.core.models import load_transformers
         from img_diff.core.inference import ask
         m, p = load_transformers('AutoModelForImageTextToText', model, dtype, device, processor='AutoProcessor')
-        for i in range(0, len(todo), batch_size):
-            b = todo[i:i+batch_size]
+        for b in batches(todo, batch_size):
             answers = ask([x['image'] for x in b], [x['prompt'] for x in b], m, p, max_new_tokens, batch_size)
             append_predictions(path, [{'id': x['id'], 'prediction': a, 'prompt': x['prompt']} for x, a in zip(b, answers)])
     preds = read_predictions(path)
@@ -248,51 +248,3 @@ def evaluate_model(model:str, # an image-text-to-text model: hub id or local fol
     atomic_write(ev.path/'scores.json', json.dumps(scores, indent=1, ensure_ascii=False) + '\n')
     ev.write_manifest(status='done', predicted=len(items))
     return scores
-
-# %% ../../nbs/eval/03_model_eval.ipynb #7169c4eb
-def _parser():
-    import argparse
-    p = argparse.ArgumentParser(prog='img-diff eval', description='Score difference captions or A/B answers, or evaluate a model on a run.')
-    sub = p.add_subparsers(dest='what', required=True)
-    c = sub.add_parser('captions', help='BLEU-1..4, METEOR, ROUGE-L, CIDEr-D (pycocoevalcap) of COCO-format predictions')
-    c.add_argument('--pred', required=True, help='predictions: a JSON list of {"image_id", "caption"}')
-    c.add_argument('--ref', required=True, help='references: a COCO captions file ({"annotations": [{"image_id", "caption"}, ...]})')
-    a = sub.add_parser('ab', help='accuracy per question and per pair of A/B (MMVP-style) answers')
-    a.add_argument('--pred', required=True, help='answers: .jsonl/.json of {"id", "prediction"}, or an {id: answer} object')
-    a.add_argument('--questions', required=True, help="MMVP's Questions.csv, object_removal.jsonl, a run folder, or a JSON list of questions")
-    a.add_argument('--details', action='store_true', help="add each question's result")
-    m = sub.add_parser('model', help='ask a model about a run (predictions.jsonl in --out, resumable), then score it')
-    m.add_argument('--model', required=True, help='image-text-to-text model: hub id or local folder')
-    m.add_argument('--run', required=True, help='the run folder to evaluate on')
-    m.add_argument('--out', required=True, help='the evaluation folder (created, or resumed)')
-    m.add_argument('--task', choices=['captions', 'ab'], default='captions')
-    m.add_argument('--batch-size', type=int, default=8)
-    m.add_argument('--max-new-tokens', type=int, default=None, help='default: 128 for captions, 16 for ab')
-    m.add_argument('--limit', type=int, default=None, help='only the first N items')
-    m.add_argument('--device', default=None); m.add_argument('--dtype', default=None)
-    for s in (c, m): s.add_argument('--metrics', default='bleu,meteor,rouge,cider', help='caption metrics, comma-separated')
-    for s in (c, a, m): s.add_argument('--json', action='store_true', help='print one JSON object')
-    return p
-
-def eval_main(argv:list)->int:
-    "`img-diff eval {captions,ab,model} ...`: prints the scores (one JSON object with --json); bad input raises `ValueError`."
-    args = _parser().parse_args(list(argv))
-    mets = tuple(x.strip() for x in getattr(args, 'metrics', '').split(',') if x.strip())
-    if args.what == 'captions':
-        import sys, warnings
-        from img_diff.eval.caption_metrics import caption_metrics, EmptyReferencesWarning
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter('always', EmptyReferencesWarning)
-            s = caption_metrics(args.pred, args.ref, mets)
-        for w in caught: print(f"img-diff eval: warning: {w.message}", file=sys.stderr)
-    elif args.what == 'ab': s = ab_scores(load_ab_questions(args.questions), load_ab_predictions(args.pred), details=args.details)
-    else:
-        s = evaluate_model(args.model, args.run, args.out, args.task, args.batch_size, args.max_new_tokens, args.limit, mets,
-                           args.dtype, args.device, command='img-diff eval ' + ' '.join(map(str, argv)))
-    if args.json: print(json.dumps(s, ensure_ascii=False))
-    else:
-        for k, v in s.items():
-            if k == 'results': continue
-            print(f"{k:14s} {v:.4f}" if isinstance(v, float) else f"{k:14s} {v}")
-        if args.what == 'model': print(f"{'predictions':14s} {Path(args.out)/PREDICTIONS}")
-    return 0

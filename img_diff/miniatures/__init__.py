@@ -6,6 +6,6 @@
 __all__ = []
 
 # %% ../../nbs/miniatures/00_miniatures.ipynb #87769ad7
-from ..core.presets import register_resolver
+from ..core.registry import register_resolver
 
 register_resolver('tiny:', 'img_diff.miniatures.tiny_models:resolve_tiny')

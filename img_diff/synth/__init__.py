@@ -6,15 +6,17 @@
 __all__ = []
 
 # %% ../../nbs/synth/00_synth.ipynb #63cb9465
-from ..core.pipeline import register_lazy
+from ..core.registry import register_lazy
 
-register_lazy({
-    'offline-pairs': 'img_diff.synth.offline_pairs:plan_offline_pairs',
-    'offline-synth': 'img_diff.synth.offline_pairs:synthesize_stage',
-    'captions-file': 'img_diff.synth.caption_pairs:plan_caption_records',
-    'caption-pairs': 'img_diff.synth.caption_pairs:caption_pairs_stage',
-    'sdxl-p2p': 'img_diff.synth.sdxl_pairs:sdxl_pairs_stage',
-    'object-removal': 'img_diff.synth.object_removal:object_removal_stage',
-    'pairs': 'img_diff.synth.own_pairs:plan_pair_records',
-    'import-pairs': 'img_diff.synth.own_pairs:import_pairs_stage',
-})
+register_lazy(
+    {
+        'offline-pairs': 'img_diff.synth.offline_pairs:plan_offline_pairs',
+        'offline-synth': 'img_diff.synth.offline_pairs:synthesize_stage',
+        'captions-file': 'img_diff.synth.caption_pairs:plan_caption_records',
+        'caption-pairs': 'img_diff.synth.caption_pairs:caption_pairs_stage',
+        'sdxl-p2p': 'img_diff.synth.sdxl_pairs:sdxl_pairs_stage',
+        'object-removal': 'img_diff.synth.object_removal:object_removal_stage',
+        'pairs': 'img_diff.synth.own_pairs:plan_pair_records',
+        'import-pairs': 'img_diff.synth.own_pairs:import_pairs_stage',
+    }
+)

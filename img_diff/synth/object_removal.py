@@ -8,64 +8,130 @@ __all__ = ['REMOVAL_PROMPT', 'box_object', 'object_removal_stage']
 # %% ../../nbs/synth/05_object_removal.ipynb #61aef30a
 import numpy as np
 from PIL import Image
-from ..core.imaging import draw_boxes, side_by_side, load_mask, box_to_str
+from ..core.imaging import draw_boxes, side_by_side, load_mask, box_to_str, resize_to
 from ..core.exports import REMOVAL_QUESTION, removal_answer
 
 # %% ../../nbs/synth/05_object_removal.ipynb #0a70c2ee
 REMOVAL_PROMPT = 'background, nothing, 8k'
 
-def box_object(record, box)->str:
+
+def box_object(record, box) -> str:
     "What the box shows, as words: its region caption, the change it belongs to, or the pair's first object."
-    if box.captions.get('a'): return box.captions['a']
-    if box.change is not None and box.change < len(record.changes): return record.changes[box.change].object
+    if box.captions.get('a'):
+        return box.captions['a']
+    if box.change is not None and box.change < len(record.changes):
+        return record.changes[box.change].object
     return record.objects[0] if record.objects else 'the object'
 
 # %% ../../nbs/synth/05_object_removal.ipynb #774eaea5
 def _inpaint_batch(pipe, images, masks, seeds, prompt, strength, guidance, steps, size):
     import torch
+
     ims = [Image.fromarray(a).resize((size, size), Image.Resampling.BICUBIC) for a in images]
-    ms = [Image.fromarray((m*255).astype(np.uint8)).resize((size, size), Image.Resampling.NEAREST) for m in masks]
+    ms = [Image.fromarray((m * 255).astype(np.uint8)).resize((size, size), Image.Resampling.NEAREST) for m in masks]
     gens = [torch.Generator('cpu').manual_seed(int(s)) for s in seeds]
-    out = pipe(prompt=[prompt]*len(ims), image=ims, mask_image=ms, strength=strength, guidance_scale=guidance, num_inference_steps=steps,
-               height=size, width=size, generator=gens, output_type='np').images
+    out = pipe(
+        prompt=[prompt] * len(ims),
+        image=ims,
+        mask_image=ms,
+        strength=strength,
+        guidance_scale=guidance,
+        num_inference_steps=steps,
+        height=size,
+        width=size,
+        generator=gens,
+        output_type='np',
+    ).images
     res = []
     for a, m, o in zip(images, masks, out):
-        if not np.isfinite(o).all(): res.append(None); continue
-        o = np.asarray(Image.fromarray((o*255).round().clip(0, 255).astype(np.uint8)).resize((a.shape[1], a.shape[0]), Image.Resampling.BICUBIC))
-        r = a.copy(); r[m] = o[m]; res.append(r)
+        if not np.isfinite(o).all():
+            res.append(None)
+            continue
+        o = resize_to((o * 255).round().clip(0, 255).astype(np.uint8), a)
+        r = a.copy()
+        r[m] = o[m]
+        res.append(r)
     return res
 
-def object_removal_stage(records, ctx, model:str, # hub id or folder of an SDXL inpainting pipeline
-                         prompt:str=REMOVAL_PROMPT, strength:float=0.85, guidance:float=0.0, steps:int=4, size:int=512,
-                         max_boxes:int=3, min_frac:float=1/400, dtype=None, device=None, ext:str='png'):
+
+def object_removal_stage(
+    records,
+    ctx,
+    model: str,  # hub id or folder of an SDXL inpainting pipeline
+    prompt: str = REMOVAL_PROMPT,
+    strength: float = 0.85,
+    guidance: float = 0.0,
+    steps: int = 4,
+    size: int = 512,
+    max_boxes: int = 3,
+    min_frac: float = 1 / 400,
+    dtype=None,
+    device=None,
+    ext: str = 'png',
+):
     "Pipeline stage: inpaint up to `max_boxes` difference areas out of image A; A/B 'which image has it' pairs."
     from img_diff.core.models import load_diffusers
+
     pipe = load_diffusers('StableDiffusionXLInpaintPipeline', model, dtype, device)
     jobs = []
     for r in records:
         W, H = r.size
-        bs = sorted([(k, b) for k, b in enumerate(r.boxes) if b.mask and b.rejected is None and b.area >= min_frac*W*H], key=lambda kb: -(kb[1].score or 0))
-        if not bs: r.reject(ctx.name, 'no difference area with a mask to remove'); continue
+        bs = sorted(
+            [(k, b) for k, b in enumerate(r.boxes) if b.mask and b.rejected is None and b.area >= min_frac * W * H],
+            key=lambda kb: -(kb[1].score or 0),
+        )
+        if not bs:
+            r.reject(ctx.name, 'no difference area with a mask to remove')
+            continue
         a = ctx.folder.load_image(r.images['a'])
-        for k, b in bs[:max_boxes]: jobs.append((r, k, b, a, load_mask(ctx.folder.file(b.mask))))
-    if not jobs: return records
-    out = _inpaint_batch(pipe, [j[3] for j in jobs], [j[4] for j in jobs], [int(np.random.default_rng([j[0].seed or 0, 5, j[1]]).integers(2**31)) for j in jobs],
-                         prompt, strength, guidance, steps, size)
+        for k, b in bs[:max_boxes]:
+            jobs.append((r, k, b, a, load_mask(ctx.folder.file(b.mask))))
+    if not jobs:
+        return records
+    out = _inpaint_batch(
+        pipe,
+        [j[3] for j in jobs],
+        [j[4] for j in jobs],
+        [int(np.random.default_rng([j[0].seed or 0, 5, j[1]]).integers(2**31)) for j in jobs],
+        prompt,
+        strength,
+        guidance,
+        steps,
+        size,
+    )
     made = {}
     for (r, k, b, a, m), inp in zip(jobs, out):
-        if inp is None: continue
+        if inp is None:
+            continue
         left_original = bool(np.random.default_rng([r.seed or 0, 4, k]).integers(2) == 0)
         rm = ctx.folder.save_image(inp, f'removal/{r.id}_{k}_removed.png')
         pics = [draw_boxes(a, [b]), draw_boxes(inp, [b])]
-        if not left_original: pics = pics[::-1]
+        if not left_original:
+            pics = pics[::-1]
         sbs = ctx.folder.save_image(side_by_side(*pics), f'removal/{r.id}_{k}.{ext}')
         obj = box_object(r, b)
-        made.setdefault(r.id, []).append({'box': k, 'object': obj, 'removed': rm, 'image': sbs, 'original_on_left': left_original,
-                                          'question': REMOVAL_QUESTION.format(object=obj), 'answer': removal_answer(left_original)})
+        made.setdefault(r.id, []).append(
+            {
+                'box': k,
+                'object': obj,
+                'removed': rm,
+                'image': sbs,
+                'original_on_left': left_original,
+                'question': REMOVAL_QUESTION.format(object=obj),
+                'answer': removal_answer(left_original),
+            }
+        )
     for r in records:
-        if r.kept and r.id not in made and any(j[0] is r for j in jobs): r.reject(ctx.name, 'inpainting gave non-finite pixels')
+        if r.kept and r.id not in made and any(j[0] is r for j in jobs):
+            r.reject(ctx.name, 'inpainting gave non-finite pixels')
         if r.id in made:
             r.outputs['object-removal'] = made[r.id]
-            r.params['object_removal'] = {'model': str(model), 'prompt': prompt, 'strength': strength, 'guidance': guidance, 'steps': steps, 'size': size}
+            r.params['object_removal'] = {
+                'model': str(model),
+                'prompt': prompt,
+                'strength': strength,
+                'guidance': guidance,
+                'steps': steps,
+                'size': size,
+            }
     return records
-

@@ -15,6 +15,8 @@ from PIL import Image, ImageDraw, ImageFont
 from ..core.records import PairRecord, Box, Change
 from ..core.imaging import mask_bbox, box_iou
 from ..core.text import with_article
+from typing import Annotated
+from ..core.pipeline import Fraction, PositiveInt, Range
 
 # %% ../../nbs/synth/01_offline_pairs.ipynb #8717b04a
 BACKGROUNDS = {  # skimage.data photograph -> what it shows (used in captions)
@@ -40,295 +42,465 @@ NATIVE_OBJECTS = [
 ]
 CUTOUTS = ['coin', 'scikit-image logo', 'horse silhouette']
 
+
 @functools.lru_cache(maxsize=None)
-def photograph(name:str)->np.ndarray:
+def photograph(name: str) -> np.ndarray:
     "A photograph bundled with scikit-image, as RGB `uint8` (read-only)."
     import skimage.data
+
     a = skimage.data.stereo_motorcycle()[0] if name == 'motorcycle' else getattr(skimage.data, name)()
-    a = np.ascontiguousarray(a[..., :3] if a.ndim == 3 else a); a.setflags(write=False)
+    a = np.ascontiguousarray(a[..., :3] if a.ndim == 3 else a)
+    a.setflags(write=False)
     return a
 
 # %% ../../nbs/synth/01_offline_pairs.ipynb #8f9e1de3
 def _ellipse_mask(h, w, cx, cy, rx, ry):
     yy, xx = np.mgrid[:h, :w]
-    return ((xx - cx)/rx)**2 + ((yy - cy)/ry)**2 <= 1
+    return ((xx - cx) / rx) ** 2 + ((yy - cy) / ry) ** 2 <= 1
+
 
 @functools.lru_cache(maxsize=None)
 def _coins():
     from skimage import filters, measure, morphology
     from scipy import ndimage as ndi
+
     c = photograph('coins')
     m = ndi.binary_fill_holes(morphology.closing(c > filters.threshold_otsu(c), morphology.disk(3)))
-    lab = measure.label(m); out = []
+    lab = measure.label(m)
+    out = []
     for p in measure.regionprops(lab):
-        if p.area < 600: continue
+        if p.area < 600:
+            continue
         y1, x1, y2, x2 = p.bbox
         out.append((np.repeat(c[y1:y2, x1:x2, None], 3, 2), lab[y1:y2, x1:x2] == p.label))
     return out
+
 
 def _crop(rgb, mask):
     x1, y1, x2, y2 = mask_bbox(mask)
     return rgb[y1:y2, x1:x2].copy(), mask[y1:y2, x1:x2].copy()
 
-def cutout(name:str, # a native object's name or one of `CUTOUTS`
-           rng:np.random.Generator # draws the coin, the horse's colour
-          )->tuple:
+
+def cutout(
+    name: str,  # a native object's name or one of `CUTOUTS`
+    rng: np.random.Generator,  # draws the coin, the horse's colour
+) -> tuple:
     "The object `name` as (rgb, mask) cropped to its mask, at its original resolution."
     if name == 'coin':
-        coins = _coins(); rgb, m = coins[rng.integers(len(coins))]; return rgb.copy(), m.copy()
+        coins = _coins()
+        rgb, m = coins[rng.integers(len(coins))]
+        return rgb.copy(), m.copy()
     if name == 'scikit-image logo':
         from scipy import ndimage as ndi
-        lg = photograph('logo'); m = ndi.binary_fill_holes(lg.min(axis=2) < 235)
+
+        lg = photograph('logo')
+        m = ndi.binary_fill_holes(lg.min(axis=2) < 235)
         return _crop(np.asarray(lg), m)
     if name == 'horse silhouette':
         import skimage.data
-        m = ~skimage.data.horse(); col = rng.integers(40, 220, 3)
+
+        m = ~skimage.data.horse()
+        col = rng.integers(40, 220, 3)
         shade = np.linspace(0.8, 1.1, m.shape[0])[:, None, None]
-        return _crop((np.broadcast_to(col, m.shape + (3,))*shade).clip(0, 255).astype(np.uint8), m)
+        return _crop((np.broadcast_to(col, m.shape + (3,)) * shade).clip(0, 255).astype(np.uint8), m)
     for n, photo, cx, cy, rx, ry in NATIVE_OBJECTS:
         if n == name:
-            p = photograph(photo); return _crop(p, _ellipse_mask(*p.shape[:2], cx, cy, rx, ry))
+            p = photograph(photo)
+            return _crop(p, _ellipse_mask(*p.shape[:2], cx, cy, rx, ry))
     raise KeyError(f"unknown object {name!r}")
 
 # %% ../../nbs/synth/01_offline_pairs.ipynb #3947d5ec
 def _resize(a, w, h, resample=Image.Resampling.LANCZOS):
     return np.asarray(Image.fromarray(a).resize((int(w), int(h)), resample))
 
-def _resize_mask(m, w, h):
-    return _resize((m*255).astype(np.uint8), w, h, Image.Resampling.BILINEAR) >= 128
 
-def scaled_cutout(rgb, mask, long_side:int):
+def _resize_mask(m, w, h):
+    return _resize((m * 255).astype(np.uint8), w, h, Image.Resampling.BILINEAR) >= 128
+
+
+def scaled_cutout(rgb, mask, long_side: int):
     "Resize a cut-out so that its longest side is `long_side`."
-    h, w = mask.shape; s = long_side/max(h, w)
-    W, H = max(2, round(w*s)), max(2, round(h*s))
+    h, w = mask.shape
+    s = long_side / max(h, w)
+    W, H = max(2, round(w * s)), max(2, round(h * s))
     return _resize(rgb, W, H), _resize_mask(mask, W, H)
 
-def background(name:str, size:int)->tuple:
-    "The photograph `name` resized so that its longest side is `size`; returns (rgb, scale)."
-    p = photograph(name); h, w = p.shape[:2]; s = size/max(h, w)
-    return _resize(p, round(w*s), round(h*s)).copy(), s
 
-def inpaint(img:np.ndarray, # RGB uint8 image
-            mask:np.ndarray, # pixels to fill
-            margin:int=8, # context around the hole
-            max_side:int=96 # work at most at this resolution (longest side of the crop)
-           )->np.ndarray:
+def background(name: str, size: int) -> tuple:
+    "The photograph `name` resized so that its longest side is `size`; returns (rgb, scale)."
+    p = photograph(name)
+    h, w = p.shape[:2]
+    s = size / max(h, w)
+    return _resize(p, round(w * s), round(h * s)).copy(), s
+
+
+def inpaint(
+    img: np.ndarray,  # RGB uint8 image
+    mask: np.ndarray,  # pixels to fill
+    margin: int = 8,  # context around the hole
+    max_side: int = 96,  # work at most at this resolution (longest side of the crop)
+) -> np.ndarray:
     "`img` with `mask` filled by biharmonic inpainting (scikit-image) on a crop around the hole."
     from skimage.restoration import inpaint_biharmonic
+
     bb = mask_bbox(mask)
-    if bb is None: return img.copy()
+    if bb is None:
+        return img.copy()
     H, W = mask.shape
-    x1, y1, x2, y2 = max(0, bb[0]-margin), max(0, bb[1]-margin), min(W, bb[2]+margin), min(H, bb[3]+margin)
+    x1, y1, x2, y2 = max(0, bb[0] - margin), max(0, bb[1] - margin), min(W, bb[2] + margin), min(H, bb[3] + margin)
     crop, m = img[y1:y2, x1:x2], mask[y1:y2, x1:x2]
-    h, w = m.shape; s = min(1.0, max_side/max(h, w))
+    h, w = m.shape
+    s = min(1.0, max_side / max(h, w))
     if s < 1:
-        sw, sh = max(2, round(w*s)), max(2, round(h*s))
-        small, sm = _resize(crop, sw, sh, Image.Resampling.BOX), _resize_mask(m, sw, sh) | (_resize(m.astype(np.uint8)*255, sw, sh, Image.Resampling.BOX) > 0)
-        filled = inpaint_biharmonic(small.astype(np.float64)/255, sm, channel_axis=-1)
-        filled = _resize((filled*255).round().clip(0, 255).astype(np.uint8), w, h, Image.Resampling.BICUBIC)
+        sw, sh = max(2, round(w * s)), max(2, round(h * s))
+        small, sm = (
+            _resize(crop, sw, sh, Image.Resampling.BOX),
+            _resize_mask(m, sw, sh) | (_resize(m.astype(np.uint8) * 255, sw, sh, Image.Resampling.BOX) > 0),
+        )
+        filled = inpaint_biharmonic(small.astype(np.float64) / 255, sm, channel_axis=-1)
+        filled = _resize((filled * 255).round().clip(0, 255).astype(np.uint8), w, h, Image.Resampling.BICUBIC)
     else:
-        filled = (inpaint_biharmonic(crop.astype(np.float64)/255, m, channel_axis=-1)*255).round().clip(0, 255).astype(np.uint8)
-    out = img.copy(); out[y1:y2, x1:x2][m] = filled[m]
+        filled = (
+            (inpaint_biharmonic(crop.astype(np.float64) / 255, m, channel_axis=-1) * 255)
+            .round()
+            .clip(0, 255)
+            .astype(np.uint8)
+        )
+    out = img.copy()
+    out[y1:y2, x1:x2][m] = filled[m]
     return out
 
 # %% ../../nbs/synth/01_offline_pairs.ipynb #c5771825
-_HUES = [(0.04, 'red'), (0.11, 'orange'), (0.19, 'yellow'), (0.45, 'green'), (0.54, 'cyan'), (0.72, 'blue'),
-         (0.83, 'purple'), (0.94, 'pink'), (1.01, 'red')]
+_HUES = [
+    (0.04, 'red'),
+    (0.11, 'orange'),
+    (0.19, 'yellow'),
+    (0.45, 'green'),
+    (0.54, 'cyan'),
+    (0.72, 'blue'),
+    (0.83, 'purple'),
+    (0.94, 'pink'),
+    (1.01, 'red'),
+]
 
-def colour_name(pixels:np.ndarray # Nx3 RGB uint8
-               )->str:
+
+def colour_name(
+    pixels: np.ndarray,  # Nx3 RGB uint8
+) -> str:
     "A plain colour name for a set of pixels."
     from skimage.color import rgb2hsv
+
     hsv = rgb2hsv(pixels.reshape(-1, 1, 3).astype(np.uint8))[:, 0]
     s, v = hsv[:, 1], hsv[:, 2]
-    if (s*v).mean() < 0.15: return 'white' if v.mean() > 0.75 else 'black' if v.mean() < 0.25 else 'grey'
-    ang = 2*np.pi*hsv[:, 0]; w = s*v
-    h = (np.arctan2((w*np.sin(ang)).sum(), (w*np.cos(ang)).sum())/(2*np.pi)) % 1
+    if (s * v).mean() < 0.15:
+        return 'white' if v.mean() > 0.75 else 'black' if v.mean() < 0.25 else 'grey'
+    ang = 2 * np.pi * hsv[:, 0]
+    w = s * v
+    h = (np.arctan2((w * np.sin(ang)).sum(), (w * np.cos(ang)).sum()) / (2 * np.pi)) % 1
     return next(n for t, n in _HUES if h < t)
 
-def recolour(rgb:np.ndarray, mask:np.ndarray, rng:np.random.Generator)->np.ndarray:
+
+def recolour(rgb: np.ndarray, mask: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     "`rgb` with the masked pixels hue-rotated (or tinted when they are nearly grey)."
     from skimage.color import rgb2hsv, hsv2rgb
+
     hsv = rgb2hsv(rgb)
     sel = hsv[mask]
-    if (sel[:, 1]*sel[:, 2]).mean() < 0.2:
-        sel[:, 0] = rng.uniform(0, 1); sel[:, 1] = np.maximum(sel[:, 1], rng.uniform(0.55, 0.8))
-    else: sel[:, 0] = (sel[:, 0] + rng.uniform(0.3, 0.7)) % 1
+    if (sel[:, 1] * sel[:, 2]).mean() < 0.2:
+        sel[:, 0] = rng.uniform(0, 1)
+        sel[:, 1] = np.maximum(sel[:, 1], rng.uniform(0.55, 0.8))
+    else:
+        sel[:, 0] = (sel[:, 0] + rng.uniform(0.3, 0.7)) % 1
     hsv[mask] = sel
-    out = rgb.copy(); out[mask] = (hsv2rgb(hsv)[mask]*255).round().clip(0, 255).astype(np.uint8)
+    out = rgb.copy()
+    out[mask] = (hsv2rgb(hsv)[mask] * 255).round().clip(0, 255).astype(np.uint8)
     return out
 
 # %% ../../nbs/synth/01_offline_pairs.ipynb #66443839
-WORDS = ['OPEN', 'CLOSED', 'SALE', 'SOLD', 'EXIT', 'PUSH', 'PULL', 'STOP', 'WAIT', 'CAFE', 'BAKERY', 'HOTEL',
-         'TAXI', 'PARK', 'BOOKS', 'MARKET', 'FRESH', 'EAST', 'WEST', 'NORTH', 'SOUTH', 'RENT', 'FOOD', 'GIFTS']
-_SIGN_COLOURS = [((250, 250, 245), (20, 20, 20)), ((250, 215, 40), (15, 15, 15)), ((20, 70, 160), (250, 250, 250)),
-                 ((25, 110, 55), (250, 250, 250)), ((200, 30, 30), (250, 250, 250))]
+WORDS = [
+    'OPEN',
+    'CLOSED',
+    'SALE',
+    'SOLD',
+    'EXIT',
+    'PUSH',
+    'PULL',
+    'STOP',
+    'WAIT',
+    'CAFE',
+    'BAKERY',
+    'HOTEL',
+    'TAXI',
+    'PARK',
+    'BOOKS',
+    'MARKET',
+    'FRESH',
+    'EAST',
+    'WEST',
+    'NORTH',
+    'SOUTH',
+    'RENT',
+    'FOOD',
+    'GIFTS',
+]
+_SIGN_COLOURS = [
+    ((250, 250, 245), (20, 20, 20)),
+    ((250, 215, 40), (15, 15, 15)),
+    ((20, 70, 160), (250, 250, 250)),
+    ((25, 110, 55), (250, 250, 250)),
+    ((200, 30, 30), (250, 250, 250)),
+]
+
 
 @functools.lru_cache(maxsize=64)
-def _font(px:int): return ImageFont.load_default(size=px)
+def _font(px: int):
+    return ImageFont.load_default(size=px)
+
 
 def _text_box(word, px):
     x1, y1, x2, y2 = ImageDraw.Draw(Image.new('L', (1, 1))).textbbox((0, 0), word, font=_font(px))
     return x1, y1, x2, y2
 
+
 def sign_size(w1, w2, px):
     "(width, height) of a sign that holds either word at font size `px`, with its padding."
     b = [_text_box(w, px) for w in (w1, w2)]
-    tw = max(x2-x1 for x1, _, x2, _ in b); th = max(y2-y1 for _, y1, _, y2 in b)
-    pad = max(4, px//3)
-    return tw + 2*pad, th + 2*pad
+    tw = max(x2 - x1 for x1, _, x2, _ in b)
+    th = max(y2 - y1 for _, y1, _, y2 in b)
+    pad = max(4, px // 3)
+    return tw + 2 * pad, th + 2 * pad
 
-def draw_sign(img:np.ndarray, word:str, x:int, y:int, w:int, h:int, px:int, colours)->tuple:
+
+def draw_sign(img: np.ndarray, word: str, x: int, y: int, w: int, h: int, px: int, colours) -> tuple:
     "Draw a sign (w x h at x, y) reading `word` centred; returns (image, box of the ink)."
-    im = Image.fromarray(img); d = ImageDraw.Draw(im)
+    im = Image.fromarray(img)
+    d = ImageDraw.Draw(im)
     fill, ink = colours
-    d.rectangle([x, y, x+w-1, y+h-1], fill=fill, outline=tuple(int(c*0.6) for c in fill), width=max(1, px//12))
+    d.rectangle(
+        [x, y, x + w - 1, y + h - 1], fill=fill, outline=tuple(int(c * 0.6) for c in fill), width=max(1, px // 12)
+    )
     x1, y1, x2, y2 = _text_box(word, px)
-    tx, ty = x + (w - (x2-x1))//2 - x1, y + (h - (y2-y1))//2 - y1
+    tx, ty = x + (w - (x2 - x1)) // 2 - x1, y + (h - (y2 - y1)) // 2 - y1
     d.text((tx, ty), word, font=_font(px), fill=ink)
-    return np.asarray(im).copy(), [tx+x1, ty+y1, tx+x2, ty+y2]
+    return np.asarray(im).copy(), [tx + x1, ty + y1, tx + x2, ty + y2]
 
 # %% ../../nbs/synth/01_offline_pairs.ipynb #459da57b
 KINDS = ('remove', 'add', 'recolour', 'replace', 'mirror', 'move', 'text')
 
+
 @dataclass
 class SynthPair:
     "A made pair: the two images, the changes (with truth boxes) and one mask per truth box."
+
     a: np.ndarray
     b: np.ndarray
     changes: list
-    masks: list            # one boolean mask per truth box, in the order of `[b for c in changes for b in c.boxes]`
+    masks: list  # one boolean mask per truth box, in the order of `[b for c in changes for b in c.boxes]`
     caption_a: str
     caption_b: str
     objects: list
     params: dict = field(default_factory=dict)
 
-class _Retry(Exception): pass
+
+class _Retry(Exception):
+    pass
 
 
 def _place(shape, hw, rng, taken, margin, tries=40):
     "A free top-left corner for a (h, w) footprint, away from `taken` boxes by `margin`."
-    H, W = shape; h, w = hw
-    if h >= H or w >= W: raise _Retry()
+    H, W = shape
+    h, w = hw
+    if h >= H or w >= W:
+        raise _Retry()
     for _ in range(tries):
-        x, y = int(rng.integers(0, W-w+1)), int(rng.integers(0, H-h+1))
-        box = [x-margin, y-margin, x+w+margin, y+h+margin]
-        if all(box_iou(box, t) == 0 for t in taken): return x, y
+        x, y = int(rng.integers(0, W - w + 1)), int(rng.integers(0, H - h + 1))
+        box = [x - margin, y - margin, x + w + margin, y + h + margin]
+        if all(box_iou(box, t) == 0 for t in taken):
+            return x, y
     raise _Retry()
 
+
 def _paste(img, rgb, m, x, y):
-    h, w = m.shape; img[y:y+h, x:x+w][m] = rgb[m]
-    full = np.zeros(img.shape[:2], bool); full[y:y+h, x:x+w] = m
+    h, w = m.shape
+    img[y : y + h, x : x + w][m] = rgb[m]
+    full = np.zeros(img.shape[:2], bool)
+    full[y : y + h, x : x + w] = m
     return full
+
 
 def _visible(a, b, foot, min_frac=0.3, level=24):
     vis = (np.abs(a.astype(np.int16) - b).max(axis=2) > level) & foot
-    if vis.sum() < min_frac*foot.sum(): return False
+    if vis.sum() < min_frac * foot.sum():
+        return False
     vb, fb = mask_bbox(vis), mask_bbox(foot)
     return vb is not None and box_iou(vb, fb) >= 0.7
 
 # %% ../../nbs/synth/01_offline_pairs.ipynb #d3bfcdb6
 @dataclass
 class _Obj:
-    name: str; rgb: np.ndarray; mask: np.ndarray; x: int; y: int; native: bool
+    name: str
+    rgb: np.ndarray
+    mask: np.ndarray
+    x: int
+    y: int
+    native: bool
+
     def full(self, shape):
-        m = np.zeros(shape, bool); h, w = self.mask.shape; m[self.y:self.y+h, self.x:self.x+w] = self.mask; return m
+        m = np.zeros(shape, bool)
+        h, w = self.mask.shape
+        m[self.y : self.y + h, self.x : self.x + w] = self.mask
+        return m
+
     @property
-    def box(self): h, w = self.mask.shape; return [self.x, self.y, self.x+w, self.y+h]
+    def box(self):
+        h, w = self.mask.shape
+        return [self.x, self.y, self.x + w, self.y + h]
+
 
 def _erase(img, bg, obj, shape):
     "Remove `obj` from `img`: inpaint a native object, restore the photograph under a pasted one."
     m = obj.full(shape)
     if obj.native:
         from scipy import ndimage as ndi
+
         m = ndi.binary_dilation(m, iterations=3)
         return inpaint(img, m), m
-    out = img.copy(); out[m] = bg[m]; return out, m
+    out = img.copy()
+    out[m] = bg[m]
+    return out, m
+
 
 def _change_remove(A, B, bg, obj, rng, ctx):
     B[:], foot = _erase(B, bg, obj, A.shape[:2])
     how = 'inpainted away' if obj.native else 'removed'
-    return Change('remove', obj.name, f"the {obj.name} is {how} in the right image", details={'inpainted': obj.native}), [foot]
+    return Change(
+        'remove', obj.name, f"the {obj.name} is {how} in the right image", details={'inpainted': obj.native}
+    ), [foot]
+
 
 def _change_add(A, B, bg, obj, rng, ctx):
     A[:], foot = _erase(A, bg, obj, A.shape[:2])
     return Change('add', obj.name, f"{with_article(obj.name)} appears in the right image"), [foot]
 
+
 def _change_recolour(A, B, bg, obj, rng, ctx):
-    m = obj.full(A.shape[:2]); before = colour_name(B[m])
-    B[:] = recolour(B, m, rng); after = colour_name(B[m])
-    if before == after: raise _Retry()
-    return Change('recolour', obj.name, f"the {obj.name} changes colour from {before} to {after}",
-                  details={'from': before, 'to': after}), [m]
+    m = obj.full(A.shape[:2])
+    before = colour_name(B[m])
+    B[:] = recolour(B, m, rng)
+    after = colour_name(B[m])
+    if before == after:
+        raise _Retry()
+    return Change(
+        'recolour',
+        obj.name,
+        f"the {obj.name} changes colour from {before} to {after}",
+        details={'from': before, 'to': after},
+    ), [m]
+
 
 def _change_replace(A, B, bg, obj, rng, ctx):
     other = [n for n in ctx['objects'] if n != obj.name]
-    new = str(rng.choice(other)); h, w = obj.mask.shape
+    new = str(rng.choice(other))
+    h, w = obj.mask.shape
     rgb, m = scaled_cutout(*cutout(new, rng), max(h, w))
-    cx, cy = obj.x + w//2, obj.y + h//2; x, y = cx - m.shape[1]//2, cy - m.shape[0]//2
+    cx, cy = obj.x + w // 2, obj.y + h // 2
+    x, y = cx - m.shape[1] // 2, cy - m.shape[0] // 2
     H, W = A.shape[:2]
-    if x < 0 or y < 0 or x + m.shape[1] > W or y + m.shape[0] > H: raise _Retry()
-    B[:], gone = _erase(B, bg, obj, (H, W)); foot = gone | _paste(B, rgb, m, x, y)
-    return Change('replace', obj.name, f"the {obj.name} is replaced by {with_article(new)}", details={'new_object': new}), [foot]
+    if x < 0 or y < 0 or x + m.shape[1] > W or y + m.shape[0] > H:
+        raise _Retry()
+    B[:], gone = _erase(B, bg, obj, (H, W))
+    foot = gone | _paste(B, rgb, m, x, y)
+    return Change(
+        'replace', obj.name, f"the {obj.name} is replaced by {with_article(new)}", details={'new_object': new}
+    ), [foot]
+
 
 def _change_mirror(A, B, bg, obj, rng, ctx):
     B[:], gone = _erase(B, bg, obj, A.shape[:2])
     foot = gone | _paste(B, obj.rgb[:, ::-1], obj.mask[:, ::-1], obj.x, obj.y)
     return Change('mirror', obj.name, f"the {obj.name} is mirrored left to right"), [foot]
 
+
 def _change_move(A, B, bg, obj, rng, ctx):
-    h, w = obj.mask.shape; taken = ctx['taken'] + [obj.box]
+    h, w = obj.mask.shape
+    taken = ctx['taken'] + [obj.box]
     x, y = _place(A.shape[:2], (h, w), rng, taken, ctx['margin'])
-    B[:], gone = _erase(B, bg, obj, A.shape[:2]); there = _paste(B, obj.rgb, obj.mask, x, y)
-    side = lambda x0: 'left' if x0 + w/2 < A.shape[1]/2 else 'right'
-    d = f"the {obj.name} moves from the {side(obj.x)} to the {side(x)}" if side(obj.x) != side(x) else f"the {obj.name} moves to another place"
-    return Change('move', obj.name, d, details={'to': [x, y, x+w, y+h]}), [gone, there]
+    B[:], gone = _erase(B, bg, obj, A.shape[:2])
+    there = _paste(B, obj.rgb, obj.mask, x, y)
+    side = lambda x0: 'left' if x0 + w / 2 < A.shape[1] / 2 else 'right'
+    d = (
+        f"the {obj.name} moves from the {side(obj.x)} to the {side(x)}"
+        if side(obj.x) != side(x)
+        else f"the {obj.name} moves to another place"
+    )
+    return Change('move', obj.name, d, details={'to': [x, y, x + w, y + h]}), [gone, there]
+
 
 def _change_text(A, B, bg, obj, rng, ctx):
     H, W = A.shape[:2]
     w1, w2 = (str(w) for w in rng.choice(WORDS, 2, replace=False))
-    px = int(max(16, rng.uniform(0.05, 0.09)*max(H, W)))
-    sw, sh = sign_size(w1, w2, px); x, y = _place((H, W), (sh, sw), rng, ctx['taken'], ctx['margin'])
+    px = int(max(16, rng.uniform(0.05, 0.09) * max(H, W)))
+    sw, sh = sign_size(w1, w2, px)
+    x, y = _place((H, W), (sh, sw), rng, ctx['taken'], ctx['margin'])
     col = _SIGN_COLOURS[rng.integers(len(_SIGN_COLOURS))]
-    A[:], ink1 = draw_sign(A, w1, x, y, sw, sh, px, col); B[:], ink2 = draw_sign(B, w2, x, y, sw, sh, px, col)
+    A[:], ink1 = draw_sign(A, w1, x, y, sw, sh, px, col)
+    B[:], ink2 = draw_sign(B, w2, x, y, sw, sh, px, col)
     foot = np.zeros((H, W), bool)
-    foot[min(ink1[1], ink2[1]):max(ink1[3], ink2[3]), min(ink1[0], ink2[0]):max(ink1[2], ink2[2])] = True
-    return Change('text', 'sign', f'the sign reads "{w1}" in the left image and "{w2}" in the right image',
-                  details={'text_a': w1, 'text_b': w2, 'sign': [x, y, x+sw, y+sh]}), [foot]
+    foot[min(ink1[1], ink2[1]) : max(ink1[3], ink2[3]), min(ink1[0], ink2[0]) : max(ink1[2], ink2[2])] = True
+    return Change(
+        'text',
+        'sign',
+        f'the sign reads "{w1}" in the left image and "{w2}" in the right image',
+        details={'text_a': w1, 'text_b': w2, 'sign': [x, y, x + sw, y + sh]},
+    ), [foot]
+
 
 _KIND_FNS = {k: globals()[f'_change_{k}'] for k in KINDS}
 
 # %% ../../nbs/synth/01_offline_pairs.ipynb #19d53c88
-def make_pair(seed:int, # everything is drawn from this seed
-              size:int=512, # longest side of the images, in pixels (256 to 1024)
-              n_changes:int=1, # how many differences
-              background_name:str|None=None, # one of `BACKGROUNDS` (None: drawn)
-              kinds=KINDS, # the kinds of change to draw from
-              native_prob:float=0.5, # chance of changing a native object when the photograph has a free one
-              object_frac=(0.12, 0.3), # cut-out size as a fraction of the longest side
-              jpeg_quality:int|None=None, # JPEG-compress image B at this quality (None: no)
-              brightness:float=0.0, # add this to every pixel of image B (grey levels)
-              max_tries:int=40 # draws per change before giving up
-             )->SynthPair:
+def make_pair(
+    seed: int,  # everything is drawn from this seed
+    size: int = 512,  # longest side of the images, in pixels (256 to 1024)
+    n_changes: int = 1,  # how many differences
+    background_name: str | None = None,  # one of `BACKGROUNDS` (None: drawn)
+    kinds=KINDS,  # the kinds of change to draw from
+    native_prob: float = 0.5,  # chance of changing a native object when the photograph has a free one
+    object_frac=(0.12, 0.3),  # cut-out size as a fraction of the longest side
+    jpeg_quality: int | None = None,  # JPEG-compress image B at this quality (None: no)
+    brightness: float = 0.0,  # add this to every pixel of image B (grey levels)
+    max_tries: int = 40,  # draws per change before giving up
+) -> SynthPair:
     "Make a pair of images differing in `n_changes` known ways; deterministic in all its arguments."
-    if not 64 <= size <= 4096: raise ValueError(f"size must be between 64 and 4096 pixels, got {size}")
+    if not 64 <= size <= 4096:
+        raise ValueError(f"size must be between 64 and 4096 pixels, got {size}")
     bad = set(kinds) - set(KINDS)
-    if bad or not kinds: raise ValueError(f"unknown kinds {sorted(bad)}; choose from {KINDS}")
+    if bad or not kinds:
+        raise ValueError(f"unknown kinds {sorted(bad)}; choose from {KINDS}")
     rng = np.random.default_rng(seed)
     name = background_name or str(rng.choice(list(BACKGROUNDS)))
-    bg, scale = background(name, size); H, W = bg.shape[:2]
+    bg, scale = background(name, size)
+    H, W = bg.shape[:2]
     A, B = bg.copy(), bg.copy()
-    natives = [(n, cx*scale, cy*scale, rx*scale, ry*scale) for n, p, cx, cy, rx, ry in NATIVE_OBJECTS if p == name]
-    ctx = {'taken': [], 'margin': int(0.03*max(H, W)), 'objects': CUTOUTS + [o[0] for o in NATIVE_OBJECTS]}
+    natives = [
+        (n, cx * scale, cy * scale, rx * scale, ry * scale) for n, p, cx, cy, rx, ry in NATIVE_OBJECTS if p == name
+    ]
+    ctx = {'taken': [], 'margin': int(0.03 * max(H, W)), 'objects': CUTOUTS + [o[0] for o in NATIVE_OBJECTS]}
     changes, masks = [], []
     for _ in range(n_changes):
         for _try in range(max_tries):
             kind = str(rng.choice(list(kinds)))
             A2, B2 = A.copy(), B.copy()
             try:
-                if kind == 'text': obj = None
+                if kind == 'text':
+                    obj = None
                 else:
-                    free = [o for o in natives if all(box_iou([o[1]-o[3], o[2]-o[4], o[1]+o[3], o[2]+o[4]], t) == 0 for t in ctx['taken'])]
+                    free = [
+                        o
+                        for o in natives
+                        if all(
+                            box_iou([o[1] - o[3], o[2] - o[4], o[1] + o[3], o[2] + o[4]], t) == 0 for t in ctx['taken']
+                        )
+                    ]
                     if free and kind not in ('add',) and rng.uniform() < native_prob:
                         n, cx, cy, rx, ry = free[rng.integers(len(free))]
                         full = _ellipse_mask(H, W, cx, cy, rx, ry)
@@ -336,84 +508,164 @@ def make_pair(seed:int, # everything is drawn from this seed
                         obj = _Obj(n, bg[y1:y2, x1:x2].copy(), full[y1:y2, x1:x2], x1, y1, True)
                     else:
                         n = str(rng.choice(ctx['objects']))
-                        rgb, m = scaled_cutout(*cutout(n, rng), int(rng.uniform(*object_frac)*max(H, W)))
+                        rgb, m = scaled_cutout(*cutout(n, rng), int(rng.uniform(*object_frac) * max(H, W)))
                         x, y = _place((H, W), m.shape, rng, ctx['taken'], ctx['margin'])
                         obj = _Obj(n, rgb, m, x, y, False)
-                        if kind != 'add': _paste(A2, rgb, m, x, y); _paste(B2, rgb, m, x, y)
-                        else: _paste(B2, rgb, m, x, y)
+                        if kind != 'add':
+                            _paste(A2, rgb, m, x, y)
+                            _paste(B2, rgb, m, x, y)
+                        else:
+                            _paste(B2, rgb, m, x, y)
                 change, feet = _KIND_FNS[kind](A2, B2, bg, obj, rng, ctx)
-                if not all(_visible(A2, B2, f) for f in feet): raise _Retry()
-            except _Retry: continue
+                if not all(_visible(A2, B2, f) for f in feet):
+                    raise _Retry()
+            except _Retry:
+                continue
             A, B = A2, B2
             change.boxes = [Box(mask_bbox(f), 'truth') for f in feet]
-            changes.append(change); masks += feet
+            changes.append(change)
+            masks += feet
             ctx['taken'] += [b.bbox for b in change.boxes] + ([obj.box] if obj is not None else [])
             break
-        else: raise RuntimeError(f"could not place change {len(changes)+1} of {n_changes} on {name} at {size}px (seed {seed})")
-    if brightness: B = (B.astype(np.float32) + brightness).round().clip(0, 255).astype(np.uint8)
+        else:
+            raise RuntimeError(
+                f"could not place change {len(changes) + 1} of {n_changes} on {name} at {size}px (seed {seed})"
+            )
+    if brightness:
+        B = (B.astype(np.float32) + brightness).round().clip(0, 255).astype(np.uint8)
     if jpeg_quality:
-        buf = io.BytesIO(); Image.fromarray(B).save(buf, format='JPEG', quality=int(jpeg_quality)); B = np.asarray(Image.open(buf).convert('RGB')).copy()
+        buf = io.BytesIO()
+        Image.fromarray(B).save(buf, format='JPEG', quality=int(jpeg_quality))
+        B = np.asarray(Image.open(buf).convert('RGB')).copy()
     objects = []
     for c in changes:
         for o in [c.object, c.details.get('new_object')] + (['text'] if c.kind == 'text' else []):
-            if o and o not in objects: objects.append(o)
+            if o and o not in objects:
+                objects.append(o)
     cap_a, cap_b = pair_captions(BACKGROUNDS[name], changes)
-    return SynthPair(A, B, changes, masks, cap_a, cap_b, objects,
-                     params={'background': name, 'size': size, 'width': W, 'height': H, 'n_changes': n_changes,
-                             'kinds': list(kinds), 'native_prob': native_prob, 'object_frac': list(object_frac),
-                             'jpeg_quality': jpeg_quality, 'brightness': brightness})
+    return SynthPair(
+        A,
+        B,
+        changes,
+        masks,
+        cap_a,
+        cap_b,
+        objects,
+        params={
+            'background': name,
+            'size': size,
+            'width': W,
+            'height': H,
+            'n_changes': n_changes,
+            'kinds': list(kinds),
+            'native_prob': native_prob,
+            'object_frac': list(object_frac),
+            'jpeg_quality': jpeg_quality,
+            'brightness': brightness,
+        },
+    )
 
 # %% ../../nbs/synth/01_offline_pairs.ipynb #f0031c22
-def pair_captions(scene:str, changes:list)->tuple:
+def pair_captions(scene: str, changes: list) -> tuple:
     "Captions of image A and image B from the scene and the changes."
     a, b = [], []
     for c in changes:
         d = c.details
-        if c.kind == 'remove': a.append(with_article(c.object))
-        elif c.kind == 'add': b.append(with_article(c.object))
-        elif c.kind == 'recolour': a.append(with_article(f"{d['from']} {c.object}")); b.append(with_article(f"{d['to']} {c.object}"))
-        elif c.kind == 'replace': a.append(with_article(c.object)); b.append(with_article(d['new_object']))
-        elif c.kind == 'text': a.append(f'a sign that reads "{d["text_a"]}"'); b.append(f'a sign that reads "{d["text_b"]}"')
-        else: a.append(with_article(c.object)); b.append(with_article(c.object))
-    join = lambda xs: scene if not xs else f"{scene}, with " + (xs[0] if len(xs) == 1 else ', '.join(xs[:-1]) + ' and ' + xs[-1])
+        if c.kind == 'remove':
+            a.append(with_article(c.object))
+        elif c.kind == 'add':
+            b.append(with_article(c.object))
+        elif c.kind == 'recolour':
+            a.append(with_article(f"{d['from']} {c.object}"))
+            b.append(with_article(f"{d['to']} {c.object}"))
+        elif c.kind == 'replace':
+            a.append(with_article(c.object))
+            b.append(with_article(d['new_object']))
+        elif c.kind == 'text':
+            a.append(f'a sign that reads "{d["text_a"]}"')
+            b.append(f'a sign that reads "{d["text_b"]}"')
+        else:
+            a.append(with_article(c.object))
+            b.append(with_article(c.object))
+    join = lambda xs: (
+        scene if not xs else f"{scene}, with " + (xs[0] if len(xs) == 1 else ', '.join(xs[:-1]) + ' and ' + xs[-1])
+    )
     return join(a), join(b)
 
 # %% ../../nbs/synth/01_offline_pairs.ipynb #eaefc1a9
-def pair_seed(run_seed:int, index:int)->int:
+def pair_seed(run_seed: int, index: int) -> int:
     "The seed of pair `index` of a run seeded with `run_seed` (stable across versions and machines)."
     return int(np.random.SeedSequence([int(run_seed), int(index)]).generate_state(1)[0])
 
-def plan_offline_pairs(n_pairs:int=24, # how many pairs
-                       seed:int=0, # the run's seed
-                       sizes=(256, 384, 512, 768, 1024), # image sizes (longest side) to draw from
-                       max_changes:int=3, # 1 to this many changes per pair
-                       kinds=KINDS, # kinds of change
-                       degrade_prob:float=0.25, # share of pairs whose image B is JPEG-compressed and brightness-shifted
-                       jpeg_qualities=(75, 90), # JPEG qualities drawn for degraded pairs
-                       max_brightness:float=8.0, # brightness shift drawn in [-max, max] for degraded pairs
-                       prefix:str='offline' # id prefix
-                      )->list:
+
+def plan_offline_pairs(
+    n_pairs: PositiveInt = 24,  # how many pairs
+    seed: int = 0,  # the run's seed
+    sizes=(256, 384, 512, 768, 1024),  # image sizes (longest side) to draw from
+    max_changes: PositiveInt = 3,  # 1 to this many changes per pair
+    kinds=KINDS,  # kinds of change
+    degrade_prob: Fraction = 0.25,  # share of pairs whose image B is JPEG-compressed and brightness-shifted
+    jpeg_qualities=(75, 90),  # JPEG qualities drawn for degraded pairs
+    max_brightness: float = 8.0,  # brightness shift drawn in [-max, max] for degraded pairs
+    prefix: str = 'offline',  # id prefix
+) -> list:
     "Plan `n_pairs` offline pairs: ids, seeds and all parameters (no image is made here)."
     out = []
     for i in range(int(n_pairs)):
-        s = pair_seed(seed, i); rng = np.random.default_rng([s, 1])
+        s = pair_seed(seed, i)
+        rng = np.random.default_rng([s, 1])
         deg = rng.uniform() < degrade_prob
-        params = {'size': int(rng.choice(sizes)), 'n_changes': int(rng.integers(1, max_changes + 1)),
-                  'background_name': str(rng.choice(list(BACKGROUNDS))), 'kinds': list(kinds),
-                  'jpeg_quality': int(rng.choice(jpeg_qualities)) if deg else None,
-                  'brightness': round(float(rng.uniform(-max_brightness, max_brightness)), 2) if deg else 0.0}
+        params = {
+            'size': int(rng.choice(sizes)),
+            'n_changes': int(rng.integers(1, max_changes + 1)),
+            'background_name': str(rng.choice(list(BACKGROUNDS))),
+            'kinds': list(kinds),
+            'jpeg_quality': int(rng.choice(jpeg_qualities)) if deg else None,
+            'brightness': round(float(rng.uniform(-max_brightness, max_brightness)), 2) if deg else 0.0,
+        }
         out.append(PairRecord(f'{prefix}-{i:06d}', source='offline', seed=s, params=params))
     return out
 
-def synthesize_stage(records, ctx, **overrides):
+
+def synthesize_stage(
+    records,
+    ctx,
+    size: Annotated[int, Range(ge=64, le=4096)] | None = None,  # every pair's longest side, px (None: as planned)
+    n_changes: PositiveInt | None = None,  # every pair's number of changes (None: as planned)
+    background_name: str | None = None,  # one of `BACKGROUNDS` for every pair (None: as planned)
+    kinds: list[str] | None = None,  # the kinds of change to draw from (None: as planned)
+    native_prob: Fraction | None = None,  # chance of changing a native object (None: `make_pair`'s)
+    object_frac: tuple[float, float] | None = None,  # cut-out size range, fraction of the longest side
+    jpeg_quality: Annotated[int, Range(ge=1, le=100)] | None = None,  # JPEG-compress every image B
+    brightness: float | None = None,  # add this to every image B (grey levels)
+    max_tries: PositiveInt | None = None,  # draws per change before giving up
+):
     "Pipeline stage: make each planned offline pair and write its images and truth masks (the same pair again on a retry)."
+    given = dict(
+        size=size,
+        n_changes=n_changes,
+        background_name=background_name,
+        kinds=kinds,
+        native_prob=native_prob,
+        object_frac=object_frac,
+        jpeg_quality=jpeg_quality,
+        brightness=brightness,
+        max_tries=max_tries,
+    )
+    overrides = {k: v for k, v in given.items() if v is not None}
     args = set(inspect.signature(make_pair).parameters) - {'seed'}
-    for r in records:   # only make_pair's own arguments: a retry sees the facts a failed first attempt added to r.params
+    for (
+        r
+    ) in records:  # only make_pair's own arguments: a retry sees the facts a failed first attempt added to r.params
         p = make_pair(r.seed, **{**{k: v for k, v in r.params.items() if k in args}, **overrides})
         r.params = {**r.params, **p.params}
         # PNG level 1: encodes 3x faster than the default level 6 for ~20% larger files (lossless either way)
-        r.images = {k: ctx.folder.save_image(x, f'images/{r.id}_{i}.png', compress_level=1) for i, (k, x) in enumerate([('a', p.a), ('b', p.b)])}
+        r.images = {
+            k: ctx.folder.save_image(x, f'images/{r.id}_{i}.png', compress_level=1)
+            for i, (k, x) in enumerate([('a', p.a), ('b', p.b)])
+        }
         r.size = [int(p.a.shape[1]), int(p.a.shape[0])]
         r.caption_a, r.caption_b, r.objects, r.changes = p.caption_a, p.caption_b, p.objects, p.changes
-        for k, (b, m) in enumerate(zip(r.truth_boxes, p.masks)): b.mask = ctx.folder.save_image(m, f'masks/{r.id}_truth_{k}.png')
+        for k, (b, m) in enumerate(zip(r.truth_boxes, p.masks)):
+            b.mask = ctx.folder.save_image(m, f'masks/{r.id}_truth_{k}.png')
     return records

@@ -10,6 +10,7 @@ __all__ = ['IMAGE_EXTS', 'GROUNDING_QUESTION', 'safe_id', 'find_pairs', 'plan_pa
 import json, os, re
 from pathlib import Path
 from ..core.records import PairRecord, check_id
+from ..core.pipeline import PositiveInt
 
 # %% ../../nbs/synth/06_own_pairs.ipynb #17d073d8
 def _pillow_exts()->set:
@@ -117,7 +118,7 @@ def find_pairs(path)->list:
 
 # %% ../../nbs/synth/06_own_pairs.ipynb #514616b2
 def plan_pair_records(path:str, # a folder of pairs or a .jsonl file of pairs
-                      n_pairs:int|None=None, # use only the first n pairs
+                      n_pairs:PositiveInt|None=None, # use only the first n pairs
                       seed:int=0, # the run's seed (stages that draw use the record's seed)
                      )->list:
     "Pipeline source: one record per pair found at `path`; a file without a partner is a record rejected with the reason."
@@ -138,7 +139,7 @@ def plan_pair_records(path:str, # a folder of pairs or a .jsonl file of pairs
     return recs
 
 # %% ../../nbs/synth/06_own_pairs.ipynb #01f4b3c5
-def import_pairs_stage(records, ctx, max_side:int|None=None, # scale both images down so the longer side is at most this
+def import_pairs_stage(records, ctx, max_side:PositiveInt|None=None, # scale both images down so the longer side is at most this
                       ):
     "Pipeline stage: copy each pair's two images into the run folder (RGB PNG); unreadable ones reject the record."
     from PIL import Image

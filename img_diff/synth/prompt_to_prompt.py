@@ -256,82 +256,113 @@ class P2PController:
 # %% ../../nbs/synth/03_prompt_to_prompt.ipynb #ae8ab1b2
 def _sdpa(q, k, v, mask): return F.scaled_dot_product_attention(q, k, v, attn_mask=mask, dropout_p=0.0, is_causal=False)
 
-class P2PAttnProcessor:
-    "Attention processor that applies a `P2PController` to one attention layer."
-    def __init__(self, controller:P2PController, name:str): self.c, self.name = controller, name
+def _pairs(x, o:int, n:int):
+    "Rows `o .. o+2n` of `x` (batch, ...) as (n, 2, ...): pair i's base at [i, 0], its edit at [i, 1]."
+    return x[o:o + 2*n].view(n, 2, *x.shape[1:])
 
-    def _edited_offsets(self, B):
+class P2PAttnProcessor:
+    "Attention processor that applies a `P2PController` to one attention layer (diffusers' `AttnProcessor2_0`, plus the edits)."
+    def __init__(self, controller:P2PController, name:str):
+        self.c, self.name = controller, name
+
+    def _edited_offsets(self, batch_size:int)->list:
+        "Where the (base, edit) rows start in the batch: the conditional half (and the unconditional one if asked)."
         n2 = 2*self.c.n
-        if B == 2*n2: return [0, n2] if self.c.cfg.edit_uncond else [n2]
-        if B == n2: return [0]
+        if batch_size == 2*n2: return [0, n2] if self.c.cfg.edit_uncond else [n2]
+        if batch_size == n2: return [0]
         return []
 
     def __call__(self, attn, hidden_states, encoder_hidden_states=None, attention_mask=None, temb=None, *args, **kwargs):
-        c = self.c; is_cross = encoder_hidden_states is not None
+        is_cross = encoder_hidden_states is not None
         residual = hidden_states
         if attn.spatial_norm is not None: hidden_states = attn.spatial_norm(hidden_states, temb)
-        ndim = hidden_states.ndim
-        if ndim == 4:
-            B, C, H, W = hidden_states.shape
-            hidden_states = hidden_states.view(B, C, H*W).transpose(1, 2)
-        B, S, _ = hidden_states.shape if encoder_hidden_states is None else encoder_hidden_states.shape
+        input_ndim = hidden_states.ndim
+        if input_ndim == 4:
+            batch_size, channel, height, width = hidden_states.shape
+            hidden_states = hidden_states.view(batch_size, channel, height*width).transpose(1, 2)
+        batch_size, sequence_length, _ = hidden_states.shape if encoder_hidden_states is None else encoder_hidden_states.shape
         if attention_mask is not None:
-            attention_mask = attn.prepare_attention_mask(attention_mask, S, B).view(B, attn.heads, -1, attention_mask.shape[-1])
+            attention_mask = attn.prepare_attention_mask(attention_mask, sequence_length, batch_size)
+            attention_mask = attention_mask.view(batch_size, attn.heads, -1, attention_mask.shape[-1])
         if attn.group_norm is not None: hidden_states = attn.group_norm(hidden_states.transpose(1, 2)).transpose(1, 2)
-        q = attn.to_q(hidden_states)
-        ctx = hidden_states if encoder_hidden_states is None else (attn.norm_encoder_hidden_states(encoder_hidden_states) if attn.norm_cross else encoder_hidden_states)
-        k, v = attn.to_k(ctx), attn.to_v(ctx)
-        d = k.shape[-1]//attn.heads
-        q, k, v = (x.view(B, -1, attn.heads, d).transpose(1, 2) for x in (q, k, v))
-        if attn.norm_q is not None: q = attn.norm_q(q)
-        if attn.norm_k is not None: k = attn.norm_k(k)
-        offs = self._edited_offsets(B); n = c.n
-        if not is_cross:
-            act = c.self_active(self.name) if offs else None
-            if act is None: out = _sdpa(q, k, v, attention_mask)
-            else:
-                c.counts['self_injected'] += 1
-                sel = None if act is True else act.to(q.device)[:, None, None, None]
-                if c.cfg.explicit:   # reference: the edited rows take the base rows' probability matrix, times their own values
-                    out = _sdpa(q, k, v, attention_mask)
-                    for o in offs:
-                        qq, kk, vv = (x[o:o+2*n].view(n, 2, *x.shape[1:]) for x in (q, k, v))
-                        p = (qq[:, 0] @ kk[:, 0].transpose(-1, -2)*attn.scale).float().softmax(-1).to(vv.dtype)
-                        ov = out[o:o+2*n].view(n, 2, *out.shape[1:])
-                        ov[:, 1] = p @ vv[:, 1] if sel is None else torch.where(sel, p @ vv[:, 1], ov[:, 1])
-                else:   # fused: edited rows take the base rows' queries and keys, and keep their own values
-                    idx = c.self_rows(B, offs, q.device)
-                    out = _sdpa(q.index_select(0, idx), k.index_select(0, idx), v, attention_mask)
+        query = attn.to_q(hidden_states)
+        if encoder_hidden_states is None: encoder_hidden_states = hidden_states
+        elif attn.norm_cross: encoder_hidden_states = attn.norm_encoder_hidden_states(encoder_hidden_states)
+        key, value = attn.to_k(encoder_hidden_states), attn.to_v(encoder_hidden_states)
+        head_dim = key.shape[-1]//attn.heads
+        # (batch, seq, heads*head_dim) -> (batch, heads, seq, head_dim)
+        query, key, value = (x.view(batch_size, -1, attn.heads, head_dim).transpose(1, 2) for x in (query, key, value))
+        if attn.norm_q is not None: query = attn.norm_q(query)
+        if attn.norm_k is not None: key = attn.norm_k(key)
+        offsets = self._edited_offsets(batch_size)
+        attend = self._cross_attention if is_cross else self._self_attention
+        hidden_states = attend(attn, query, key, value, attention_mask, offsets)   # (batch, heads, seq, head_dim)
+        hidden_states = hidden_states.transpose(1, 2).reshape(batch_size, -1, attn.heads*head_dim).to(query.dtype)
+        hidden_states = attn.to_out[1](attn.to_out[0](hidden_states))   # linear projection, dropout
+        if input_ndim == 4: hidden_states = hidden_states.transpose(-1, -2).reshape(batch_size, channel, height, width)
+        if attn.residual_connection: hidden_states = hidden_states + residual
+        return hidden_states/attn.rescale_output_factor
+
+    def _self_attention(self, attn, query, key, value, attention_mask, offsets):
+        "Self-attention; while injection is on, each edit row attends with its base row's queries and keys."
+        c = self.c
+        active = c.self_active(self.name) if offsets else None
+        if active is None: return _sdpa(query, key, value, attention_mask)
+        c.counts['self_injected'] += 1
+        if not c.cfg.explicit:   # fused: edited rows take the base rows' queries and keys, and keep their own values
+            rows = c.self_rows(query.shape[0], offsets, query.device)
+            return _sdpa(query.index_select(0, rows), key.index_select(0, rows), value, attention_mask)
+        # reference: the edited rows take the base rows' probability matrix, times their own values
+        select = None if active is True else active.to(query.device)[:, None, None, None]
+        out, n = _sdpa(query, key, value, attention_mask), c.n
+        for o in offsets:
+            q, k, v = (_pairs(x, o, n) for x in (query, key, value))   # (n, 2, heads, seq, head_dim)
+            probs = (q[:, 0] @ k[:, 0].transpose(-1, -2)*attn.scale).float().softmax(-1).to(v.dtype)
+            pair_out = _pairs(out, o, n)
+            injected = probs @ v[:, 1]
+            pair_out[:, 1] = injected if select is None else torch.where(select, injected, pair_out[:, 1])
+        return out
+
+    def _cross_attention(self, attn, query, key, value, attention_mask, offsets):
+        "Cross-attention; edit rows mix in the base rows' maps (replace / refine / reweight), maps kept for LocalBlend."
+        c = self.c
+        weights = c.cross_weights() if offsets else None
+        maps = bool(offsets) and c.needs_maps(self.name)
+        if weights is None and not maps: return _sdpa(query, key, value, attention_mask)
+        if maps or c.cfg.explicit or attention_mask is not None:
+            out = self._cross_explicit(attn, query, key, value, attention_mask, offsets, weights, maps)
         else:
-            w = c.cross_weights() if offs else None
-            maps = bool(offs) and c.needs_maps(self.name)
-            if w is None and not maps: out = _sdpa(q, k, v, attention_mask)
-            else:
-                if maps or c.cfg.explicit or attention_mask is not None:
-                    out = _sdpa(q, k, v, attention_mask)
-                    for o in offs:   # explicit probabilities: for the blend maps (and as the reference path)
-                        qq, kk, vv = (x[o:o+2*n].view(n, 2, *x.shape[1:]) for x in (q, k, v))
-                        sc = qq @ kk.transpose(-1, -2)*attn.scale
-                        if attention_mask is not None: sc = sc + attention_mask[o:o+2*n].view(n, 2, *attention_mask.shape[1:])
-                        p = sc.float().softmax(-1)
-                        if maps and o == offs[-1]: c.add_maps(p)
-                        ov = out[o:o+2*n].view(n, 2, *out.shape[1:])
-                        ov[:, 0] = p[:, 0].to(vv.dtype) @ vv[:, 0]
-                        ov[:, 1] = (c.edit_cross(p[:, 0], p[:, 1], w) if w is not None else p[:, 1]).to(vv.dtype) @ vv[:, 1]
-                else:
-                    # fused, in one attention call: an edited row keeps its queries and keys with values Z, and one extra
-                    # row per edited row (the base's queries and keys, values Y) is added to it
-                    base_i, edit_i = c.edit_rows(B, offs, q.device)
-                    Y, Z = c.cross_values(v.index_select(0, edit_i).view(len(offs), n, *v.shape[1:]), w)
-                    rows = c.cross_rows(B, offs, q.device)
-                    o_ = _sdpa(q.index_select(0, rows), k.index_select(0, rows), torch.cat([v.index_copy(0, edit_i, Z.flatten(0, 1)), Y.flatten(0, 1)]), None)
-                    out = o_[:B].index_add(0, edit_i, o_[B:])
-                if w is not None: c.counts['cross_edited'] += 1
-        out = out.transpose(1, 2).reshape(B, -1, attn.heads*d).to(q.dtype)
-        out = attn.to_out[1](attn.to_out[0](out))
-        if ndim == 4: out = out.transpose(-1, -2).reshape(B, C, H, W)
-        if attn.residual_connection: out = out + residual
-        return out/attn.rescale_output_factor
+            out = self._cross_fused(query, key, value, offsets, weights)
+        if weights is not None: c.counts['cross_edited'] += 1
+        return out
+
+    def _cross_explicit(self, attn, query, key, value, attention_mask, offsets, weights, maps):
+        "Explicit probabilities: for the blend maps (and as the reference path)."
+        c, n = self.c, self.c.n
+        out = _sdpa(query, key, value, attention_mask)
+        for o in offsets:
+            q, k, v = (_pairs(x, o, n) for x in (query, key, value))   # (n, 2, heads, seq, head_dim)
+            scores = q @ k.transpose(-1, -2)*attn.scale                 # (n, 2, heads, pixels, tokens)
+            if attention_mask is not None: scores = scores + _pairs(attention_mask, o, n)
+            probs = scores.float().softmax(-1)
+            if maps and o == offsets[-1]: c.add_maps(probs)
+            edit_probs = c.edit_cross(probs[:, 0], probs[:, 1], weights) if weights is not None else probs[:, 1]
+            pair_out = _pairs(out, o, n)
+            pair_out[:, 0] = probs[:, 0].to(v.dtype) @ v[:, 0]
+            pair_out[:, 1] = edit_probs.to(v.dtype) @ v[:, 1]
+        return out
+
+    def _cross_fused(self, query, key, value, offsets, weights):
+        "One attention call: an edited row keeps its queries and keys with values Z, plus one extra row per edited row (the base's queries and keys, values Y)."
+        c, batch_size = self.c, query.shape[0]
+        base_rows, edit_rows = c.edit_rows(batch_size, offsets, query.device)
+        edit_values = value.index_select(0, edit_rows).view(len(offsets), c.n, *value.shape[1:])
+        Y, Z = c.cross_values(edit_values, weights)
+        rows = c.cross_rows(batch_size, offsets, query.device)
+        values = torch.cat([value.index_copy(0, edit_rows, Z.flatten(0, 1)), Y.flatten(0, 1)])
+        out = _sdpa(query.index_select(0, rows), key.index_select(0, rows), values, None)
+        return out[:batch_size].index_add(0, edit_rows, out[batch_size:])
+
 
 # %% ../../nbs/synth/03_prompt_to_prompt.ipynb #f806b167
 @contextmanager
