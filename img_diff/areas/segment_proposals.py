@@ -6,14 +6,14 @@
 __all__ = ['SamProposalParams', 'point_grid', 'mask_boxes', 'mask_stats', 'greedy_nms', 'upsample_masks', 'sam_masks',
            'sam_proposals_stage']
 
-# %% ../../nbs/areas/04_segment_proposals.ipynb #1568dd8a
+# %% ../../nbs/areas/04_segment_proposals.ipynb #0be6e1fb
 from typing import Literal
 import numpy as np
 from ..core.imaging import load_image
 from ..core.records import Box
 from ..core.pipeline import Fraction, PositiveInt, params_of, param_values
 
-# %% ../../nbs/areas/04_segment_proposals.ipynb #f7eab880
+# %% ../../nbs/areas/04_segment_proposals.ipynb #0fb6fbd0
 def point_grid(n:int, # points per side
                height:int, width:int, # the image's size
               )->np.ndarray:
@@ -21,7 +21,7 @@ def point_grid(n:int, # points per side
     g = (np.arange(n) + 0.5)/n
     return np.stack(np.meshgrid(g*width, g*height), -1).reshape(-1, 2)
 
-# %% ../../nbs/areas/04_segment_proposals.ipynb #b3cbdaba
+# %% ../../nbs/areas/04_segment_proposals.ipynb #e81b3f91
 def _boxes_from(rows, cols):
     "Boxes from which rows (N, h) and columns (N, w) of each mask hold a pixel."
     import torch
@@ -58,7 +58,7 @@ def mask_stats(logits, # (N, h, w) mask logits
     hi, lo = _count(logits > offset), _count(logits > -offset)
     return hi/lo.clamp(min=1), _count(m), _boxes_from(_rows(m), m.any(-2))
 
-# %% ../../nbs/areas/04_segment_proposals.ipynb #aa8ce40b
+# %% ../../nbs/areas/04_segment_proposals.ipynb #9e5e5f09
 def greedy_nms(boxes, # (N, 4) [x1, y1, x2, y2] boxes
                scores, # (N,) higher goes first
                iou:float=0.7, # a box overlapping a kept one more than this is suppressed
@@ -79,7 +79,7 @@ def greedy_nms(boxes, # (N, 4) [x1, y1, x2, y2] boxes
         gone |= inter/(area + area[i] - inter) > iou
     return kept
 
-# %% ../../nbs/areas/04_segment_proposals.ipynb #a2305681
+# %% ../../nbs/areas/04_segment_proposals.ipynb #10e482e9
 def _check_sam_args(points_per_side, points_per_batch, masks_per_point, box_nms, min_frac, max_masks):
     counts = [('points_per_side', points_per_side), ('points_per_batch', points_per_batch), ('max_masks', max_masks)]
     for k, v in counts:
@@ -125,7 +125,7 @@ def _full_res_stats(low, ip, sizes, reshaped, H, W, offset):
     stab, area, boxes = mask_stats(full, offset)
     return stab, area/(H*W), area, boxes
 
-# %% ../../nbs/areas/04_segment_proposals.ipynb #a08373f3
+# %% ../../nbs/areas/04_segment_proposals.ipynb #19f31a1e
 def sam_masks(image, # the image (path, PIL or array)
               model, processor, # a loaded SamModel and its processor
               points_per_side:PositiveInt=32, # the point grid is points_per_side x points_per_side (SAM's default)
@@ -182,7 +182,7 @@ def sam_masks(image, # the image (path, PIL or array)
         res += [(bb, f[2], f[3], m) for f, bb, m in zip(part, boxes, masks) if bb[2] > bb[0]]
     return res
 
-# %% ../../nbs/areas/04_segment_proposals.ipynb #ca59b727
+# %% ../../nbs/areas/04_segment_proposals.ipynb #9f9402e3
 SamProposalParams = params_of(
     sam_masks, name='SamProposalParams', skip=('image', 'model', 'processor', 'full_res'),
     extra=[('model', str, 'facebook/sam-vit-base', 'a SAM checkpoint, hub id or folder'),
@@ -195,8 +195,8 @@ def sam_proposals_stage(records, ctx, params: SamProposalParams):
     if not params.images or any(s not in ('a', 'b') for s in params.images):
         raise ValueError(f"images must name 'a' and/or 'b', not {params.images!r}")
     kw = param_values(params, sam_masks)
-    _check_sam_args(kw['points_per_side'], kw['points_per_batch'], kw['masks_per_point'], kw['box_nms'], kw['min_frac'],
-                    kw['max_masks'])
+    names = ('points_per_side', 'points_per_batch', 'masks_per_point', 'box_nms', 'min_frac', 'max_masks')
+    _check_sam_args(*(kw[k] for k in names))
     m, p = load_transformers('SamModel', params.model, params.dtype, params.device, processor='AutoProcessor')
     src = f'sam:{params.model}'
     for r in records:
