@@ -36,12 +36,16 @@ def sam_masks(image, # the image (path, PIL or array)
     for i in range(0, len(pts), points_per_batch):
         p = torch.tensor(pts[i:i+points_per_batch]*[rw/W, rh/H], dtype=torch.float32)[None, :, None, :].to(dev)
         with torch.no_grad(): out = model(image_embeddings=emb, input_points=p, multimask_output=True)
-        logits = processor.image_processor.post_process_masks(out.pred_masks.float().cpu(), x['original_sizes'], x['reshaped_input_sizes'], binarize=False)[0]
         iou = out.iou_scores[0].float().cpu()
         best = iou.argmax(-1)
-        for j in range(len(best)):
-            l = logits[j, best[j]]; s = float(iou[j, best[j]])
-            if s < pred_iou_thresh: continue
+        score = iou.gather(-1, best[:, None])[:, 0]
+        keep = (score >= pred_iou_thresh).nonzero()[:, 0]
+        if not len(keep): continue
+        low = out.pred_masks[0].float().cpu()[keep, best[keep]]   # the best 256² mask of each point that passes, alone:
+        sizes = (x['original_sizes'], x['reshaped_input_sizes'])   # upsampling to the image is the cost at 1024-px geometry
+        logits = processor.image_processor.post_process_masks(low[None, :, None], *sizes, binarize=False)[0][:, 0]
+        for l, j in zip(logits, keep.tolist()):
+            s = float(score[j])
             hi, lo = int((l > stability_offset).sum()), int((l > -stability_offset).sum())
             st = hi/lo if lo else 0.0
             m = (l > 0).numpy()
