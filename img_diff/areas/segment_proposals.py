@@ -41,8 +41,8 @@ def sam_masks(image, # the image (path, PIL or array)
         score = iou.gather(-1, best[:, None])[:, 0]
         keep = (score >= pred_iou_thresh).nonzero()[:, 0]
         if not len(keep): continue
-        low = out.pred_masks[0].float().cpu()[keep, best[keep]]   # the best 256² mask of each point that passes, alone:
-        sizes = (x['original_sizes'], x['reshaped_input_sizes'])   # upsampling to the image is the cost at 1024-px geometry
+        low = out.pred_masks[0].float().cpu()[keep, best[keep]]   # each passing point's best 256² mask, alone:
+        sizes = (x['original_sizes'], x['reshaped_input_sizes'])   # upsampling them is the cost at 1024 px
         logits = processor.image_processor.post_process_masks(low[None, :, None], *sizes, binarize=False)[0][:, 0]
         for l, j in zip(logits, keep.tolist()):
             s = float(score[j])

@@ -6,7 +6,7 @@
 __all__ = ['BIN_WEIGHTS', 'ModelLoadError', 'pick_device', 'pick_dtype', 'cache_dir', 'bin_weight_folders', 'safe_torch_load',
            'safetensors_folder', 'is_local_path', 'load_cached', 'clear_cache', 'load_diffusers', 'load_transformers']
 
-# %% ../../nbs/core/07_models.ipynb #97f4bcf8
+# %% ../../nbs/core/07_models.ipynb #73f55ca7
 import os
 from pathlib import Path
 
@@ -31,7 +31,7 @@ def cache_dir()->Path:
     "The package's cache folder: `IMG_DIFF_CACHE`, else `~/.cache/img-diff`."
     return Path(os.environ.get('IMG_DIFF_CACHE') or Path.home()/'.cache'/'img-diff')
 
-# %% ../../nbs/core/07_models.ipynb #1b50c35c
+# %% ../../nbs/core/07_models.ipynb #a3a35047
 BIN_WEIGHTS = {'pytorch_model': 'model', 'diffusion_pytorch_model': 'diffusion_pytorch_model'}   # .bin stem: new stem
 
 def _bin_target(name:str)->str|None:
@@ -61,7 +61,7 @@ def safe_torch_load(path)->dict:
         raise ModelLoadError(f"refused {path}: it is not a plain state dict of tensors")
     return sd
 
-# %% ../../nbs/core/07_models.ipynb #6e53ad0d
+# %% ../../nbs/core/07_models.ipynb #7a42cf32
 def _fingerprint(folder)->str:
     "A digest of a folder's path and of each file's name, size and modification time."
     import hashlib
@@ -97,7 +97,7 @@ def _convert_dir(src:Path, dst:Path):
         else: _save_tensors(safe_torch_load(p), dst/new)
 
 def safetensors_folder(folder)->Path:
-    "`folder`, or, when its weights are PyTorch `.bin` files, its copy with them converted (once, safely) to safetensors."
+    "`folder`, or, when its weights are PyTorch `.bin` files, its copy converted (once, safely) to safetensors."
     import shutil, tempfile, warnings
     folder = Path(folder)
     if not bin_weight_folders(folder): return folder
@@ -115,7 +115,7 @@ def safetensors_folder(folder)->Path:
     finally: shutil.rmtree(tmp, ignore_errors=True)
     return d
 
-# %% ../../nbs/core/07_models.ipynb #fa2f41df
+# %% ../../nbs/core/07_models.ipynb #19b44413
 _CACHE = {}
 
 def is_local_path(m:str)->bool:
@@ -135,9 +135,13 @@ def _cause(what:str, folder, e)->str:
         return ("the model needs its own Python code (remote code), which img-diff runs only when you pass "
                 "trust_remote_code=True — do that only for code you have read")
     spm = folder is not None and Path(folder, 'tokenizer.model').exists() and 'tokenizer' in what
-    if ('sentencepiece' in low or 'tiktoken' in low or spm) and importlib.util.find_spec('sentencepiece') is None:
-        return ("its tokenizer is a sentencepiece `tokenizer.model`, which needs the sentencepiece package: "
-                "pip install sentencepiece")
+    def absent(mod):
+        try: return importlib.util.find_spec(mod) is None
+        except ImportError: return True
+    missing = [p for p, mod in (('sentencepiece', 'sentencepiece'), ('protobuf', 'google.protobuf')) if absent(mod)]
+    if ('sentencepiece' in low or 'tiktoken' in low or spm) and missing:   # transformers then falls back to tiktoken
+        return (f"its tokenizer is a sentencepiece `tokenizer.model`, which needs the {' and '.join(missing)} "
+                f"package{'s' if len(missing) > 1 else ''}: pip install {' '.join(missing)}")
     if folder is None: return f"loading failed ({s[:400]})"
     f = Path(folder)
     if not any((f/n).exists() for n in ('config.json', 'model_index.json')):
@@ -164,12 +168,13 @@ def load_cached(key, make):
 
 def clear_cache(): _CACHE.clear()
 
-# %% ../../nbs/core/07_models.ipynb #48c182e4
+# %% ../../nbs/core/07_models.ipynb #de1ea6e6
 def _hub_bin_snapshot(model:str):
     "The local snapshot of hub repo `model` (config, tokenizer and .bin files), or None when it cannot be had."
     try:
         from huggingface_hub import snapshot_download
-        return Path(snapshot_download(model, allow_patterns=['*.json', '*.model', '*.txt', '*.bin', '*.tiktoken', '*.jinja']))
+        keep = ['*.json', '*.model', '*.txt', '*.bin', '*.tiktoken', '*.jinja']
+        return Path(snapshot_download(model, allow_patterns=keep))
     except Exception: return None
 
 def _source(model)->tuple:
@@ -179,7 +184,7 @@ def _source(model)->tuple:
     return m, None
 
 def _from_pretrained(load, model)->tuple:
-    "(`load(source)`, local folder or None), the source being `model`, its safetensors copy, or its converted hub snapshot."
+    "(`load(source)`, local folder or None): source is `model`, its safetensors copy, or its converted hub snapshot."
     src, folder = _source(model)
     try: return load(src), folder
     except ModelLoadError: raise
@@ -189,12 +194,12 @@ def _from_pretrained(load, model)->tuple:
         if snap is None or not bin_weight_folders(snap): raise
         return load(str(safetensors_folder(snap))), str(snap)
 
-# %% ../../nbs/core/07_models.ipynb #01b7feae
+# %% ../../nbs/core/07_models.ipynb #dc80e900
 def load_diffusers(cls_name:str, # a diffusers pipeline class, e.g. 'StableDiffusionXLPipeline'
                    model:str, # hub id or local folder
                    dtype=None, # torch dtype or name (default: half on CUDA, float32 on CPU)
                    device:str|None=None, # 'cuda', 'cpu', ... (default: CUDA when available)
-                   trust_remote_code:bool=False, # allow a custom pipeline's own Python code to run (only for code you have read)
+                   trust_remote_code:bool=False, # run a custom pipeline's own Python code (only code you have read)
                    **kw):
     "A diffusers pipeline by hub id or folder (.bin weights converted safely), no remote code unless asked, cached."
     device = pick_device(device); dtype = pick_dtype(dtype, device)
@@ -213,9 +218,9 @@ def load_diffusers(cls_name:str, # a diffusers pipeline class, e.g. 'StableDiffu
 def load_transformers(cls_name:str, # a transformers Auto class, e.g. 'AutoModelForCausalLM'
                       model:str, # hub id or local folder
                       dtype=None, device:str|None=None, processor:str='AutoTokenizer',
-                      trust_remote_code:bool=False, # allow the model's own Python code (`auto_map`) to run (only for code you have read)
+                      trust_remote_code:bool=False, # run the model's own code (`auto_map`; only code you have read)
                       **kw):
-    "(model, tokenizer or processor) by hub id or folder (.bin weights converted safely), no remote code unless asked, cached."
+    "(model, tokenizer or processor) by hub id or folder (.bin converted safely), no remote code unless asked, cached."
     device = pick_device(device); dtype = pick_dtype(dtype, device)
     def make():
         import transformers
