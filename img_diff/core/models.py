@@ -6,7 +6,7 @@
 __all__ = ['BIN_WEIGHTS', 'ModelLoadError', 'pick_device', 'pick_dtype', 'cache_dir', 'bin_weight_folders', 'safe_torch_load',
            'safetensors_folder', 'is_local_path', 'load_cached', 'clear_cache', 'load_diffusers', 'load_transformers']
 
-# %% ../../nbs/core/07_models.ipynb #73f55ca7
+# %% ../../nbs/core/07_models.ipynb #f7f7a9ed
 import os
 from pathlib import Path
 
@@ -31,7 +31,7 @@ def cache_dir()->Path:
     "The package's cache folder: `IMG_DIFF_CACHE`, else `~/.cache/img-diff`."
     return Path(os.environ.get('IMG_DIFF_CACHE') or Path.home()/'.cache'/'img-diff')
 
-# %% ../../nbs/core/07_models.ipynb #a3a35047
+# %% ../../nbs/core/07_models.ipynb #5e30bc38
 BIN_WEIGHTS = {'pytorch_model': 'model', 'diffusion_pytorch_model': 'diffusion_pytorch_model'}   # .bin stem: new stem
 
 def _bin_target(name:str)->str|None:
@@ -61,7 +61,7 @@ def safe_torch_load(path)->dict:
         raise ModelLoadError(f"refused {path}: it is not a plain state dict of tensors")
     return sd
 
-# %% ../../nbs/core/07_models.ipynb #7a42cf32
+# %% ../../nbs/core/07_models.ipynb #47bd49e8
 def _fingerprint(folder)->str:
     "A digest of a folder's path and of each file's name, size and modification time."
     import hashlib
@@ -115,7 +115,7 @@ def safetensors_folder(folder)->Path:
     finally: shutil.rmtree(tmp, ignore_errors=True)
     return d
 
-# %% ../../nbs/core/07_models.ipynb #19b44413
+# %% ../../nbs/core/07_models.ipynb #7522943a
 _CACHE = {}
 
 def is_local_path(m:str)->bool:
@@ -168,7 +168,7 @@ def load_cached(key, make):
 
 def clear_cache(): _CACHE.clear()
 
-# %% ../../nbs/core/07_models.ipynb #de1ea6e6
+# %% ../../nbs/core/07_models.ipynb #cacd011e
 def _hub_bin_snapshot(model:str):
     "The local snapshot of hub repo `model` (config, tokenizer and .bin files), or None when it cannot be had."
     try:
@@ -194,7 +194,7 @@ def _from_pretrained(load, model)->tuple:
         if snap is None or not bin_weight_folders(snap): raise
         return load(str(safetensors_folder(snap))), str(snap)
 
-# %% ../../nbs/core/07_models.ipynb #dc80e900
+# %% ../../nbs/core/07_models.ipynb #6234840a
 def load_diffusers(cls_name:str, # a diffusers pipeline class, e.g. 'StableDiffusionXLPipeline'
                    model:str, # hub id or local folder
                    dtype=None, # torch dtype or name (default: half on CUDA, float32 on CPU)
