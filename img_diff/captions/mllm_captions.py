@@ -9,6 +9,7 @@ __all__ = ['REGION_PROMPT', 'DIFFERENCE_PROMPT', 'region_prompt', 'difference_pr
 # %% ../../nbs/captions/03_mllm_captions.ipynb #423f0a9a
 import numpy as np
 from ..core.imaging import box_to_str, grow_box, draw_boxes, side_by_side
+from ..core.inference import VICUNA_SYSTEM
 from .template_captions import select_caption_boxes
 
 # %% ../../nbs/captions/03_mllm_captions.ipynb #010eb71f
@@ -26,21 +27,53 @@ def difference_prompt(a:str, b:str, prompt:str=DIFFERENCE_PROMPT)->str:
     return prompt.format(a=a.strip().rstrip('.'), b=b.strip().rstrip('.'))
 
 # %% ../../nbs/captions/03_mllm_captions.ipynb #b2a5e6f9
-def region_captions_stage(records, ctx, model:str='llava-hf/llava-v1.6-vicuna-7b-hf', max_new_tokens:int=64, max_boxes:int=5,
-                          min_frac:float=1/400, grow:int=5, prompt:str=REGION_PROMPT, sources=None, batch_size:int=8, dtype=None, device=None):
+def _record_call(records, ctx, model, system, generation):
+    "Write the model, system line and generation settings of this stage's MLLM calls into each record's params."
+    for r in {id(r): r for r in records}.values():
+        r.params[ctx.name] = {'model': str(model), 'system': system, 'generation': generation}
+
+
+def region_captions_stage(
+    records,
+    ctx,
+    model: str = 'llava-hf/llava-v1.6-vicuna-7b-hf',
+    max_new_tokens: int = 64,
+    max_boxes: int = 5,
+    min_frac: float = 1 / 400,
+    grow: int = 5,
+    prompt: str = REGION_PROMPT,
+    sources=None,
+    batch_size: int = 8,
+    dtype=None,
+    device=None,
+    system: str | None = VICUNA_SYSTEM,  # the conversation's system line (the released code's vicuna_v1)
+):
     "Pipeline stage: an MLLM describes each selected box in image A and in image B (captions 'a', 'b')."
     from img_diff.core.models import load_transformers
-    from img_diff.core.inference import ask
+    from img_diff.core.inference import ask_full
+
     m, p = load_transformers('AutoModelForImageTextToText', model, dtype, device, processor='AutoProcessor')
     jobs = []
     for r in records:
         chosen = select_caption_boxes(r.boxes, r.size, max_boxes, min_frac, set(sources) if sources else None)
-        if not chosen: r.reject(ctx.name, 'no difference area to caption'); continue
-        for b in chosen: jobs.append((r, b, region_prompt(b.bbox, r.size, grow, prompt)))
+        if not chosen:
+            r.reject(ctx.name, 'no difference area to caption')
+            continue
+        for b in chosen:
+            jobs.append((r, b, region_prompt(b.bbox, r.size, grow, prompt)))
     ims = {r.id: [ctx.folder.load_image(r.images[s]) for s in 'ab'] for r in {id(j[0]): j[0] for j in jobs}.values()}
-    answers = ask([ims[r.id][k] for r, b, q in jobs for k in (0, 1)], [q for r, b, q in jobs for _ in (0, 1)], m, p, max_new_tokens, batch_size)
+    pics = [ims[r.id][k] for r, b, q in jobs for k in (0, 1)]
+    res = ask_full(pics, [q for r, b, q in jobs for _ in (0, 1)], m, p, max_new_tokens, batch_size, system=system)
+    answers = res['answers']
     for i, (r, b, q) in enumerate(jobs):
-        b.captions = {'a': answers[2*i], 'b': answers[2*i+1], 'source': str(model), 'region_prompt': q}
+        b.captions = {
+            'a': answers[2 * i],
+            'b': answers[2 * i + 1],
+            'source': str(model),
+            'region_prompt': q,
+            'prompt': res['prompts'][2 * i],
+        }
+    _record_call([j[0] for j in jobs], ctx, model, system, res['generation'])
     return records
 
 # %% ../../nbs/captions/03_mllm_captions.ipynb #92baf0b8
@@ -95,15 +128,35 @@ def sentence_similarity(a:list, b:list, model=None, batch_size:int=64)->np.ndarr
     return (e[:len(a)]*e[len(a):]).sum(1)
 
 # %% ../../nbs/captions/03_mllm_captions.ipynb #3067b344
-def difference_captions_stage(records, ctx, model:str='llava-hf/llava-v1.6-vicuna-7b-hf', max_new_tokens:int=128, prompt:str=DIFFERENCE_PROMPT,
-                              batch_size:int=8, dtype=None, device=None):
-    "Pipeline stage: the MLLM writes the difference caption of each captioned box from the red-box side-by-side picture."
+def difference_captions_stage(
+    records,
+    ctx,
+    model: str = 'llava-hf/llava-v1.6-vicuna-7b-hf',
+    max_new_tokens: int = 128,
+    prompt: str = DIFFERENCE_PROMPT,
+    batch_size: int = 8,
+    dtype=None,
+    device=None,
+    system: str | None = VICUNA_SYSTEM,  # the conversation's system line (the released code's vicuna_v1)
+):
+    "Pipeline stage: the MLLM writes the difference caption of each captioned box from the red-box side-by-side pair."
     from img_diff.core.models import load_transformers
-    from img_diff.core.inference import ask
+    from img_diff.core.inference import ask_full
+
     m, p = load_transformers('AutoModelForImageTextToText', model, dtype, device, processor='AutoProcessor')
-    jobs = [(r, b) for r in records for b in r.boxes if b.rejected is None and b.captions.get('a') is not None and b.captions.get('b') is not None]
-    ims = {r.id: [ctx.folder.load_image(r.images[s]) for s in 'ab'] for r in {r.id: r for r, _ in jobs}.values()}   # each image read once
+    jobs = [
+        (r, b)
+        for r in records
+        for b in r.boxes
+        if b.rejected is None and b.captions.get('a') is not None and b.captions.get('b') is not None
+    ]
+    ims = {
+        r.id: [ctx.folder.load_image(r.images[s]) for s in 'ab'] for r in {r.id: r for r, _ in jobs}.values()
+    }  # each read once
     pics = [side_by_side(draw_boxes(ims[r.id][0], [b]), draw_boxes(ims[r.id][1], [b])) for r, b in jobs]
-    answers = ask(pics, [difference_prompt(b.captions['a'], b.captions['b'], prompt) for _, b in jobs], m, p, max_new_tokens, batch_size)
-    for (r, b), a in zip(jobs, answers): b.captions.update({'difference': a, 'difference_source': str(model)})
+    qs = [difference_prompt(b.captions['a'], b.captions['b'], prompt) for _, b in jobs]
+    res = ask_full(pics, qs, m, p, max_new_tokens, batch_size, system=system)
+    for (r, b), a, sent in zip(jobs, res['answers'], res['prompts']):
+        b.captions.update({'difference': a, 'difference_source': str(model), 'difference_prompt': sent})
+    _record_call([r for r, _ in jobs], ctx, model, system, res['generation'])
     return records

@@ -8,7 +8,7 @@ __all__ = ['NATURALNESS_QUESTION', 'yes_no', 'naturalness_stage']
 # %% ../../nbs/captions/02_vlm.ipynb #a1f775b1
 import re
 from ..core.imaging import load_image, side_by_side
-from ..core.inference import ask
+from ..core.inference import ask, ask_full
 
 # %% ../../nbs/captions/02_vlm.ipynb #9c715341
 def yes_no(answer:str)->bool|None:
@@ -17,18 +17,37 @@ def yes_no(answer:str)->bool|None:
     return None if m is None else m.group(1) == 'yes'
 
 # %% ../../nbs/captions/02_vlm.ipynb #876e2e82
-NATURALNESS_QUESTION = ('The image shows two pictures side by side, separated by a black vertical bar. '
-                        'Do both pictures look natural and reasonable? Answer with yes or no.')
+NATURALNESS_QUESTION = (
+    'The image shows two pictures side by side, separated by a black vertical bar. '
+    'Do both pictures look natural and reasonable? Answer with yes or no.'
+)
 
-def naturalness_stage(records, ctx, model:str, question:str=NATURALNESS_QUESTION, reject_unclear:bool=False,
-                      max_new_tokens:int=8, batch_size:int=8, dtype=None, device=None):
+
+def naturalness_stage(
+    records,
+    ctx,
+    model: str,
+    question: str = NATURALNESS_QUESTION,
+    reject_unclear: bool = False,
+    max_new_tokens: int = 8,
+    batch_size: int = 8,
+    dtype=None,
+    device=None,
+    system: str | None = None,  # a system line for the conversation (None: none)
+):
     "Pipeline stage: a vision-language model judges the side-by-side pair; 'no' rejects (scores['natural'])."
     from img_diff.core.models import load_transformers
+
     m, p = load_transformers('AutoModelForImageTextToText', model, dtype, device, processor='AutoProcessor')
     pics = [side_by_side(ctx.folder.file(r.images['a']), ctx.folder.file(r.images['b'])) for r in records]
-    for r, a in zip(records, ask(pics, question, m, p, max_new_tokens, batch_size)):
-        v = yes_no(a); r.outputs['naturalness'] = {'model': str(model), 'answer': a}
-        if v is not None: r.scores['natural'] = float(v)
-        if v is False: r.reject(ctx.name, f'judged unnatural by {model}: "{a[:80]}"')
-        elif v is None and reject_unclear: r.reject(ctx.name, f'unclear naturalness answer: "{a[:80]}"')
+    res = ask_full(pics, question, m, p, max_new_tokens, batch_size, system=system)
+    for r, a, sent in zip(records, res['answers'], res['prompts']):
+        v = yes_no(a)
+        r.outputs['naturalness'] = {'model': str(model), 'answer': a, 'prompt': sent, 'generation': res['generation']}
+        if v is not None:
+            r.scores['natural'] = float(v)
+        if v is False:
+            r.reject(ctx.name, f'judged unnatural by {model}: "{a[:80]}"')
+        elif v is None and reject_unclear:
+            r.reject(ctx.name, f'unclear naturalness answer: "{a[:80]}"')
     return records

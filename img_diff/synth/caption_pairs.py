@@ -12,6 +12,7 @@ import difflib, functools, json, re
 from dataclasses import dataclass, field
 from importlib import resources
 import numpy as np
+from ..core.inference import VICUNA_SYSTEM, adds_bos, chat_prompt, generation_settings
 from ..core.text import load_lexicon, lexicon_names, plural, article_for
 from typing import Literal
 from ..core.pipeline import PositiveInt, params_of, param_values
@@ -110,57 +111,75 @@ def differing_objects(a:str, b:str, lexicon:Lexicon|None=None)->tuple:
     return keep(ca, set(wb)), keep(cb, set(wa))
 
 # %% ../../nbs/synth/02_caption_pairs.ipynb #d9102c0d
-PROMPT = ('Here is a sentence: "{caption}". Please replace one entity in this sentence with another entity, such as an '
-          'animal, a vehicle, or a piece of furniture. Please only answer with the replaced sentence.')
+PROMPT = (
+    'Here is a sentence: "{caption}". Please replace one entity in this sentence with another entity, such as an '
+    'animal, a vehicle, or a piece of furniture. Please only answer with the replaced sentence.'
+)
 BANNED = ('replac', 'modified', 'become')
 
-def clean_llm_answer(answer:str, banned=BANNED)->tuple:
+
+def clean_llm_answer(answer: str, banned=BANNED) -> tuple:
     "(sentence, None) from a raw answer after the paper's post-filter, or (None, reason)."
     low = answer.lower()
     for b in banned:
-        if b in low: return None, f'answer mentions "{b}"'
+        if b in low:
+            return None, f'answer mentions "{b}"'
     text = answer.split('---')[-1].strip()
     text = next((l.strip() for l in text.splitlines() if l.strip()), '')
     text = text.strip(' "\'“”`')
     return (text, None) if text else (None, 'empty answer')
 
-def llm_caption_pairs(captions:list, # source captions
-                      model, # a loaded causal LM (`img_diff.core.models.load_transformers`)
-                      tokenizer, # its tokenizer
-                      model_id:str='', # recorded as the backend
-                      prompt:str=PROMPT, # with {caption}
-                      temperature:float=0.8, # 0: greedy
-                      top_p:float|None=None,
-                      max_new_tokens:int=128,
-                      seed:int=0, # torch seed, set before each batch
-                      batch_size:int=8,
-                      lexicon:Lexicon|None=None,
-                     )->list:
+
+def llm_caption_pairs(
+    captions: list,  # source captions
+    model,  # a loaded causal LM (`img_diff.core.models.load_transformers`)
+    tokenizer,  # its tokenizer
+    model_id: str = '',  # recorded as the backend
+    prompt: str = PROMPT,  # with {caption}
+    temperature: float = 0.8,  # 0: greedy
+    top_p: float | None = None,  # None: the checkpoint's generation_config decides (Vicuna v1.5: 0.6)
+    max_new_tokens: int = 128,
+    seed: int = 0,  # torch seed, set before each batch
+    batch_size: int = 8,
+    lexicon: Lexicon | None = None,
+    system: str | None = VICUNA_SYSTEM,  # the conversation's system line (None: none)
+) -> list:
     "For each caption, a `CaptionPair` made by the language model, or a string saying why none was kept."
     import torch
+
     tokenizer.padding_side = 'left'
-    if tokenizer.pad_token is None: tokenizer.pad_token = tokenizer.eos_token
-    params = {'prompt': prompt, 'temperature': temperature, 'top_p': top_p, 'max_new_tokens': max_new_tokens, 'seed': seed, 'batch_size': batch_size}
+    if tokenizer.pad_token is None:
+        tokenizer.pad_token = tokenizer.eos_token
+    ours = dict(do_sample=temperature > 0, max_new_tokens=max_new_tokens)
+    if temperature > 0:
+        ours['temperature'] = temperature
+    if top_p is not None:
+        ours['top_p'] = top_p
+    kw, generation = generation_settings(model, **ours)
+    params = {'prompt': prompt, 'system': system, 'generation': generation, 'seed': seed, 'batch_size': batch_size}
     out = []
     for bi in range(0, len(captions), batch_size):
-        batch = captions[bi:bi+batch_size]
-        texts = [prompt.format(caption=c) for c in batch]
-        if getattr(tokenizer, 'chat_template', None):
-            texts = [tokenizer.apply_chat_template([{'role': 'user', 'content': t}], tokenize=False, add_generation_prompt=True) for t in texts]
-        enc = tokenizer(texts, return_tensors='pt', padding=True, add_special_tokens=not getattr(tokenizer, 'chat_template', None)).to(model.device)
+        batch = captions[bi : bi + batch_size]
+        texts = [chat_prompt(tokenizer, prompt.format(caption=c), system) for c in batch]
+        add = adds_bos(tokenizer, texts[0])
+        enc = tokenizer(texts, return_tensors='pt', padding=True, add_special_tokens=add).to(model.device)
         torch.manual_seed(seed + bi)
-        kw = dict(do_sample=temperature > 0, max_new_tokens=max_new_tokens, pad_token_id=tokenizer.pad_token_id)
-        if temperature > 0: kw['temperature'] = temperature
-        if top_p is not None: kw['top_p'] = top_p
-        with torch.no_grad(): gen = model.generate(**enc, **kw)
-        answers = tokenizer.batch_decode(gen[:, enc['input_ids'].shape[1]:], skip_special_tokens=True)
-        for c, a in zip(batch, answers):
+        with torch.no_grad():
+            gen = model.generate(**enc, pad_token_id=tokenizer.pad_token_id, **kw)
+        answers = tokenizer.batch_decode(gen[:, enc['input_ids'].shape[1] :], skip_special_tokens=True)
+        for c, a, sent in zip(batch, answers, texts):
             text, why = clean_llm_answer(a)
-            if text is None: out.append(why); continue
-            if text.strip().lower() == c.strip().lower(): out.append('answer equals the caption'); continue
+            if text is None:
+                out.append(why)
+                continue
+            if text.strip().lower() == c.strip().lower():
+                out.append('answer equals the caption')
+                continue
             oa, ob = differing_objects(c, text, lexicon)
-            if not (oa or ob): out.append('no differing object'); continue
-            out.append(CaptionPair(c, text, oa, ob, model_id, {**params, 'raw_answer': a}))
+            if not (oa or ob):
+                out.append('no differing object')
+                continue
+            out.append(CaptionPair(c, text, oa, ob, model_id, {**params, 'sent_prompt': sent, 'raw_answer': a}))
     return out
 
 # %% ../../nbs/synth/02_caption_pairs.ipynb #ec6db551
