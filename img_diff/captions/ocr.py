@@ -35,7 +35,7 @@ def _engine(backend:str, max_lines:int=200):
     if backend == 'rapidocr':
         def make():
             from rapidocr import RapidOCR
-            params = {'Global.log_level': 'info' if _VERBOSE else 'error', 'Det.max_candidates': max_lines}
+            params = {'Global.log_level': 'info' if _VERBOSE else 'error'}   # (Det.max_candidates would cut contours before the detector filters them: text is lost)
             eng = RapidOCR(params=params)
             ocr_verbose(_VERBOSE)          # after construction too: RapidOCR sets its logger's level there
             return eng
@@ -107,7 +107,7 @@ def read_text(image, # path, PIL image or array
     if why: raise ValueError(f"image is {why}")
     img, f = fit_for_ocr(full, max_side)
     if backend == 'tesseract': lines = _tesseract_lines(_engine(backend), img, min_score)[:max_lines]
-    else: lines = _rapidocr_lines(_engine(backend, max_lines)(img), min_score)
+    else: lines = _rapidocr_lines(_engine(backend, max_lines)(img), min_score)[:max_lines]
     if f != 1.0:
         H, W = full.shape[:2]
         scale = lambda b: [int(b[0]/f), int(b[1]/f), min(W, int(np.ceil(b[2]/f))), min(H, int(np.ceil(b[3]/f)))]

@@ -159,7 +159,7 @@ def dataclass_params(pc) -> dict:
             t = Annotated[t, Range(**bounds)]
         if 'choices' in f.metadata:
             t = Literal[tuple(f.metadata['choices'])]
-        out[f.name] = Param(f.name, t, default, docs.get(f.name) or '')
+        out[f.name] = Param(f.name, t, default, docs.get(f.name) or f.metadata.get('doc', ''))
     return out
 
 

@@ -257,7 +257,8 @@ def own_pairs_config(cfg: dict, pairs: str, max_side: int | None = None) -> dict
         e for e in cfg.get('stages', []) if config_entry(e)[0] not in MAKES_PAIRS + NEEDS_TRUTH + ('import-pairs',)
     ]
     cfg['stages'] = [{'name': 'import-pairs', **({'max_side': max_side} if max_side else {})}] + keep
-    cfg['outputs'] = [e for e in cfg.get('outputs', []) if config_entry(e)[0] not in NEEDS_TRUTH]
+    outs = [e for e in cfg.get('outputs', []) if config_entry(e)[0] not in NEEDS_TRUTH + ('grounding-records',)]
+    cfg['outputs'] = [{'name': 'grounding-records'}] + outs   # where the pairs differ, as training records, by default
     return cfg
 
 # %% ../../nbs/core/09_presets.ipynb #52d17135
