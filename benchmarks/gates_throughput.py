@@ -20,7 +20,6 @@ Usage: python benchmarks/gates_throughput.py [--pairs 24] [--rounds 3] [--batch-
 """
 
 import argparse, contextlib, statistics, time
-import numpy as np
 
 
 def main():

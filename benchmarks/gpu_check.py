@@ -14,7 +14,6 @@ out. The last line printed is one JSON object with `pairs_per_hour`, `peak_gpu_g
 """
 
 import argparse, gc, json, time
-import numpy as np
 import torch
 
 GiB = 2**30

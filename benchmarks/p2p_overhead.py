@@ -14,7 +14,7 @@ hits them alike; the ratio is the median over rounds of (config time / plain tim
 Random weights: the timings are about code paths, not image quality.
 """
 
-import argparse, json, os, resource, statistics, subprocess, sys, time
+import argparse, json, resource, statistics, subprocess, sys, time
 
 PAIR = ('a red cat sitting on a table', 'a blue dog sitting on a table')
 
@@ -148,7 +148,7 @@ def timed(configs, size, repeats, model, dtype, device):
 
 
 def one(config, size, repeats, model, dtype, device):
-    import torch, numpy as np
+    import torch
 
     pipe = load(model, dtype, device)
     gen = generator(pipe, config, size)

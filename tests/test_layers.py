@@ -4,7 +4,6 @@ cycles, and ruff finds nothing (ruff.toml: pyflakes and one statement per line, 
 
 import ast, shutil, subprocess, sys
 from pathlib import Path
-import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 PKG = ROOT / 'img_diff'

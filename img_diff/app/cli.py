@@ -72,21 +72,35 @@ def run(
     return f
 
 
-WRITTEN = {'img_diff.jsonl': 'Img-Diff records (captioned difference areas)', 'grounding.jsonl': 'difference-grounding records',
-           'object_removal.jsonl': 'object-removal A/B records'}
+WRITTEN = {
+    'img_diff.jsonl': 'Img-Diff records (captioned difference areas)',
+    'grounding.jsonl': 'difference-grounding records',
+    'object_removal.jsonl': 'object-removal A/B records',
+}
 
 
 def print_outputs(f):
     "What a run wrote, with the number of training records in each file (and why there are none)."
-    for p in ['records.jsonl', 'img_diff.jsonl', 'llava.json', 'grounding.jsonl', 'object_removal.jsonl',
-              'eval/localization.json', 'report.html']:
+    for p in [
+        'records.jsonl',
+        'img_diff.jsonl',
+        'llava.json',
+        'grounding.jsonl',
+        'object_removal.jsonl',
+        'eval/localization.json',
+        'report.html',
+    ]:
         if not f.file(p).exists():
             continue
         if p not in WRITTEN:
             print(f"  {p}")
             continue
         n = sum(1 for line in f.file(p).read_text(encoding='utf-8').splitlines() if line.strip())
-        why = ' (no difference area has captions: a caption stage writes them)' if n == 0 and p == 'img_diff.jsonl' else ''
+        why = (
+            ' (no difference area has captions: a caption stage writes them)'
+            if n == 0 and p == 'img_diff.jsonl'
+            else ''
+        )
         print(f"  {p}: {n} {WRITTEN[p]}{why}")
 
 
@@ -120,9 +134,20 @@ def boxes(
     "Print where two images differ: boxes in pixels with scores (pixel-level difference areas); nothing when they do not."
     from img_diff.areas.difference_areas import pixel_difference
 
-    given = dict(method=method, threshold=threshold, register=register, normalize=normalize, delta=delta,
-                 delta_e=delta_e, blur=blur, min_area=min_area, max_areas=max_areas)
-    res = pixel_difference(image_a, image_b, **{k: v for k, v in given.items() if v is not None})   # a bad value: exit 2
+    given = dict(
+        method=method,
+        threshold=threshold,
+        register=register,
+        normalize=normalize,
+        delta=delta,
+        delta_e=delta_e,
+        blur=blur,
+        min_area=min_area,
+        max_areas=max_areas,
+    )
+    res = pixel_difference(
+        image_a, image_b, **{k: v for k, v in given.items() if v is not None}
+    )  # a bad value: exit 2
     if res.map.resized:
         print(f"img-diff boxes: note: {image_b} was resized to the size of {image_a}", file=sys.stderr)
     bx = res.boxes()
@@ -368,10 +393,11 @@ def eval_captions(
     from img_diff.eval.caption_metrics import caption_metrics
 
     import warnings
+
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter('always')
         scores = caption_metrics(pred, ref, _metrics(metrics))
-    for w in caught:   # e.g. references that are empty (scored as pycocoevalcap scores them)
+    for w in caught:  # e.g. references that are empty (scored as pycocoevalcap scores them)
         print(f"img-diff eval: warning: {w.message}", file=sys.stderr)
     return _print_scores(scores, as_json)
 
@@ -496,6 +522,7 @@ def quiet_libraries(verbose: bool = False):
 
     if verbose:
         from img_diff.captions.ocr import ocr_verbose
+
         return ocr_verbose(True)
     os.environ.setdefault('HF_HUB_DISABLE_PROGRESS_BARS', '1')
     os.environ.setdefault('TRANSFORMERS_VERBOSITY', 'error')
@@ -504,7 +531,8 @@ def quiet_libraries(verbose: bool = False):
     for name in ('transformers', 'diffusers', 'huggingface_hub', 'RapidOCR', 'ray', 'datasets', 'accelerate'):
         logging.getLogger(name).setLevel(logging.ERROR)
     warnings.filterwarnings('ignore', module='torchvision')
-    from img_diff.captions.ocr import ocr_verbose   # (light: RapidOCR itself loads when OCR first runs)
+    from img_diff.captions.ocr import ocr_verbose  # (light: RapidOCR itself loads when OCR first runs)
+
     ocr_verbose(verbose)
 
 
@@ -536,7 +564,7 @@ def main(argv: list | None = None):
     from img_diff.core.models import ModelLoadError
 
     try:
-        ret = dispatch(argv)
+        dispatch(argv)
     except KeyboardInterrupt:
         print("\nimg-diff: interrupted; run the same command again to resume", file=sys.stderr)
         raise SystemExit(130)

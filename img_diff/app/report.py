@@ -8,7 +8,7 @@ __all__ = ['SCORES', 'REPORT_TEMPLATE', 'stage_default', 'run_thresholds', 'coll
            'report_figures', 'report_html', 'write_report', 'report_folder']
 
 # %% ../../nbs/app/01_report.ipynb #e9929b5e
-import html, json, math
+import json, math
 from collections import Counter
 from pathlib import Path
 import numpy as np
@@ -22,17 +22,13 @@ SCORES = {
         label='pair similarity (mean SSIM)',
         gates=[('ssim-band', 'low'), ('ssim-band', 'high')],
     ),
-    'clip': dict(
-        level='pair', label='pair CLIP image cosine', gates=[('clip-band', 'low'), ('clip-band', 'high')]
-    ),
+    'clip': dict(level='pair', label='pair CLIP image cosine', gates=[('clip-band', 'low'), ('clip-band', 'high')]),
     'natural': dict(level='pair', label='judged natural (VLM)', gates=[]),
     'score': dict(
         level='box', label='box score (mean dissimilarity in the mask)', gates=[('pixel-areas', 'threshold')]
     ),
     'pixel_area': dict(level='box', label='box mask area / image area', gates=[('pixel-areas', 'min_area')]),
-    'clip_crop': dict(
-        level='box', label='CLIP cosine of the two crops', gates=[('area-gates', 'crop_threshold')]
-    ),
+    'clip_crop': dict(level='box', label='CLIP cosine of the two crops', gates=[('area-gates', 'crop_threshold')]),
     'blip_noun': dict(level='box', label='BLIP crop–object match', gates=[('area-gates', 'noun_threshold')]),
     'caption_similarity': dict(
         level='box',
@@ -45,12 +41,8 @@ SCORES = {
     'caption_match_b': dict(
         level='box', label='BLIP match, caption B – crop B', gates=[('caption-filters', 'match_threshold')]
     ),
-    'blip_before': dict(
-        level='removal', label='BLIP object match before removal', gates=[('removal-gate', 'before')]
-    ),
-    'blip_after': dict(
-        level='removal', label='BLIP object match after removal', gates=[('removal-gate', 'after')]
-    ),
+    'blip_before': dict(level='removal', label='BLIP object match before removal', gates=[('removal-gate', 'before')]),
+    'blip_after': dict(level='removal', label='BLIP object match after removal', gates=[('removal-gate', 'after')]),
 }
 
 from ..core.pipeline import config_entry, stage_params, params_dataclass, parse_params
@@ -79,7 +71,9 @@ def run_thresholds(manifest: dict) -> dict:
             if stage not in given:
                 continue  # only the gates this run applied
             v = given.get(stage, {}).get(param)
-            out[(stage, param)] = (v, 'config') if v is not None else (stage_default(stage, param, given[stage]), 'default')
+            out[(stage, param)] = (
+                (v, 'config') if v is not None else (stage_default(stage, param, given[stage]), 'default')
+            )
     return out
 
 # %% ../../nbs/app/01_report.ipynb #47028389

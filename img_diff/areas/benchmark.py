@@ -11,34 +11,80 @@ __all__ = ['KINDS', 'NUISANCES', 'PHOTOS', 'SHAPES', 'WORDS', 'SCENES', 'Differe
 from dataclasses import dataclass, field
 import io
 import numpy as np
-from ..core.imaging import mask_bbox
 
 # %% ../../nbs/areas/02a_benchmark.ipynb #500583d9
 KINDS = ('presence', 'colour', 'replacement', 'move', 'size', 'text')
-NUISANCES = ('none', 'gain', 'gamma', 'contrast', 'white_balance', 'shift', 'rotate_scale', 'resample', 'jpeg', 'noise')
-PHOTOS = ('astronaut', 'chelsea', 'coffee', 'rocket', 'immunohistochemistry', 'hubble_deep_field', 'retina', 'camera', 'grass',
-          'gravel', 'brick')
+NUISANCES = (
+    'none',
+    'gain',
+    'gamma',
+    'contrast',
+    'white_balance',
+    'shift',
+    'rotate_scale',
+    'resample',
+    'jpeg',
+    'noise',
+)
+PHOTOS = (
+    'astronaut',
+    'chelsea',
+    'coffee',
+    'rocket',
+    'immunohistochemistry',
+    'hubble_deep_field',
+    'retina',
+    'camera',
+    'grass',
+    'gravel',
+    'brick',
+)
 SHAPES = ('ellipse', 'rectangle', 'triangle', 'star', 'hexagon', 'diamond', 'cross', 'house')
-WORDS = ('SALE', 'OPEN', 'CAFE', 'BUS', 'STOP', 'EXIT', 'HOTEL', 'BAKERY', 'PARK', 'ZOO', 'TAXI', 'SHOP', 'INN', 'BANK',
-         'MILK', 'FISH', 'TOYS', 'BOOKS', '24', '1987', 'NO 5', 'WEST', 'EAST')
+WORDS = (
+    'SALE',
+    'OPEN',
+    'CAFE',
+    'BUS',
+    'STOP',
+    'EXIT',
+    'HOTEL',
+    'BAKERY',
+    'PARK',
+    'ZOO',
+    'TAXI',
+    'SHOP',
+    'INN',
+    'BANK',
+    'MILK',
+    'FISH',
+    'TOYS',
+    'BOOKS',
+    '24',
+    '1987',
+    'NO 5',
+    'WEST',
+    'EAST',
+)
 
 # %% ../../nbs/areas/02a_benchmark.ipynb #62ba7e1e
 @dataclass
 class Difference:
     "One true difference of a benchmark pair: its kind, exact pixel mask (image A's frame) and tight box."
-    kind: str          # one of `KINDS`
-    mask: np.ndarray   # H x W boolean: every pixel of the object in A or B
-    bbox: list         # [x1, y1, x2, y2] of the mask (x2, y2 exclusive)
+
+    kind: str  # one of `KINDS`
+    mask: np.ndarray  # H x W boolean: every pixel of the object in A or B
+    bbox: list  # [x1, y1, x2, y2] of the mask (x2, y2 exclusive)
 
 # %% ../../nbs/areas/02a_benchmark.ipynb #08c58803
 @dataclass
 class BenchPair:
     "A development-benchmark pair: images, true differences and what was done to B."
-    a: np.ndarray          # image A, H x W x 3 uint8
-    b: np.ndarray          # image B (same size), with the differences and the nuisance
-    differences: list      # `Difference`s (empty for identical and nuisance-only pairs)
-    scene: str             # 'photo:<name>', 'cartoon' or 'cartoon-snow'
-    nuisance: str          # one of `NUISANCES`
+
+    a: np.ndarray  # image A, H x W x 3 uint8
+    b: np.ndarray  # image B (same size), with the differences and the nuisance
+    differences: list  # `Difference`s (empty for identical and nuisance-only pairs)
+    scene: str  # 'photo:<name>', 'cartoon' or 'cartoon-snow'
+    nuisance: str  # one of `NUISANCES`
     nuisance_params: dict = field(default_factory=dict)
     seed: int = 0
 
@@ -50,39 +96,64 @@ def _mask_bbox(m):
 # %% ../../nbs/areas/02a_benchmark.ipynb #7e05a3bc
 def _shape_points(shape, cx, cy, r, angle):
     "Polygon vertices of `shape` centred at (cx, cy) with radius r, turned by `angle` radians (None for ellipse/rectangle)."
+
     def ring(n, rad, phase=0.0):
-        t = angle + phase + 2*np.pi*np.arange(n)/n
-        return [(cx + rr*np.cos(tt), cy + rr*np.sin(tt)) for tt, rr in zip(t, np.broadcast_to(rad, n))]
-    if shape == 'triangle': return ring(3, r, -np.pi/2)
-    if shape == 'hexagon': return ring(6, r)
-    if shape == 'diamond': return ring(4, [r, 0.6*r, r, 0.6*r])
-    if shape == 'star': return ring(10, [r, 0.45*r]*5, -np.pi/2)
+        t = angle + phase + 2 * np.pi * np.arange(n) / n
+        return [(cx + rr * np.cos(tt), cy + rr * np.sin(tt)) for tt, rr in zip(t, np.broadcast_to(rad, n))]
+
+    if shape == 'triangle':
+        return ring(3, r, -np.pi / 2)
+    if shape == 'hexagon':
+        return ring(6, r)
+    if shape == 'diamond':
+        return ring(4, [r, 0.6 * r, r, 0.6 * r])
+    if shape == 'star':
+        return ring(10, [r, 0.45 * r] * 5, -np.pi / 2)
     if shape == 'cross':
-        w = 0.35*r
-        pts = [(-w, -r), (w, -r), (w, -w), (r, -w), (r, w), (w, w), (w, r), (-w, r), (-w, w), (-r, w), (-r, -w), (-w, -w)]
+        w = 0.35 * r
+        pts = [
+            (-w, -r),
+            (w, -r),
+            (w, -w),
+            (r, -w),
+            (r, w),
+            (w, w),
+            (w, r),
+            (-w, r),
+            (-w, w),
+            (-r, w),
+            (-r, -w),
+            (-w, -w),
+        ]
     elif shape == 'house':
-        pts = [(-0.8*r, r), (0.8*r, r), (0.8*r, -0.1*r), (0, -r), (-0.8*r, -0.1*r)]
-    else: return None
+        pts = [(-0.8 * r, r), (0.8 * r, r), (0.8 * r, -0.1 * r), (0, -r), (-0.8 * r, -0.1 * r)]
+    else:
+        return None
     c, s = np.cos(angle), np.sin(angle)
-    return [(cx + x*c - y*s, cy + x*s + y*c) for x, y in pts]
+    return [(cx + x * c - y * s, cy + x * s + y * c) for x, y in pts]
 
 # %% ../../nbs/areas/02a_benchmark.ipynb #356d4714
 def draw_sprite(img, shape, cx, cy, r, fill, outline=(20, 20, 20), width=2, angle=0.0):
     "Draw a flat-filled, outlined shape on the PIL image `img`; return its exact boolean mask (no antialiasing)."
     from PIL import Image, ImageDraw
+
     m = Image.new('L', img.size, 0)
     for im, f, o in [(img, tuple(int(v) for v in fill), tuple(int(v) for v in outline)), (m, 255, 255)]:
         d = ImageDraw.Draw(im)
         pts = _shape_points(shape, cx, cy, r, angle)
-        if pts is not None: d.polygon(pts, fill=f, outline=o, width=width)
-        elif shape == 'ellipse': d.ellipse([cx - r, cy - 0.7*r, cx + r, cy + 0.7*r], fill=f, outline=o, width=width)
-        else: d.rectangle([cx - r, cy - 0.75*r, cx + r, cy + 0.75*r], fill=f, outline=o, width=width)
+        if pts is not None:
+            d.polygon(pts, fill=f, outline=o, width=width)
+        elif shape == 'ellipse':
+            d.ellipse([cx - r, cy - 0.7 * r, cx + r, cy + 0.7 * r], fill=f, outline=o, width=width)
+        else:
+            d.rectangle([cx - r, cy - 0.75 * r, cx + r, cy + 0.75 * r], fill=f, outline=o, width=width)
     return np.asarray(m) > 0
 
 # %% ../../nbs/areas/02a_benchmark.ipynb #791e95f1
 def draw_text(img, word, x, y, size, fill):
     "Draw `word` with its top-left at (x, y) on the PIL image `img`; return the mask of the pixels it touches."
     from PIL import Image, ImageDraw, ImageFont
+
     font = ImageFont.load_default(size=size)
     m = Image.new('L', img.size, 0)
     ImageDraw.Draw(img).text((x, y), word, fill=tuple(int(v) for v in fill), font=font)
@@ -93,6 +164,7 @@ def draw_text(img, word, x, y, size, fill):
 def text_size(word, size):
     "Width and height of `word` drawn at `size`, px."
     from PIL import ImageFont
+
     x1, y1, x2, y2 = ImageFont.load_default(size=size).getbbox(word)
     return x2, y2
 
@@ -101,12 +173,14 @@ def photo_scene(name, long_side):
     "A photograph from `skimage.data`, RGB, scaled so that its longest side is `long_side`."
     import skimage.data
     from PIL import Image
+
     im = getattr(skimage.data, name)()
-    if im.ndim == 2: im = np.stack([im]*3, axis=2)
+    if im.ndim == 2:
+        im = np.stack([im] * 3, axis=2)
     im = im[..., :3]
     H, W = im.shape[:2]
-    s = long_side/max(H, W)
-    return np.asarray(Image.fromarray(im).resize((round(W*s), round(H*s)), Image.Resampling.LANCZOS))
+    s = long_side / max(H, W)
+    return np.asarray(Image.fromarray(im).resize((round(W * s), round(H * s)), Image.Resampling.LANCZOS))
 
 # %% ../../nbs/areas/02a_benchmark.ipynb #dd0a0e8a
 def _colour(rng, lo=30, hi=230):
@@ -116,38 +190,52 @@ def _colour(rng, lo=30, hi=230):
 def cartoon_scene(rng, size=(960, 720), snow=False):
     "A drawn clip-art scene: sky, ground, houses with rows of windows, trees with leaves, clouds, a fence; and its snowflakes."
     from PIL import Image, ImageDraw
+
     W, H = size
     sky, ground = _colour(rng, 120, 240), _colour(rng, 40, 200)
     img = Image.new('RGB', size, tuple(int(v) for v in sky))
     d = ImageDraw.Draw(img)
-    hz = int(H*rng.uniform(0.45, 0.65))
+    hz = int(H * rng.uniform(0.45, 0.65))
     d.rectangle([0, hz, W, H], fill=tuple(int(v) for v in ground), outline=(20, 20, 20), width=3)
-    for _ in range(rng.integers(1, 4)):   # clouds
-        cx, cy, r = rng.uniform(0, W), rng.uniform(0.05*H, 0.3*H), rng.uniform(0.04, 0.08)*W
-        for k in range(3): d.ellipse([cx + (k - 1)*r*0.9 - r, cy - 0.6*r, cx + (k - 1)*r*0.9 + r, cy + 0.6*r], fill=(250, 250, 250),
-                                     outline=(60, 60, 60), width=2)
-    for _ in range(rng.integers(1, 4)):   # houses with a grid of windows (repeated elements)
-        w, h = rng.uniform(0.12, 0.22)*W, rng.uniform(0.12, 0.25)*H
-        x, y = rng.uniform(0, W - w), hz - h + rng.uniform(0, 0.1*H)
+    for _ in range(rng.integers(1, 4)):  # clouds
+        cx, cy, r = rng.uniform(0, W), rng.uniform(0.05 * H, 0.3 * H), rng.uniform(0.04, 0.08) * W
+        for k in range(3):
+            d.ellipse(
+                [cx + (k - 1) * r * 0.9 - r, cy - 0.6 * r, cx + (k - 1) * r * 0.9 + r, cy + 0.6 * r],
+                fill=(250, 250, 250),
+                outline=(60, 60, 60),
+                width=2,
+            )
+    for _ in range(rng.integers(1, 4)):  # houses with a grid of windows (repeated elements)
+        w, h = rng.uniform(0.12, 0.22) * W, rng.uniform(0.12, 0.25) * H
+        x, y = rng.uniform(0, W - w), hz - h + rng.uniform(0, 0.1 * H)
         d.rectangle([x, y, x + w, y + h], fill=tuple(int(v) for v in _colour(rng)), outline=(20, 20, 20), width=3)
-        d.polygon([(x - 6, y), (x + w + 6, y), (x + w/2, y - 0.5*h)], fill=tuple(int(v) for v in _colour(rng)), outline=(20, 20, 20), width=3)
+        d.polygon(
+            [(x - 6, y), (x + w + 6, y), (x + w / 2, y - 0.5 * h)],
+            fill=tuple(int(v) for v in _colour(rng)),
+            outline=(20, 20, 20),
+            width=3,
+        )
         wc = tuple(int(v) for v in _colour(rng, 150, 255))
-        for wx in np.arange(x + 0.1*w, x + 0.85*w, 0.2*w):
-            for wy in np.arange(y + 0.1*h, y + 0.75*h, 0.25*h):
-                d.rectangle([wx, wy, wx + 0.1*w, wy + 0.13*h], fill=wc, outline=(20, 20, 20), width=2)
+        for wx in np.arange(x + 0.1 * w, x + 0.85 * w, 0.2 * w):
+            for wy in np.arange(y + 0.1 * h, y + 0.75 * h, 0.25 * h):
+                d.rectangle([wx, wy, wx + 0.1 * w, wy + 0.13 * h], fill=wc, outline=(20, 20, 20), width=2)
     leaf = tuple(int(v) for v in _colour(rng, 20, 140))
-    for _ in range(rng.integers(1, 4)):   # trees with leaf texture
-        x, r = rng.uniform(0.05, 0.95)*W, rng.uniform(0.05, 0.09)*W
-        y = hz + rng.uniform(-0.05, 0.1)*H
-        d.rectangle([x - 0.15*r, y - 0.5*r, x + 0.15*r, y + 1.2*r], fill=(110, 70, 30), outline=(20, 20, 20), width=2)
-        d.ellipse([x - r, y - 2.2*r, x + r, y - 0.3*r], fill=leaf, outline=(20, 20, 20), width=3)
+    for _ in range(rng.integers(1, 4)):  # trees with leaf texture
+        x, r = rng.uniform(0.05, 0.95) * W, rng.uniform(0.05, 0.09) * W
+        y = hz + rng.uniform(-0.05, 0.1) * H
+        d.rectangle(
+            [x - 0.15 * r, y - 0.5 * r, x + 0.15 * r, y + 1.2 * r], fill=(110, 70, 30), outline=(20, 20, 20), width=2
+        )
+        d.ellipse([x - r, y - 2.2 * r, x + r, y - 0.3 * r], fill=leaf, outline=(20, 20, 20), width=3)
         dark = tuple(max(0, v - 40) for v in leaf)
         for _ in range(40):
-            lx, ly = x + rng.uniform(-0.7, 0.7)*r, y - 1.25*r + rng.uniform(-0.6, 0.6)*r
+            lx, ly = x + rng.uniform(-0.7, 0.7) * r, y - 1.25 * r + rng.uniform(-0.6, 0.6) * r
             d.ellipse([lx - 3, ly - 2, lx + 3, ly + 2], fill=dark)
-    if rng.uniform() < 0.5:   # a fence
-        fy = hz + rng.uniform(0.05, 0.2)*H
-        for fx in np.arange(rng.uniform(0, 20), W, 22): d.rectangle([fx, fy, fx + 8, fy + 40], fill=(240, 230, 210), outline=(20, 20, 20), width=1)
+    if rng.uniform() < 0.5:  # a fence
+        fy = hz + rng.uniform(0.05, 0.2) * H
+        for fx in np.arange(rng.uniform(0, 20), W, 22):
+            d.rectangle([fx, fy, fx + 8, fy + 40], fill=(240, 230, 210), outline=(20, 20, 20), width=1)
     flakes = []
     if snow:
         for _ in range(rng.integers(60, 160)):
@@ -158,6 +246,7 @@ def cartoon_scene(rng, size=(960, 720), snow=False):
 def draw_flakes(img, flakes):
     "Snowflakes (small white discs and crosses) on the PIL image `img`."
     from PIL import ImageDraw
+
     d = ImageDraw.Draw(img)
     for x, y, r in flakes:
         d.ellipse([x - r, y - r, x + r, y + r], fill=(255, 255, 255), outline=(150, 170, 200), width=1)
@@ -166,15 +255,17 @@ def draw_flakes(img, flakes):
 def _hue_turn(rgb, rng):
     "The same lightness and chroma with the hue turned by 90-180 degrees (a hue-only change)."
     from skimage.color import rgb2lab, lab2rgb
-    L, a, b = rgb2lab(np.asarray(rgb, np.float64)[None, None]/255)[0, 0]
-    c, h = max(np.hypot(a, b), 35.0), np.arctan2(b, a) + np.deg2rad(rng.uniform(90, 180))*rng.choice([-1, 1])
-    out = lab2rgb(np.array([[[min(max(L, 35), 75), c*np.cos(h), c*np.sin(h)]]]))[0, 0]
-    return np.clip(np.round(out*255), 0, 255).astype(int)
+
+    L, a, b = rgb2lab(np.asarray(rgb, np.float64)[None, None] / 255)[0, 0]
+    c, h = max(np.hypot(a, b), 35.0), np.arctan2(b, a) + np.deg2rad(rng.uniform(90, 180)) * rng.choice([-1, 1])
+    out = lab2rgb(np.array([[[min(max(L, 35), 75), c * np.cos(h), c * np.sin(h)]]]))[0, 0]
+    return np.clip(np.round(out * 255), 0, 255).astype(int)
 
 # %% ../../nbs/areas/02a_benchmark.ipynb #bd2ca973
 def _delta_e(c1, c2):
     from skimage.color import rgb2lab
-    l1, l2 = (rgb2lab(np.asarray(c, np.float64)[None, None]/255)[0, 0] for c in (c1, c2))
+
+    l1, l2 = (rgb2lab(np.asarray(c, np.float64)[None, None] / 255)[0, 0] for c in (c1, c2))
     return float(np.linalg.norm(l1 - l2))
 
 # %% ../../nbs/areas/02a_benchmark.ipynb #ab82d3a5
@@ -182,14 +273,15 @@ def _other_colour(rng, c, min_de=25.0, avoid=None):
     "A random colour at least `min_de` (CIE76 ΔE) from `c` and, when given, from the colour `avoid`."
     for _ in range(200):
         n = _colour(rng, 10, 245)
-        if _delta_e(n, c) >= min_de and (avoid is None or _delta_e(n, avoid) >= min_de): return n
+        if _delta_e(n, c) >= min_de and (avoid is None or _delta_e(n, avoid) >= min_de):
+            return n
     return 255 - np.asarray(c)
 
 # %% ../../nbs/areas/02a_benchmark.ipynb #28085ec2
 def _local_colour(img, box):
     "Mean colour of the PIL image `img` inside `box` (where an object goes: it must stand out from it)."
     x1, y1, x2, y2 = (int(round(v)) for v in box)
-    return np.asarray(img)[max(y1, 0):y2, max(x1, 0):x2].reshape(-1, 3).mean(axis=0)
+    return np.asarray(img)[max(y1, 0) : y2, max(x1, 0) : x2].reshape(-1, 3).mean(axis=0)
 
 # %% ../../nbs/areas/02a_benchmark.ipynb #ce5e26c3
 def _place(rng, H, W, half, taken, near_prob=0.4, gap=(15, 40)):
@@ -201,130 +293,179 @@ def _place(rng, H, W, half, taken, near_prob=0.4, gap=(15, 40)):
             side = rng.integers(4)
             cx = [x1 - g - half, x2 + g + half, rng.uniform(x1, x2), rng.uniform(x1, x2)][side]
             cy = [rng.uniform(y1, y2), rng.uniform(y1, y2), y1 - g - half, y2 + g + half][side]
-        else: cx, cy = rng.uniform(half + 4, W - half - 4), rng.uniform(half + 4, H - half - 4)
+        else:
+            cx, cy = rng.uniform(half + 4, W - half - 4), rng.uniform(half + 4, H - half - 4)
         box = [cx - half, cy - half, cx + half, cy + half]
-        if box[0] < 4 or box[1] < 4 or box[2] > W - 4 or box[3] > H - 4: continue
-        if all(box[2] + gap[0] <= t[0] or t[2] + gap[0] <= box[0] or box[3] + gap[0] <= t[1] or t[3] + gap[0] <= box[1] for t in taken):
+        if box[0] < 4 or box[1] < 4 or box[2] > W - 4 or box[3] > H - 4:
+            continue
+        if all(
+            box[2] + gap[0] <= t[0] or t[2] + gap[0] <= box[0] or box[3] + gap[0] <= t[1] or t[3] + gap[0] <= box[1]
+            for t in taken
+        ):
             return cx, cy, box
     return None
 
 # %% ../../nbs/areas/02a_benchmark.ipynb #53789cde
 def _difference(kind, A, B, rng, H, W, taken, frac):
     "Draw one difference of `kind` on the PIL images A and B; return its mask, or None when it found no room."
-    r = float(np.sqrt(frac*H*W/2.6))
+    r = float(np.sqrt(frac * H * W / 2.6))
     if kind == 'text':
-        word, size = str(rng.choice(WORDS)), int(np.clip(np.sqrt(frac*H*W)*rng.uniform(0.5, 0.8), 14, 64))
+        word, size = str(rng.choice(WORDS)), int(np.clip(np.sqrt(frac * H * W) * rng.uniform(0.5, 0.8), 14, 64))
         tw, th = text_size(word, size)
-        p = _place(rng, H, W, max(tw, th)/2 + 2, taken)
-        if p is None: return None
+        p = _place(rng, H, W, max(tw, th) / 2 + 2, taken)
+        if p is None:
+            return None
         cx, cy, box = p
-        x, y = cx - tw/2, cy - th/2
+        x, y = cx - tw / 2, cy - th / 2
         bg = _local_colour(A, box)
         fill = _other_colour(rng, bg, 40)
         m = draw_text(A, word, x, y, size, fill)
         how = rng.uniform()
-        if how < 0.5: m |= draw_text(B, str(rng.choice([w for w in WORDS if w != word])), x, y, size, fill)
-        elif how < 0.75: m |= draw_text(B, word, x, y, size, _other_colour(rng, fill, 40, avoid=bg))
-        if m.sum() == 0: return None
-        taken.append(_mask_bbox(m)); return m
-    move = rng.uniform(0.3, 0.7)*2*r*np.array([np.cos(t := rng.uniform(0, 2*np.pi)), np.sin(t)]) if kind == 'move' else np.zeros(2)
+        if how < 0.5:
+            m |= draw_text(B, str(rng.choice([w for w in WORDS if w != word])), x, y, size, fill)
+        elif how < 0.75:
+            m |= draw_text(B, word, x, y, size, _other_colour(rng, fill, 40, avoid=bg))
+        if m.sum() == 0:
+            return None
+        taken.append(_mask_bbox(m))
+        return m
+    move = (
+        rng.uniform(0.3, 0.7) * 2 * r * np.array([np.cos(t := rng.uniform(0, 2 * np.pi)), np.sin(t)])
+        if kind == 'move'
+        else np.zeros(2)
+    )
     f = rng.choice([rng.uniform(0.6, 0.75), rng.uniform(1.35, 1.6)]) if kind == 'size' else 1.0
-    half = r*max(1.0, f) + abs(move).max()/2 + 3
+    half = r * max(1.0, f) + abs(move).max() / 2 + 3
     p = _place(rng, H, W, half, taken)
-    if p is None: return None
+    if p is None:
+        return None
     cx, cy, box = p
     bg = _local_colour(A, box)
-    shape, fill, ang = str(rng.choice(SHAPES)), _other_colour(rng, bg, 25), rng.uniform(0, 2*np.pi)
-    c0 = np.array([cx, cy]) - move/2
+    shape, fill, ang = str(rng.choice(SHAPES)), _other_colour(rng, bg, 25), rng.uniform(0, 2 * np.pi)
+    c0 = np.array([cx, cy]) - move / 2
     if kind == 'presence':
         return _done(draw_sprite((A, B)[rng.integers(2)], shape, *c0, r, fill, angle=ang), taken)
     m = draw_sprite(A, shape, *c0, r, fill, angle=ang)
-    if kind == 'colour': fill2 = _hue_turn(fill, rng) if rng.uniform() < 0.5 else _other_colour(rng, fill, avoid=bg)
-    else: fill2 = fill
+    if kind == 'colour':
+        fill2 = _hue_turn(fill, rng) if rng.uniform() < 0.5 else _other_colour(rng, fill, avoid=bg)
+    else:
+        fill2 = fill
     if kind == 'replacement':
         shape = str(rng.choice([s for s in SHAPES if s != shape]))
-        if rng.uniform() < 0.5: fill2 = _other_colour(rng, fill, avoid=bg)
-    m2 = draw_sprite(B, shape, *(c0 + move), r*f, fill2, angle=ang)
+        if rng.uniform() < 0.5:
+            fill2 = _other_colour(rng, fill, avoid=bg)
+    m2 = draw_sprite(B, shape, *(c0 + move), r * f, fill2, angle=ang)
     return _done(m | m2, taken)
 
 # %% ../../nbs/areas/02a_benchmark.ipynb #a5e677e8
 def _done(m, taken):
-    taken.append(_mask_bbox(m)); return m
+    taken.append(_mask_bbox(m))
+    return m
 
 # %% ../../nbs/areas/02a_benchmark.ipynb #fa33badd
 def apply_nuisance(b, nuisance, rng):
     "Image B after a nuisance of the given category (parameters drawn from `rng`), and those parameters."
     from PIL import Image
+
     x = b.astype(np.float64)
-    side = lambda lo, hi: float(rng.choice([-1, 1])*rng.uniform(lo, hi))
+    side = lambda lo, hi: float(rng.choice([-1, 1]) * rng.uniform(lo, hi))
     p = {}
-    if nuisance == 'gain': p['gain'] = float(rng.choice([rng.uniform(0.75, 0.85), rng.uniform(1.15, 1.25)])); x = x*p['gain']
+    if nuisance == 'gain':
+        p['gain'] = float(rng.choice([rng.uniform(0.75, 0.85), rng.uniform(1.15, 1.25)]))
+        x = x * p['gain']
     elif nuisance == 'gamma':
-        p['gamma'] = float(rng.choice([rng.uniform(0.75, 0.85), rng.uniform(1.2, 1.35)])); x = 255*(x/255)**p['gamma']
+        p['gamma'] = float(rng.choice([rng.uniform(0.75, 0.85), rng.uniform(1.2, 1.35)]))
+        x = 255 * (x / 255) ** p['gamma']
     elif nuisance == 'contrast':
         p['contrast'] = float(rng.choice([rng.uniform(0.75, 0.85), rng.uniform(1.2, 1.35)]))
-        m = x.mean(); x = (x - m)*p['contrast'] + m
+        m = x.mean()
+        x = (x - m) * p['contrast'] + m
     elif nuisance == 'white_balance':
-        g = 1 + np.array([side(0.06, 0.15), 0.0, side(0.06, 0.15)]); p['gains'] = [round(float(v), 4) for v in g]; x = x*g
+        g = 1 + np.array([side(0.06, 0.15), 0.0, side(0.06, 0.15)])
+        p['gains'] = [round(float(v), 4) for v in g]
+        x = x * g
     elif nuisance in ('shift', 'rotate_scale'):
         from skimage.transform import SimilarityTransform, warp
+
         H, W = b.shape[:2]
         t = np.array([side(1, 3), side(1, 3)]) if nuisance == 'shift' else np.array([side(0, 1), side(0, 1)])
         ang, sc = (side(0.3, 1.0), 1 + side(0.003, 0.01)) if nuisance == 'rotate_scale' else (0.0, 1.0)
         p.update(shift=[round(float(v), 3) for v in t], angle_deg=round(ang, 3), scale=round(sc, 4))
-        c = np.array([W/2, H/2])
-        T = SimilarityTransform(translation=-c) + SimilarityTransform(scale=sc, rotation=np.deg2rad(ang)) + SimilarityTransform(translation=c + t)
+        c = np.array([W / 2, H / 2])
+        T = (
+            SimilarityTransform(translation=-c)
+            + SimilarityTransform(scale=sc, rotation=np.deg2rad(ang))
+            + SimilarityTransform(translation=c + t)
+        )
         x = warp(b, T.inverse, order=3, mode='edge', preserve_range=True)
     elif nuisance == 'resample':
-        H, W = b.shape[:2]; f = float(rng.uniform(0.5, 0.8)); p['factor'] = round(f, 3)
-        small = Image.fromarray(b).resize((round(W*f), round(H*f)), Image.Resampling.BILINEAR)
+        H, W = b.shape[:2]
+        f = float(rng.uniform(0.5, 0.8))
+        p['factor'] = round(f, 3)
+        small = Image.fromarray(b).resize((round(W * f), round(H * f)), Image.Resampling.BILINEAR)
         x = np.asarray(small.resize((W, H), Image.Resampling.BICUBIC)).astype(np.float64)
-    elif nuisance == 'noise': p['sigma'] = float(rng.uniform(3, 8)); x = x + rng.normal(0, p['sigma'], x.shape)
+    elif nuisance == 'noise':
+        p['sigma'] = float(rng.uniform(3, 8))
+        x = x + rng.normal(0, p['sigma'], x.shape)
     out = np.clip(np.round(x), 0, 255).astype(np.uint8)
     if nuisance == 'jpeg':
         p['quality'] = int(rng.integers(40, 96))
-        buf = io.BytesIO(); Image.fromarray(out).save(buf, format='JPEG', quality=p['quality'])
+        buf = io.BytesIO()
+        Image.fromarray(out).save(buf, format='JPEG', quality=p['quality'])
         out = np.asarray(Image.open(buf).convert('RGB'))
-    elif nuisance not in NUISANCES: raise ValueError(f"unknown nuisance {nuisance!r}; choose from {NUISANCES}")
+    elif nuisance not in NUISANCES:
+        raise ValueError(f"unknown nuisance {nuisance!r}; choose from {NUISANCES}")
     return out, p
 
 # %% ../../nbs/areas/02a_benchmark.ipynb #cd9dd115
-def make_benchmark_pair(seed:int, # everything is drawn from this seed
-                        scene:str='cartoon', # 'cartoon', 'cartoon-snow' or 'photo:<skimage.data name>'
-                        nuisance:str='none', # one of `NUISANCES`, applied to image B
-                        n_differences:int=5, # true differences (0: a nuisance-only or identical pair)
-                        long_side:int=960, # longest side of the images
-                        kinds=KINDS, # kinds of difference to draw from
-                        frac=(0.001, 0.02), # object area as a fraction of the image (log-uniform)
-                        drift:bool=True, # let some snowflakes drift a few pixels in B (not a difference)
-                       )->BenchPair:
+def make_benchmark_pair(
+    seed: int,  # everything is drawn from this seed
+    scene: str = 'cartoon',  # 'cartoon', 'cartoon-snow' or 'photo:<skimage.data name>'
+    nuisance: str = 'none',  # one of `NUISANCES`, applied to image B
+    n_differences: int = 5,  # true differences (0: a nuisance-only or identical pair)
+    long_side: int = 960,  # longest side of the images
+    kinds=KINDS,  # kinds of difference to draw from
+    frac=(0.001, 0.02),  # object area as a fraction of the image (log-uniform)
+    drift: bool = True,  # let some snowflakes drift a few pixels in B (not a difference)
+) -> BenchPair:
     "One benchmark pair, deterministic in its arguments; truth masks and boxes are exact (in A's frame)."
     from PIL import Image
+
     rng = np.random.default_rng(seed)
-    if scene.startswith('photo:'): base, flakes = photo_scene(scene[6:], long_side), []
+    if scene.startswith('photo:'):
+        base, flakes = photo_scene(scene[6:], long_side), []
     elif scene in ('cartoon', 'cartoon-snow'):
-        base, flakes = cartoon_scene(rng, (long_side, long_side*3//4), snow=scene == 'cartoon-snow')
-    else: raise ValueError(f"unknown scene {scene!r}")
+        base, flakes = cartoon_scene(rng, (long_side, long_side * 3 // 4), snow=scene == 'cartoon-snow')
+    else:
+        raise ValueError(f"unknown scene {scene!r}")
     H, W = base.shape[:2]
     A, B = Image.fromarray(base), Image.fromarray(base.copy())
-    if flakes and not drift: draw_flakes(A, flakes); draw_flakes(B, flakes)
-    elif flakes:   # falling snow: some flakes drift a few pixels between the two images (not a difference)
+    if flakes and not drift:
         draw_flakes(A, flakes)
-        drift = [(x + rng.uniform(-6, 6), y + rng.uniform(0, 8), r) if rng.uniform() < 0.5 else (x, y, r) for x, y, r in flakes]
+        draw_flakes(B, flakes)
+    elif flakes:  # falling snow: some flakes drift a few pixels between the two images (not a difference)
+        draw_flakes(A, flakes)
+        drift = [
+            (x + rng.uniform(-6, 6), y + rng.uniform(0, 8), r) if rng.uniform() < 0.5 else (x, y, r)
+            for x, y, r in flakes
+        ]
         draw_flakes(B, drift)
     taken = []
-    for _ in range(rng.integers(2, 7)):   # decoys: the same objects in both images
-        r = float(np.sqrt(np.exp(rng.uniform(*np.log(frac)))*H*W/2.6))
+    for _ in range(rng.integers(2, 7)):  # decoys: the same objects in both images
+        r = float(np.sqrt(np.exp(rng.uniform(*np.log(frac))) * H * W / 2.6))
         p = _place(rng, H, W, r + 3, taken, near_prob=0.2)
-        if p is None: continue
-        fill, shape, ang = _colour(rng), str(rng.choice(SHAPES)), rng.uniform(0, 2*np.pi)
-        for im in (A, B): draw_sprite(im, shape, p[0], p[1], r, fill, angle=ang)
+        if p is None:
+            continue
+        fill, shape, ang = _colour(rng), str(rng.choice(SHAPES)), rng.uniform(0, 2 * np.pi)
+        for im in (A, B):
+            draw_sprite(im, shape, p[0], p[1], r, fill, angle=ang)
         taken.append(p[2])
     diffs = []
     for _ in range(n_differences):
         kind = str(rng.choice(list(kinds)))
         m = _difference(kind, A, B, rng, H, W, taken, float(np.exp(rng.uniform(*np.log(frac)))))
-        if m is not None: diffs.append(Difference(kind, m, _mask_bbox(m)))
+        if m is not None:
+            diffs.append(Difference(kind, m, _mask_bbox(m)))
     a = np.asarray(A)
     b, params = apply_nuisance(np.asarray(B), nuisance, rng)
     return BenchPair(a, b, diffs, scene, nuisance, params, seed)
@@ -333,20 +474,29 @@ def make_benchmark_pair(seed:int, # everything is drawn from this seed
 SCENES = ('cartoon', 'cartoon-snow') + tuple(f'photo:{n}' for n in PHOTOS)
 
 # %% ../../nbs/areas/02a_benchmark.ipynb #2850dda8
-def benchmark_plan(seed:int=0, # seed of the whole plan
-                   per_nuisance:int=8, # pairs with differences per nuisance category
-                   nuisance_only:int=4, # pairs without differences per nuisance category (other than 'none')
-                   identical:int=6, # pairs of one image twice
-                  )->list:
+def benchmark_plan(
+    seed: int = 0,  # seed of the whole plan
+    per_nuisance: int = 8,  # pairs with differences per nuisance category
+    nuisance_only: int = 4,  # pairs without differences per nuisance category (other than 'none')
+    identical: int = 6,  # pairs of one image twice
+) -> list:
     "The benchmark as a list of `make_benchmark_pair` arguments: half cartoons, half photographs, every nuisance."
     rng = np.random.default_rng(seed)
     plan = []
+
     def spec(nuisance, n):
         sc = str(rng.choice(SCENES[:2])) if rng.uniform() < 0.5 else str(rng.choice(SCENES[2:]))
-        return dict(seed=int(rng.integers(2**31)), scene=sc, nuisance=nuisance, n_differences=n,
-                    long_side=960 if sc.startswith('cartoon') else int(rng.choice([640, 800, 960])))
+        return dict(
+            seed=int(rng.integers(2**31)),
+            scene=sc,
+            nuisance=nuisance,
+            n_differences=n,
+            long_side=960 if sc.startswith('cartoon') else int(rng.choice([640, 800, 960])),
+        )
+
     for nu in NUISANCES:
         plan += [spec(nu, int(rng.integers(1, 13))) for _ in range(per_nuisance)]
-    for nu in NUISANCES[1:]: plan += [spec(nu, 0) for _ in range(nuisance_only)]
+    for nu in NUISANCES[1:]:
+        plan += [spec(nu, 0) for _ in range(nuisance_only)]
     plan += [{**spec('none', 0), 'drift': False} for _ in range(identical)]
     return plan

@@ -9,8 +9,7 @@ __all__ = ['METHOD_DEFAULTS', 'DEFAULTS', 'DifferenceMap', 'difference_map', 'Di
            'PixelDifference', 'pixel_difference', 'pixel_areas_stage']
 
 # %% ../../nbs/areas/02_difference_areas.ipynb #a1fe9c98
-import types
-from dataclasses import dataclass, field, fields, asdict
+from dataclasses import dataclass, field, asdict
 import numpy as np
 from ..core.imaging import load_image, mask_bbox
 from ..core.records import Box
@@ -20,84 +19,106 @@ from ..core.pipeline import parse_params
 @dataclass
 class DifferenceMap:
     "Per-pixel maps of a pair (all H x W, image A's size) and the pair's mean SSIM."
-    ssim: np.ndarray            # SSIM per pixel, minimum over channels
-    absdiff: np.ndarray         # largest channel's |A - B| after normalisation, smoothed (grey levels)
-    raw_absdiff: np.ndarray     # the same without blur or smoothing, for pixel-exact masks
-    dissimilarity: np.ndarray   # (1 - ssim) * min(1, absdiff / delta), in [0, 1]
-    similarity: float           # mean SSIM of the pair (over pixels and channels)
-    resized: bool = False       # image B was resized to image A's size
+
+    ssim: np.ndarray  # SSIM per pixel, minimum over channels
+    absdiff: np.ndarray  # largest channel's |A - B| after normalisation, smoothed (grey levels)
+    raw_absdiff: np.ndarray  # the same without blur or smoothing, for pixel-exact masks
+    dissimilarity: np.ndarray  # (1 - ssim) * min(1, absdiff / delta), in [0, 1]
+    similarity: float  # mean SSIM of the pair (over pixels and channels)
+    resized: bool = False  # image B was resized to image A's size
     brightness_shift: list = field(default_factory=list)  # per-channel median of B - A that was removed
-    tone: list|None = None      # 'colour': per channel (gain, gamma, offset) fitted from A to B
-    transform: list|None = None # 'colour': 3 x 3 matrix from A's pixel (x, y) to B's (None: B was aligned)
+    tone: list | None = None  # 'colour': per channel (gain, gamma, offset) fitted from A to B
+    transform: list | None = None  # 'colour': 3 x 3 matrix from A's pixel (x, y) to B's (None: B was aligned)
+
 
 def _pair(a, b):
     a, b = load_image(a), load_image(b)
     resized = a.shape != b.shape
     if resized:
         from PIL import Image
+
         b = np.asarray(Image.fromarray(b).resize((a.shape[1], a.shape[0]), Image.Resampling.BICUBIC))
     return a, b, resized
 
-def _channel_max(x:np.ndarray)->np.ndarray:
+
+def _channel_max(x: np.ndarray) -> np.ndarray:
     "Largest value over the last axis (numpy reduces a short contiguous last axis ten times slower than this)."
     out = x[..., 0].copy()
-    for i in range(1, x.shape[-1]): np.maximum(out, x[..., i], out=out)
+    for i in range(1, x.shape[-1]):
+        np.maximum(out, x[..., i], out=out)
     return out
 
-def difference_map(a, # image A (path, PIL image or array; any mode)
-                   b, # image B; resized to A's size when the sizes differ
-                   blur:float=1.0, # Gaussian blur of both images, in px at 512 px (scaled with size); 0: none
-                   sigma:float=1.5, # SSIM Gaussian window
-                   delta:float=24.0, # absolute difference (grey levels) at which a change counts fully
-                   normalize_brightness:bool=True, # remove a global per-channel brightness shift of B
-                  )->DifferenceMap:
+
+def difference_map(
+    a,  # image A (path, PIL image or array; any mode)
+    b,  # image B; resized to A's size when the sizes differ
+    blur: float = 1.0,  # Gaussian blur of both images, in px at 512 px (scaled with size); 0: none
+    sigma: float = 1.5,  # SSIM Gaussian window
+    delta: float = 24.0,  # absolute difference (grey levels) at which a change counts fully
+    normalize_brightness: bool = True,  # remove a global per-channel brightness shift of B
+) -> DifferenceMap:
     "Per-pixel SSIM, absolute difference and dissimilarity maps of a pair."
     from scipy import ndimage as ndi
     from img_diff.areas.ssim import ssim_map, gaussian_blur
+
     a, b, resized = _pair(a, b)
     a, b = a.astype(np.float32), b.astype(np.float32)
     a0, b0 = a, b
-    if blur:   # both images in one call: six channels suit the blur best (chapter 22)
-        s = blur*max(a.shape[:2])/512
+    if blur:  # both images in one call: six channels suit the blur best (chapter 22)
+        s = blur * max(a.shape[:2]) / 512
         ab = gaussian_blur(np.concatenate([a, b], axis=2), s)
         a, b = ab[..., :3], ab[..., 3:]
     shift = np.median(b - a, axis=(0, 1)) if normalize_brightness else np.zeros(3, np.float32)
-    if normalize_brightness:   # bring A to B's brightness, clipped as B's own shift was clipped
+    if normalize_brightness:  # bring A to B's brightness, clipped as B's own shift was clipped
         a, a0 = np.clip(a + shift, 0, 255), np.clip(a0 + shift, 0, 255)
-    S = ssim_map(a, b, sigma=sigma, data_range=255.)   # scikit-image's map and mean (chapter 22)
+    S = ssim_map(a, b, sigma=sigma, data_range=255.0)  # scikit-image's map and mean (chapter 22)
     ssim = S.map.min(axis=2)
     ad = ndi.gaussian_filter(_channel_max(np.abs(b - a)), sigma)
-    dis = np.clip(1 - ssim, 0, 1)*np.clip(ad/delta, 0, 1)
+    dis = np.clip(1 - ssim, 0, 1) * np.clip(ad / delta, 0, 1)
     raw = _channel_max(np.abs(b0 - a0))
-    return DifferenceMap(ssim.astype(np.float32), ad.astype(np.float32), raw.astype(np.float32), dis.astype(np.float32), float(S.mean), resized,
-                         [round(float(x), 3) for x in shift])
+    return DifferenceMap(
+        ssim.astype(np.float32),
+        ad.astype(np.float32),
+        raw.astype(np.float32),
+        dis.astype(np.float32),
+        float(S.mean),
+        resized,
+        [round(float(x), 3) for x in shift],
+    )
 
 # %% ../../nbs/areas/02_difference_areas.ipynb #1c26f4ce
 @dataclass
 class DifferenceArea:
     "One area where a pair differs: its box, score and pixel mask."
-    bbox: list        # [x1, y1, x2, y2] in pixels (x2, y2 exclusive)
-    score: float      # mean dissimilarity inside the mask, in [0, 1]
-    mask: np.ndarray  # H x W boolean pixel mask
-    @property
-    def area(self)->int: return int(self.mask.sum())
 
-def areas_from_map(dis:np.ndarray, # dissimilarity map in [0, 1]
-                   threshold:float=0.3, # dissimilarity above which a (smoothed) pixel differs
-                   smooth:float=2.0, # Gaussian smoothing of the map before thresholding, px
-                   merge:float=0.012, # join areas closer than 2*merge*longest side
-                   min_area:float=0.002, # drop areas smaller than this fraction of the image
-                   max_areas:int|None=None, # keep at most this many (highest score first)
-                   exact:np.ndarray|None=None, # optional boolean map of pixels that really differ, to tighten masks
-                  )->list:
+    bbox: list  # [x1, y1, x2, y2] in pixels (x2, y2 exclusive)
+    score: float  # mean dissimilarity inside the mask, in [0, 1]
+    mask: np.ndarray  # H x W boolean pixel mask
+
+    @property
+    def area(self) -> int:
+        return int(self.mask.sum())
+
+
+def areas_from_map(
+    dis: np.ndarray,  # dissimilarity map in [0, 1]
+    threshold: float = 0.3,  # dissimilarity above which a (smoothed) pixel differs
+    smooth: float = 2.0,  # Gaussian smoothing of the map before thresholding, px
+    merge: float = 0.012,  # join areas closer than 2*merge*longest side
+    min_area: float = 0.002,  # drop areas smaller than this fraction of the image
+    max_areas: int | None = None,  # keep at most this many (highest score first)
+    exact: np.ndarray | None = None,  # optional boolean map of pixels that really differ, to tighten masks
+) -> list:
     "Connected areas of a dissimilarity map, highest score first."
     from scipy import ndimage as ndi
+
     H, W = dis.shape
     ds = ndi.gaussian_filter(dis, smooth) if smooth else dis
     m = ds > threshold
-    if not m.any(): return []
+    if not m.any():
+        return []
     m = ndi.binary_fill_holes(ndi.binary_closing(m, iterations=2, border_value=0))
-    r = int(round(merge*max(H, W)))
+    r = int(round(merge * max(H, W)))
     # r cross-shaped dilations reach exactly the pixels within city-block distance r: one distance transform instead of r passes
     lab, n = ndi.label(ndi.distance_transform_cdt(~m, metric='taxicab') <= r if r > 0 else m)
     out = []
@@ -105,96 +126,118 @@ def areas_from_map(dis:np.ndarray, # dissimilarity map in [0, 1]
         # work inside the area's box grown by 2 px (closing by 1 px and hole filling give the same there as on the whole image)
         sl = tuple(slice(max(s.start - 2, 0), min(s.stop + 2, size)) for s, size in zip(sl, (H, W)))
         c = (lab[sl] == i) & m[sl]
-        if c.sum() < min_area*H*W: continue
+        if c.sum() < min_area * H * W:
+            continue
         score = float(dis[sl][c].mean())
         if exact is not None:
             tight = c & exact[sl]
-            if tight.sum() >= min_area*H*W: c = ndi.binary_fill_holes(ndi.binary_closing(tight, iterations=1, border_value=0))
-        cm = np.zeros_like(m); cm[sl] = c
+            if tight.sum() >= min_area * H * W:
+                c = ndi.binary_fill_holes(ndi.binary_closing(tight, iterations=1, border_value=0))
+        cm = np.zeros_like(m)
+        cm[sl] = c
         out.append(DifferenceArea(mask_bbox(cm), score, cm))
     out.sort(key=lambda x: -x.score)
     return out[:max_areas] if max_areas else out
 
 # %% ../../nbs/areas/02_difference_areas.ipynb #ffed5d6b
-def register_pair(a:np.ndarray, # image A, H x W x 3 (float or uint8)
-                  b:np.ndarray, # image B, the same size
-                  model:str='similarity', # 'similarity' (shift, small rotation and scale), 'shift', or 'none'
-                  tiles:int=4, # tiles per side whose shifts the similarity is fitted to
-                  max_shift:float=0.03, # largest shift believed, as a fraction of the longest side
-                 )->tuple:
+def register_pair(
+    a: np.ndarray,  # image A, H x W x 3 (float or uint8)
+    b: np.ndarray,  # image B, the same size
+    model: str = 'similarity',  # 'similarity' (shift, small rotation and scale), 'shift', or 'none'
+    tiles: int = 4,  # tiles per side whose shifts the similarity is fitted to
+    max_shift: float = 0.03,  # largest shift believed, as a fraction of the longest side
+) -> tuple:
     "B warped into A's frame (float32), the mask of pixels B covers there, and the 3 x 3 transform (None: B was aligned)."
     from skimage.registration import phase_cross_correlation
     from skimage.transform import SimilarityTransform, warp
     from skimage.measure import ransac
+
     H, W = a.shape[:2]
-    if model == 'none': return b.astype(np.float32), np.ones((H, W), bool), None
+    if model == 'none':
+        return b.astype(np.float32), np.ones((H, W), bool), None
     ga, gb = a.mean(axis=2), b.mean(axis=2)
-    lim = max_shift*max(H, W)
-    s = phase_cross_correlation(ga, gb, upsample_factor=10)[0]   # (rows, cols): a(x) ~ b(x - s)
-    if np.abs(s).max() > lim: s = np.zeros(2)
+    lim = max_shift * max(H, W)
+    s = phase_cross_correlation(ga, gb, upsample_factor=10)[0]  # (rows, cols): a(x) ~ b(x - s)
+    if np.abs(s).max() > lim:
+        s = np.zeros(2)
     src, dst = _tile_matches(ga, gb, s, tiles, lim) if model == 'similarity' else (np.zeros((0, 2)), None)
-    if len(src) >= 4:   # a robust fit: tiles holding a difference (or a flat sky) disagree and are left out
+    if len(src) >= 4:  # a robust fit: tiles holding a difference (or a flat sky) disagree and are left out
         T = ransac((src, dst), SimilarityTransform, min_samples=3, residual_threshold=0.7, max_trials=200, rng=0)[0]
-    else: T = None
-    if T is None: T = SimilarityTransform(translation=-s[::-1])
+    else:
+        T = None
+    if T is None:
+        T = SimilarityTransform(translation=-s[::-1])
     corners = np.array([[0, 0], [W, 0], [0, H], [W, H]], float)
-    if np.abs(T(corners) - corners).max() < 0.25: return b.astype(np.float32), np.ones((H, W), bool), None
+    if np.abs(T(corners) - corners).max() < 0.25:
+        return b.astype(np.float32), np.ones((H, W), bool), None
     bw = warp(b.astype(np.float32), T, order=1, mode='edge', preserve_range=True).astype(np.float32)
     valid = warp(np.ones((H, W), np.float32), T, order=0, mode='constant', cval=0) > 0.5
     from scipy import ndimage as ndi
+
     return bw, ndi.binary_erosion(valid, iterations=3, border_value=1), T.params
+
 
 def _tile_matches(ga, gb, s, tiles, lim):
     "Tile centres of A (x, y) and where phase correlation finds them in B, after the global shift `s`."
     from skimage.registration import phase_cross_correlation
     from skimage.filters import window
+
     H, W = ga.shape
-    th, tw = H//tiles, W//tiles
-    hann = window('hann', (th, tw))   # tiles are not periodic: taper their borders
+    th, tw = H // tiles, W // tiles
+    hann = window('hann', (th, tw))  # tiles are not periodic: taper their borders
     src, dst = [], []
     for i in range(tiles):
         for j in range(tiles):
-            ta = ga[i*th:(i+1)*th, j*tw:(j+1)*tw]
-            y0, x0 = int(round(i*th - s[0])), int(round(j*tw - s[1]))
-            if ta.std() < 2 or y0 < 0 or x0 < 0 or y0 + th > H or x0 + tw > W: continue
-            tb = gb[y0:y0 + th, x0:x0 + tw]
-            ls = phase_cross_correlation((ta - ta.mean())*hann, (tb - tb.mean())*hann, upsample_factor=10)[0]
-            if np.abs(ls).max() > lim/2: continue
-            c = np.array([(j + 0.5)*tw, (i + 0.5)*th])
-            src.append(c); dst.append(c + np.array([x0 - j*tw, y0 - i*th]) - ls[::-1])
+            ta = ga[i * th : (i + 1) * th, j * tw : (j + 1) * tw]
+            y0, x0 = int(round(i * th - s[0])), int(round(j * tw - s[1]))
+            if ta.std() < 2 or y0 < 0 or x0 < 0 or y0 + th > H or x0 + tw > W:
+                continue
+            tb = gb[y0 : y0 + th, x0 : x0 + tw]
+            ls = phase_cross_correlation((ta - ta.mean()) * hann, (tb - tb.mean()) * hann, upsample_factor=10)[0]
+            if np.abs(ls).max() > lim / 2:
+                continue
+            c = np.array([(j + 0.5) * tw, (i + 0.5) * th])
+            src.append(c)
+            dst.append(c + np.array([x0 - j * tw, y0 - i * th]) - ls[::-1])
     return np.array(src).reshape(-1, 2), np.array(dst).reshape(-1, 2)
 
 # %% ../../nbs/areas/02_difference_areas.ipynb #9e3d94a8
 def _tone_curve(x, p):
     "g * 255 * (x / 255) ** gamma + o, clipped to [0, 255]; p = (log g, log gamma, o)."
-    return np.clip(np.exp(p[0])*255*np.power(np.maximum(x, 0)/255, np.exp(p[1])) + p[2], 0, 255)
+    return np.clip(np.exp(p[0]) * 255 * np.power(np.maximum(x, 0) / 255, np.exp(p[1])) + p[2], 0, 255)
+
 
 _LEVELS = np.linspace(0, 255, 18)
 
-def fit_tone(a:np.ndarray, # image A, H x W x C, grey levels 0-255 (float)
-             b:np.ndarray, # image B, the same size (registered)
-             max_correction:float=64.0, # bound on the offset, and on how far any level may move (grey levels)
-             samples:int=40000, # pixels sampled on a grid for the fit
-             prior:float=0.05, # weight of the identity curve, as a share of the pixels: levels the image lacks stay put
-            )->list:
+
+def fit_tone(
+    a: np.ndarray,  # image A, H x W x C, grey levels 0-255 (float)
+    b: np.ndarray,  # image B, the same size (registered)
+    max_correction: float = 64.0,  # bound on the offset, and on how far any level may move (grey levels)
+    samples: int = 40000,  # pixels sampled on a grid for the fit
+    prior: float = 0.05,  # weight of the identity curve, as a share of the pixels: levels the image lacks stay put
+) -> list:
     "Per channel (gain, gamma, offset) mapping A's tones to B's: a robust (arctan loss) fit, so changed areas do not pull it, drawn to the identity where A has no pixels."
     from scipy.optimize import least_squares
+
     H, W, C = a.shape
-    step = max(1, int(np.sqrt(H*W/samples)))
+    step = max(1, int(np.sqrt(H * W / samples)))
     out = []
     for c in range(C):
         x, y = a[::step, ::step, c].ravel().astype(np.float64), b[::step, ::step, c].ravel().astype(np.float64)
         lo, hi = [np.log(0.5), np.log(0.5), -max_correction], [np.log(2), np.log(2), max_correction]
-        w = np.sqrt(prior*len(x)/len(_LEVELS))   # the identity, at every level, weighs as `prior` of the pixels
-        res = lambda p: np.concatenate([_tone_curve(x, p) - y, w*(_tone_curve(_LEVELS, p) - _LEVELS)])
+        w = np.sqrt(prior * len(x) / len(_LEVELS))  # the identity, at every level, weighs as `prior` of the pixels
+        res = lambda p: np.concatenate([_tone_curve(x, p) - y, w * (_tone_curve(_LEVELS, p) - _LEVELS)])
         p = least_squares(res, [0.0, 0.0, 0.0], loss='arctan', f_scale=6.0, bounds=(lo, hi)).x
         out.append([round(float(np.exp(p[0])), 4), round(float(np.exp(p[1])), 4), round(float(p[2]), 3)])
     return out
 
-def apply_tone(a:np.ndarray, # image, H x W x C (float grey levels)
-               tone:list, # per channel (gain, gamma, offset), as `fit_tone` gives
-               max_correction:float=64.0, # no level moves further than this
-              )->np.ndarray:
+
+def apply_tone(
+    a: np.ndarray,  # image, H x W x C (float grey levels)
+    tone: list,  # per channel (gain, gamma, offset), as `fit_tone` gives
+    max_correction: float = 64.0,  # no level moves further than this
+) -> np.ndarray:
     "A with each channel passed through its tone curve; no level moves by more than `max_correction`."
     out = np.empty(a.shape, np.float32)
     for c, (g, gm, o) in enumerate(tone):
@@ -203,54 +246,67 @@ def apply_tone(a:np.ndarray, # image, H x W x C (float grey levels)
     return out
 
 # %% ../../nbs/areas/02_difference_areas.ipynb #527c2ac8
-def to_lab(x:np.ndarray)->np.ndarray:
+def to_lab(x: np.ndarray) -> np.ndarray:
     "CIELAB (D65) of an RGB image in grey levels 0-255, float32."
     from skimage.color import rgb2lab
-    return rgb2lab(np.clip(x, 0, 255)/255).astype(np.float32)
 
-def tolerant_delta_e(la:np.ndarray, # image A in CIELAB, H x W x 3
-                     lb:np.ndarray, # image B in CIELAB
-                     radius:int=1, # misalignment tolerated, px (0: plain ΔE)
-                    )->np.ndarray:
+    return rgb2lab(np.clip(x, 0, 255) / 255).astype(np.float32)
+
+
+def tolerant_delta_e(
+    la: np.ndarray,  # image A in CIELAB, H x W x 3
+    lb: np.ndarray,  # image B in CIELAB
+    radius: int = 1,  # misalignment tolerated, px (0: plain ΔE)
+) -> np.ndarray:
     "CIE76 ΔE from each pixel to the colours the other image holds within `radius` px (a per-channel min-max box), both ways, the larger."
     from scipy import ndimage as ndi
-    if radius == 0: return np.sqrt(((la - lb)**2).sum(axis=2))
-    k = 2*radius + 1
+
+    if radius == 0:
+        return np.sqrt(((la - lb) ** 2).sum(axis=2))
+    k = 2 * radius + 1
+
     def one_way(x, y):
         e = np.zeros(x.shape[:2], np.float32)
         for c in range(3):
             lo, hi = ndi.minimum_filter(y[..., c], k), ndi.maximum_filter(y[..., c], k)
-            e += (np.maximum(lo - x[..., c], 0) + np.maximum(x[..., c] - hi, 0))**2
+            e += (np.maximum(lo - x[..., c], 0) + np.maximum(x[..., c] - hi, 0)) ** 2
         return np.sqrt(e)
+
     return np.maximum(one_way(la, lb), one_way(lb, la))
 
 # %% ../../nbs/areas/02_difference_areas.ipynb #2c1e6d9c
-def group_boxes(boxes:list, # [x1, y1, x2, y2] boxes
-                pad:float, # grow every box by this many px before testing contact
-                rel:float=0.0, # ... and by this fraction of its own longer side
-               )->list:
+def group_boxes(
+    boxes: list,  # [x1, y1, x2, y2] boxes
+    pad: float,  # grow every box by this many px before testing contact
+    rel: float = 0.0,  # ... and by this fraction of its own longer side
+) -> list:
     "Groups (lists of indices) of boxes that touch once grown, joined until none touches another."
     bx = [list(map(float, b)) for b in boxes]
     groups = [[i] for i in range(len(bx))]
-    grow = lambda b: pad + rel*max(b[2] - b[0], b[3] - b[1])
+    grow = lambda b: pad + rel * max(b[2] - b[0], b[3] - b[1])
     changed = True
     while changed:
         changed = False
         for i in range(len(bx)):
             for j in range(i + 1, len(bx)):
                 a, b = bx[i], bx[j]
-                if a is None or b is None: continue
+                if a is None or b is None:
+                    continue
                 g = grow(a) + grow(b)
                 if a[0] - g < b[2] and b[0] - g < a[2] and a[1] - g < b[3] and b[1] - g < a[3]:
                     bx[i] = [min(a[0], b[0]), min(a[1], b[1]), max(a[2], b[2]), max(a[3], b[3])]
-                    bx[j] = None; groups[i] += groups[j]; groups[j] = []; changed = True
+                    bx[j] = None
+                    groups[i] += groups[j]
+                    groups[j] = []
+                    changed = True
     return [g for g in groups if g]
 
 # %% ../../nbs/areas/02_difference_areas.ipynb #f1ce208d
-def join_rows(boxes:list, # [x1, y1, x2, y2] boxes
-              gap:float=0.8, # largest gap between neighbours on a line, in heights
-              overlap:float=0.8, # smallest vertical overlap, as a share of the taller height
-             )->list:
+def join_rows(
+    boxes: list,  # [x1, y1, x2, y2] boxes
+    gap: float = 0.8,  # largest gap between neighbours on a line, in heights
+    overlap: float = 0.8,  # smallest vertical overlap, as a share of the taller height
+) -> list:
     "Groups (lists of indices) of boxes side by side on one line, of about one height, like the letters of a word."
     groups = [[i] for i in range(len(boxes))]
     bx = [list(map(float, b)) for b in boxes]
@@ -259,59 +315,76 @@ def join_rows(boxes:list, # [x1, y1, x2, y2] boxes
         changed = False
         for i in range(len(bx)):
             for j in range(i + 1, len(bx)):
-                if bx[i] is None or bx[j] is None: continue
+                if bx[i] is None or bx[j] is None:
+                    continue
                 a, b = bx[i], bx[j]
                 ha, hb = a[3] - a[1], b[3] - b[1]
                 ov = min(a[3], b[3]) - max(a[1], b[1])
-                if ov >= overlap*max(ha, hb) and max(a[0], b[0]) - min(a[2], b[2]) <= gap*max(ha, hb):
+                if ov >= overlap * max(ha, hb) and max(a[0], b[0]) - min(a[2], b[2]) <= gap * max(ha, hb):
                     bx[i] = [min(a[0], b[0]), min(a[1], b[1]), max(a[2], b[2]), max(a[3], b[3])]
-                    bx[j] = None; groups[i] += groups[j]; groups[j] = []; changed = True
+                    bx[j] = None
+                    groups[i] += groups[j]
+                    groups[j] = []
+                    changed = True
     return [g for g in groups if g]
 
 # %% ../../nbs/areas/02_difference_areas.ipynb #7f2dbd4c
-def object_segments(img:np.ndarray, # an RGB crop, grey levels 0-255
-                    scale:float=60.0, # Felzenszwalb's scale: larger, fewer segments
-                   )->np.ndarray:
+def object_segments(
+    img: np.ndarray,  # an RGB crop, grey levels 0-255
+    scale: float = 60.0,  # Felzenszwalb's scale: larger, fewer segments
+) -> np.ndarray:
     "Felzenszwalb segments of a crop (labels from 1); the segments touching the crop's border (its background) are 0."
     from skimage.segmentation import felzenszwalb
-    seg = felzenszwalb(img/255., scale=scale, sigma=0.5, min_size=10, channel_axis=2) + 1
+
+    seg = felzenszwalb(img / 255.0, scale=scale, sigma=0.5, min_size=10, channel_axis=2) + 1
     seg[np.isin(seg, np.unique(np.concatenate([seg[0], seg[-1], seg[:, 0], seg[:, -1]])))] = 0
     return seg
+
 
 def _object_of(f, segs):
     "The pixels of the segments (of A or of B) that a fragment f mostly lies on, or that it mostly covers; and f."
     o = f.copy()
     for seg in segs:
         for l, c in zip(*np.unique(seg[f], return_counts=True)):
-            if l and (c >= 0.2*f.sum() or c >= 0.5*(seg == l).sum()): o |= seg == l
+            if l and (c >= 0.2 * f.sum() or c >= 0.5 * (seg == l).sum()):
+                o |= seg == l
     return o
 
-def join_by_objects(frags:list, # fragment masks (H x W booleans), each one group
-                    a:np.ndarray, # image A (registered, unblurred), grey levels
-                    b:np.ndarray, # image B
-                    reach:int, # fragments closer than this (px) may be parts of one object
-                    scale:float=60.0, # Felzenszwalb's scale
-                   )->list:
+
+def join_by_objects(
+    frags: list,  # fragment masks (H x W booleans), each one group
+    a: np.ndarray,  # image A (registered, unblurred), grey levels
+    b: np.ndarray,  # image B
+    reach: int,  # fragments closer than this (px) may be parts of one object
+    scale: float = 60.0,  # Felzenszwalb's scale
+) -> list:
     "Groups (lists of indices) of fragments that lie on overlapping objects of A or B: the parts of one replaced or resized object."
     H, W = a.shape[:2]
     boxes = [mask_bbox(f) for f in frags]
     out = []
-    for cl in group_boxes(boxes, reach/2):
-        if len(cl) == 1: out.append(cl); continue
+    for cl in group_boxes(boxes, reach / 2):
+        if len(cl) == 1:
+            out.append(cl)
+            continue
         x1, y1 = max(min(boxes[k][0] for k in cl) - reach, 0), max(min(boxes[k][1] for k in cl) - reach, 0)
         x2, y2 = min(max(boxes[k][2] for k in cl) + reach, W), min(max(boxes[k][3] for k in cl) + reach, H)
         sl = (slice(y1, y2), slice(x1, x2))
         segs = [object_segments(a[sl], scale), object_segments(b[sl], scale)]
         objs = [_object_of(frags[k][sl], segs) for k in cl]
         parent = list(range(len(cl)))
+
         def root(i):
-            while parent[i] != i: i = parent[i]
+            while parent[i] != i:
+                i = parent[i]
             return i
+
         for i in range(len(cl)):
             for j in range(i + 1, len(cl)):
-                if (objs[i] & objs[j]).any(): parent[root(j)] = root(i)
+                if (objs[i] & objs[j]).any():
+                    parent[root(j)] = root(i)
         joined = {}
-        for i, k in enumerate(cl): joined.setdefault(root(i), []).append(k)
+        for i, k in enumerate(cl):
+            joined.setdefault(root(i), []).append(k)
         out += list(joined.values())
     return out
 
@@ -320,155 +393,223 @@ def _f(default, doc, **rng):
     "A parameter field: its default, one line of meaning, and its allowed range (ge, gt, le, lt, choices)."
     return field(default=default, metadata={'doc': doc, **rng})
 
+
 @dataclass(frozen=True)
 class PixelAreaParams:
     "Every parameter of `pixel_difference` (and the `pixel-areas` stage), with its type, default and allowed range."
-    method: str = _f('colour', "'colour': registered, tone-fitted CIELAB ΔE; 'ssim': the paper-era gated SSIM map", choices=('colour', 'ssim'))
-    register: str|None = _f(None, "align B to A first: 'similarity' (shift, rotation, scale), 'shift' or 'none' (None: the method's)",
-                            choices=('similarity', 'shift', 'none', None))
-    normalize: str|None = _f(None, "photometric fit of A to B: 'tone' (gain, gamma, offset per channel), 'shift' (median), 'none' (None: the method's)",
-                             choices=('tone', 'shift', 'none', None))
+
+    method: str = _f(
+        'colour',
+        "'colour': registered, tone-fitted CIELAB ΔE; 'ssim': the paper-era gated SSIM map",
+        choices=('colour', 'ssim'),
+    )
+    register: str | None = _f(
+        None,
+        "align B to A first: 'similarity' (shift, rotation, scale), 'shift' or 'none' (None: the method's)",
+        choices=('similarity', 'shift', 'none', None),
+    )
+    normalize: str | None = _f(
+        None,
+        "photometric fit of A to B: 'tone' (gain, gamma, offset per channel), 'shift' (median), 'none' (None: the method's)",
+        choices=('tone', 'shift', 'none', None),
+    )
     max_correction: float = _f(64.0, "the tone fit moves no grey level further than this", ge=0, le=255)
     blur: float = _f(1.0, "Gaussian blur of both images, px at 512 px (scaled with the image); 0: none", ge=0, le=10)
     sigma: float = _f(1.5, "SSIM Gaussian window, px", gt=0, le=10)
     delta: float = _f(24.0, "'ssim': absolute difference (grey levels) at which a change counts fully", gt=0)
     delta_e: float = _f(20.0, "'colour': CIELAB ΔE at which a change counts fully", gt=0)
     tolerance: float = _f(1.0, "'colour': misalignment forgiven, px at 512 px", ge=0, le=8)
-    threshold: float|None = _f(None, "dissimilarity above which a (smoothed) pixel differs (None: the method's)", ge=0, le=1)
+    threshold: float | None = _f(
+        None, "dissimilarity above which a (smoothed) pixel differs (None: the method's)", ge=0, le=1
+    )
     smooth: float = _f(2.0, "Gaussian smoothing of the dissimilarity map before the threshold, px", ge=0, le=20)
-    merge: float|None = _f(None, "join areas closer than 2 x merge x longest side (None: the method's)", ge=0, le=0.2)
-    merge_rel: float = _f(0.05, "'colour': ... and closer than merge_rel x the longer side of either (parts of a large object)", ge=0, le=1)
-    min_area: float|None = _f(None, "drop areas smaller than this fraction of the image (None: the method's)", ge=0, lt=1)
-    max_areas: int|None = _f(None, "keep at most this many areas (highest score first); None: all", ge=1)
+    merge: float | None = _f(
+        None, "join areas closer than 2 x merge x longest side (None: the method's)", ge=0, le=0.2
+    )
+    merge_rel: float = _f(
+        0.05,
+        "'colour': ... and closer than merge_rel x the longer side of either (parts of a large object)",
+        ge=0,
+        le=1,
+    )
+    min_area: float | None = _f(
+        None, "drop areas smaller than this fraction of the image (None: the method's)", ge=0, lt=1
+    )
+    max_areas: int | None = _f(None, "keep at most this many areas (highest score first); None: all", ge=1)
     tighten: bool = _f(True, "pixel masks keep only pixels whose own (unblurred) difference exceeds delta / 2")
-    row_gap: float = _f(0.0, "'colour': join areas on one line (letters) up to this many heights apart; 0: off (it joined neighbours on the benchmark)", ge=0, le=5)
-    objects: float = _f(0.03, "'colour': join fragments on one object of A or B within this fraction of the longest side; 0: off",
-                        ge=0, le=0.2)
+    row_gap: float = _f(
+        0.0,
+        "'colour': join areas on one line (letters) up to this many heights apart; 0: off (it joined neighbours on the benchmark)",
+        ge=0,
+        le=5,
+    )
+    objects: float = _f(
+        0.03,
+        "'colour': join fragments on one object of A or B within this fraction of the longest side; 0: off",
+        ge=0,
+        le=0.2,
+    )
     speck: float = _f(0.00005, "'colour': fragments smaller than this fraction of the image are noise", ge=0, lt=1)
-    particle: float = _f(0.0004, "'colour': fragments below this fraction of the image are particles when there are many", ge=0, lt=1)
+    particle: float = _f(
+        0.0004, "'colour': fragments below this fraction of the image are particles when there are many", ge=0, lt=1
+    )
     repeats: int = _f(6, "'colour': this many particles or more are a texture (snow, leaves), not differences", ge=1)
 
-    def __post_init__(self):   # the fields left None take the method's own values
+    def __post_init__(self):  # the fields left None take the method's own values
         for k, v in METHOD_DEFAULTS[self.method].items():
-            if getattr(self, k) is None: object.__setattr__(self, k, v)
+            if getattr(self, k) is None:
+                object.__setattr__(self, k, v)
 
     @classmethod
     def paper_era(cls, **kw):
         "The parameters (and behaviour) before the development benchmark: the gated SSIM map, a median brightness shift, no registration."
         return cls(**{'method': 'ssim', **kw})
 
-# each method's own values of the fields it shares: 'colour' chosen on the development benchmark (02a), 'ssim' the paper era's
-METHOD_DEFAULTS = {'colour': dict(register='similarity', normalize='tone', threshold=0.4, merge=0.004, min_area=0.0002),
-                   'ssim': dict(register='none', normalize='shift', threshold=0.3, merge=0.012, min_area=0.002)}
 
-def pixel_area_params(**kw)->PixelAreaParams:
+# each method's own values of the fields it shares: 'colour' chosen on the development benchmark (02a), 'ssim' the paper era's
+METHOD_DEFAULTS = {
+    'colour': dict(register='similarity', normalize='tone', threshold=0.4, merge=0.004, min_area=0.0002),
+    'ssim': dict(register='none', normalize='shift', threshold=0.3, merge=0.012, min_area=0.002),
+}
+
+
+def pixel_area_params(**kw) -> PixelAreaParams:
     "`PixelAreaParams` from keyword values, checked as a run config is (a clear error naming a bad key and what it takes)."
     return parse_params(PixelAreaParams, kw, 'pixel-areas')
+
 
 # the paper-era values of the gated SSIM map by name, for the chapters that call `difference_map` / `areas_from_map`
 # themselves (the localization sweep): read off `PixelAreaParams.paper_era()`, not written twice
 DEFAULTS = {**asdict(PixelAreaParams.paper_era()), 'normalize_brightness': True}
 
-
 # %% ../../nbs/areas/02_difference_areas.ipynb #b6f9d6a9
-def colour_difference_map(a, # image A (path, PIL image or array; any mode)
-                          b, # image B; resized to A's size when the sizes differ
-                          p:PixelAreaParams=PixelAreaParams(), # the parameters
-                         )->tuple:
+def colour_difference_map(
+    a,  # image A (path, PIL image or array; any mode)
+    b,  # image B; resized to A's size when the sizes differ
+    p: PixelAreaParams = PixelAreaParams(),  # the parameters
+) -> tuple:
     "Register B to A, blur both, fit A's tones to B's, then the tolerant CIELAB ΔE: a `DifferenceMap` and the registered images."
-    from scipy import ndimage as ndi
     from img_diff.areas.ssim import ssim_map, gaussian_blur
+
     a, b, resized = _pair(a, b)
     a, b = a.astype(np.float32), b.astype(np.float32)
     H, W = a.shape[:2]
-    scale = max(H, W)/512
+    scale = max(H, W) / 512
     b, valid, T = register_pair(a, b, p.register)
     a0, b0 = a, b
     if p.blur:
-        ab = gaussian_blur(np.concatenate([a, b], axis=2), p.blur*scale)
+        ab = gaussian_blur(np.concatenate([a, b], axis=2), p.blur * scale)
         a, b = ab[..., :3], ab[..., 3:]
     tone, shift = None, [0.0, 0.0, 0.0]
     if p.normalize == 'tone':
         tone = fit_tone(a, b, p.max_correction)
         a, a0 = apply_tone(a, tone, p.max_correction), apply_tone(a0, tone, p.max_correction)
     elif p.normalize == 'shift':
-        sh = np.median(b - a, axis=(0, 1)); shift = [round(float(x), 3) for x in sh]
+        sh = np.median(b - a, axis=(0, 1))
+        shift = [round(float(x), 3) for x in sh]
         a, a0 = np.clip(a + sh, 0, 255), np.clip(a0 + sh, 0, 255)
-    S = ssim_map(a, b, sigma=p.sigma, data_range=255.)
-    de = tolerant_delta_e(to_lab(a), to_lab(b), int(round(p.tolerance*scale)))
-    dis = np.clip(de/p.delta_e, 0, 1)*valid
-    m = DifferenceMap(S.map.min(axis=2).astype(np.float32), de.astype(np.float32), _channel_max(np.abs(b0 - a0)).astype(np.float32),
-                      dis.astype(np.float32), float(S.mean), resized, shift, tone, None if T is None else np.round(T, 5).tolist())
+    S = ssim_map(a, b, sigma=p.sigma, data_range=255.0)
+    de = tolerant_delta_e(to_lab(a), to_lab(b), int(round(p.tolerance * scale)))
+    dis = np.clip(de / p.delta_e, 0, 1) * valid
+    m = DifferenceMap(
+        S.map.min(axis=2).astype(np.float32),
+        de.astype(np.float32),
+        _channel_max(np.abs(b0 - a0)).astype(np.float32),
+        dis.astype(np.float32),
+        float(S.mean),
+        resized,
+        shift,
+        tone,
+        None if T is None else np.round(T, 5).tolist(),
+    )
     return m, a0, b0
 
 # %% ../../nbs/areas/02_difference_areas.ipynb #113e8ecb
-def colour_areas(m:DifferenceMap, # the map of `colour_difference_map`
-                 a:np.ndarray, # image A as compared (registered, tone-fitted, unblurred)
-                 b:np.ndarray, # image B as compared
-                 p:PixelAreaParams=PixelAreaParams(), # the parameters
-                )->list:
+def colour_areas(
+    m: DifferenceMap,  # the map of `colour_difference_map`
+    a: np.ndarray,  # image A as compared (registered, tone-fitted, unblurred)
+    b: np.ndarray,  # image B as compared
+    p: PixelAreaParams = PixelAreaParams(),  # the parameters
+) -> list:
     "Areas of a colour difference map: fragments, less specks and particle textures, joined by nearness and by objects."
     from scipy import ndimage as ndi
+
     dis = m.dissimilarity
     H, W = dis.shape
     mask = (ndi.gaussian_filter(dis, p.smooth) if p.smooth else dis) > p.threshold
-    if not mask.any(): return []
+    if not mask.any():
+        return []
     mask = ndi.binary_fill_holes(ndi.binary_closing(mask, iterations=2, border_value=0))
     lab, n = ndi.label(mask)
     sizes = ndi.sum(mask, lab, range(1, n + 1))
-    ids = [i for i in range(n) if sizes[i] >= p.speck*H*W]
-    if sum(sizes[i] < p.particle*H*W for i in ids) >= p.repeats:   # many tiny changes: a texture (snow, leaves), not objects
-        ids = [i for i in ids if sizes[i] >= p.particle*H*W]
+    ids = [i for i in range(n) if sizes[i] >= p.speck * H * W]
+    if (
+        sum(sizes[i] < p.particle * H * W for i in ids) >= p.repeats
+    ):  # many tiny changes: a texture (snow, leaves), not objects
+        ids = [i for i in ids if sizes[i] >= p.particle * H * W]
     objs = ndi.find_objects(lab)
     boxes = [[objs[i][1].start, objs[i][0].start, objs[i][1].stop, objs[i][0].stop] for i in ids]
-    groups = [[ids[k] for k in g] for g in group_boxes(boxes, p.merge*max(H, W), p.merge_rel)]
-    if p.row_gap:   # the letters of a word
+    groups = [[ids[k] for k in g] for g in group_boxes(boxes, p.merge * max(H, W), p.merge_rel)]
+    if p.row_gap:  # the letters of a word
         gb = [mask_bbox(np.isin(lab, [i + 1 for i in g])) for g in groups]
         groups = [sum((groups[k] for k in r), []) for r in join_rows(gb, p.row_gap)]
     frags = [np.isin(lab, [i + 1 for i in g]) for g in groups]
     if p.objects and len(frags) > 1:
-        frags = [np.any([frags[k] for k in g], axis=0) for g in join_by_objects(frags, a, b, int(p.objects*max(H, W)))]
+        frags = [
+            np.any([frags[k] for k in g], axis=0) for g in join_by_objects(frags, a, b, int(p.objects * max(H, W)))
+        ]
     out = []
     for f in frags:
-        if f.sum() < p.min_area*H*W: continue
+        if f.sum() < p.min_area * H * W:
+            continue
         score = float(dis[f].mean())
-        if p.tighten:   # blur and smoothing spread an area by a pixel or two: keep the pixels that differ themselves
-            t = f & (m.raw_absdiff > p.delta/2)
-            if t.sum() >= p.min_area*H*W: f = ndi.binary_fill_holes(ndi.binary_closing(t, iterations=1, border_value=0))
+        if p.tighten:  # blur and smoothing spread an area by a pixel or two: keep the pixels that differ themselves
+            t = f & (m.raw_absdiff > p.delta / 2)
+            if t.sum() >= p.min_area * H * W:
+                f = ndi.binary_fill_holes(ndi.binary_closing(t, iterations=1, border_value=0))
         out.append(DifferenceArea(mask_bbox(f), score, f))
     out.sort(key=lambda x: -x.score)
-    return out[:p.max_areas] if p.max_areas else out
+    return out[: p.max_areas] if p.max_areas else out
 
 # %% ../../nbs/areas/02_difference_areas.ipynb #85452886
 @dataclass
 class PixelDifference:
     "Where and how much a pair differs: areas (boxes, scores, masks), the maps and the pair's similarity."
+
     areas: list
     map: DifferenceMap
     params: PixelAreaParams = None
+
     @property
-    def similarity(self)->float: return self.map.similarity
-    def boxes(self)->list:
+    def similarity(self) -> float:
+        return self.map.similarity
+
+    def boxes(self) -> list:
         "The areas as JSON-ready dicts: bbox (pixels), score, area (pixels)."
         return [{'bbox': a.bbox, 'score': round(a.score, 4), 'area': a.area} for a in self.areas]
 
-def pixel_difference(a, # image A (path, PIL image or array; grey, RGB, RGBA, 16-bit)
-                     b, # image B; resized to A's size when the sizes differ
-                     params:PixelAreaParams|None=None, # all parameters at once (default: `PixelAreaParams()`)
-                     **kw # or any field of `PixelAreaParams` by name (over `params`)
-                    )->PixelDifference:
+
+def pixel_difference(
+    a,  # image A (path, PIL image or array; grey, RGB, RGBA, 16-bit)
+    b,  # image B; resized to A's size when the sizes differ
+    params: PixelAreaParams | None = None,  # all parameters at once (default: `PixelAreaParams()`)
+    **kw,  # or any field of `PixelAreaParams` by name (over `params`)
+) -> PixelDifference:
     "Difference areas of a pair from pixels alone: boxes, scores, pixel masks and a global similarity."
     p = pixel_area_params(**{**(asdict(params) if params else {}), **kw})
     if p.method == 'colour':
         m, a2, b2 = colour_difference_map(a, b, p)
         return PixelDifference(colour_areas(m, a2, b2, p), m, p)
-    if p.normalize == 'tone': raise ValueError("method 'ssim' takes normalize 'shift' or 'none'")
+    if p.normalize == 'tone':
+        raise ValueError("method 'ssim' takes normalize 'shift' or 'none'")
     if p.register != 'none':
         a, b, _ = _pair(a, b)
         b = np.clip(register_pair(a.astype(np.float32), b.astype(np.float32), p.register)[0], 0, 255).astype(np.uint8)
     m = difference_map(a, b, p.blur, p.sigma, p.delta, p.normalize == 'shift')
-    exact = m.raw_absdiff > p.delta/2 if p.tighten else None
-    return PixelDifference(areas_from_map(m.dissimilarity, p.threshold, p.smooth, p.merge, p.min_area, p.max_areas, exact), m, p)
+    exact = m.raw_absdiff > p.delta / 2 if p.tighten else None
+    return PixelDifference(
+        areas_from_map(m.dissimilarity, p.threshold, p.smooth, p.merge, p.min_area, p.max_areas, exact), m, p
+    )
 
 # %% ../../nbs/areas/02_difference_areas.ipynb #f60cc317
 def pixel_areas_stage(records, ctx, params: PixelAreaParams):
@@ -479,7 +620,15 @@ def pixel_areas_stage(records, ctx, params: PixelAreaParams):
         H, W = res.map.ssim.shape
         r.boxes = [b for b in r.boxes if b.source != 'pixel-ssim']
         for k, a in enumerate(res.areas):
-            r.boxes.append(Box(a.bbox, 'pixel-ssim', round(a.score, 6), scores={'pixel_area': round(a.area/(H*W), 6)},
-                               mask=ctx.folder.save_image(a.mask, f'masks/{r.id}_pixel_{k}.png')))
-        if res.map.resized: r.outputs.setdefault('pixel-areas', {})['resized_b'] = True
+            r.boxes.append(
+                Box(
+                    a.bbox,
+                    'pixel-ssim',
+                    round(a.score, 6),
+                    scores={'pixel_area': round(a.area / (H * W), 6)},
+                    mask=ctx.folder.save_image(a.mask, f'masks/{r.id}_pixel_{k}.png'),
+                )
+            )
+        if res.map.resized:
+            r.outputs.setdefault('pixel-areas', {})['resized_b'] = True
     return records

@@ -6,8 +6,7 @@
 __all__ = ['in_band', 'nms', 'clip_band_stage', 'ssim_band_stage', 'area_gates_stage', 'removal_gate_stage']
 
 # %% ../../nbs/areas/03_model_gates.ipynb #79561a0c
-import numpy as np
-from ..core.imaging import box_iou, load_image, resize_to
+from ..core.imaging import box_iou, resize_to
 from ..core.inference import clip_image_embeddings, blip_image_embeddings, blip_text_embeddings, crop
 
 # %% ../../nbs/areas/03_model_gates.ipynb #cbabe5ee

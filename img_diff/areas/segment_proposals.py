@@ -14,69 +14,85 @@ from ..core.records import Box
 from ..core.pipeline import Fraction, PositiveInt, params_of, param_values
 
 # %% ../../nbs/areas/04_segment_proposals.ipynb #0fb6fbd0
-def point_grid(n:int, # points per side
-               height:int, width:int, # the image's size
-              )->np.ndarray:
+def point_grid(
+    n: int,  # points per side
+    height: int,
+    width: int,  # the image's size
+) -> np.ndarray:
     "The (x, y) pixel centres of an n x n grid over a height x width image, row by row: shape (n*n, 2)."
-    g = (np.arange(n) + 0.5)/n
-    return np.stack(np.meshgrid(g*width, g*height), -1).reshape(-1, 2)
+    g = (np.arange(n) + 0.5) / n
+    return np.stack(np.meshgrid(g * width, g * height), -1).reshape(-1, 2)
 
 # %% ../../nbs/areas/04_segment_proposals.ipynb #e81b3f91
 def _boxes_from(rows, cols):
     "Boxes from which rows (N, h) and columns (N, w) of each mask hold a pixel."
     import torch
+
     h, w = rows.shape[-1], cols.shape[-1]
     ys, xs = torch.arange(h, device=rows.device), torch.arange(w, device=rows.device)
     y1, y2 = torch.where(rows, ys, h).amin(-1), torch.where(rows, ys, -1).amax(-1) + 1
     x1, x2 = torch.where(cols, xs, w).amin(-1), torch.where(cols, xs, -1).amax(-1) + 1
     return torch.stack([x1, y1, x2, y2], -1)
 
-def mask_boxes(masks # (N, h, w) boolean masks (a tensor)
-              ):
+
+def mask_boxes(
+    masks,  # (N, h, w) boolean masks (a tensor)
+):
     "The tight [x1, y1, x2, y2] box (x2, y2 exclusive) of each boolean mask of `masks` (N, h, w); empty: [w, h, 0, 0]."
     return _boxes_from(_rows(masks), masks.any(-2))
+
 
 def _count(m):
     "Pixels set in each boolean mask of `m` (N, ...), as int32; summed 8 bytes at a time (15x faster on CPU)."
     import torch
+
     f = m.reshape(len(m), -1).view(torch.uint8)
-    if f.shape[1] % 1024: f = torch.nn.functional.pad(f, (0, -f.shape[1] % 1024))
-    s = f.view(torch.int64).view(len(f), -1, 128).sum(-1)        # each byte lane adds at most 128 ones: no carry
+    if f.shape[1] % 1024:
+        f = torch.nn.functional.pad(f, (0, -f.shape[1] % 1024))
+    s = f.view(torch.int64).view(len(f), -1, 128).sum(-1)  # each byte lane adds at most 128 ones: no carry
     return s.view(torch.uint8).view(len(f), -1).sum(-1, dtype=torch.int32)
+
 
 def _rows(m):
     "Which rows of each boolean mask (N, h, w) hold a pixel."
     import torch
-    if m.shape[-1] % 8 or not m.is_contiguous(): return m.any(-1)
-    return m.view(torch.int64).ne(0).any(-1)                      # 8 pixels per word
 
-def mask_stats(logits, # (N, h, w) mask logits
-               offset:float=1.0, # the logit offset of the stability score
-              )->tuple:
+    if m.shape[-1] % 8 or not m.is_contiguous():
+        return m.any(-1)
+    return m.view(torch.int64).ne(0).any(-1)  # 8 pixels per word
+
+
+def mask_stats(
+    logits,  # (N, h, w) mask logits
+    offset: float = 1.0,  # the logit offset of the stability score
+) -> tuple:
     "Per mask: stability score (pixels over +offset / pixels over -offset), area (pixels over 0) and box."
     m = logits > 0
     hi, lo = _count(logits > offset), _count(logits > -offset)
-    return hi/lo.clamp(min=1), _count(m), _boxes_from(_rows(m), m.any(-2))
+    return hi / lo.clamp(min=1), _count(m), _boxes_from(_rows(m), m.any(-2))
 
 # %% ../../nbs/areas/04_segment_proposals.ipynb #9e5e5f09
-def greedy_nms(boxes, # (N, 4) [x1, y1, x2, y2] boxes
-               scores, # (N,) higher goes first
-               iou:float=0.7, # a box overlapping a kept one more than this is suppressed
-               max_keep:int=100, # keep at most this many
-              )->list:
+def greedy_nms(
+    boxes,  # (N, 4) [x1, y1, x2, y2] boxes
+    scores,  # (N,) higher goes first
+    iou: float = 0.7,  # a box overlapping a kept one more than this is suppressed
+    max_keep: int = 100,  # keep at most this many
+) -> list:
     "Indices kept by greedy non-maximum suppression, best score first."
     b = np.asarray(boxes, dtype=np.float64).reshape(-1, 4)
     order = np.argsort(-np.asarray(scores, dtype=np.float64), kind='stable')
-    area = (b[:, 2] - b[:, 0])*(b[:, 3] - b[:, 1])
+    area = (b[:, 2] - b[:, 0]) * (b[:, 3] - b[:, 1])
     gone, kept = np.zeros(len(b), bool), []
     for i in order:
-        if gone[i]: continue
+        if gone[i]:
+            continue
         kept.append(int(i))
-        if len(kept) >= max_keep: break
+        if len(kept) >= max_keep:
+            break
         iw = (np.minimum(b[:, 2], b[i, 2]) - np.maximum(b[:, 0], b[i, 0])).clip(0)
         ih = (np.minimum(b[:, 3], b[i, 3]) - np.maximum(b[:, 1], b[i, 1])).clip(0)
-        inter = iw*ih
-        gone |= inter/(area + area[i] - inter) > iou
+        inter = iw * ih
+        gone |= inter / (area + area[i] - inter) > iou
     return kept
 
 # %% ../../nbs/areas/04_segment_proposals.ipynb #10e482e9
@@ -87,60 +103,73 @@ def _check_sam_args(points_per_side, points_per_batch, masks_per_point, box_nms,
             raise ValueError(f"{k} must be a whole number >= 1, not {v!r}")
     if masks_per_point not in (1, 3):
         raise ValueError(f"masks_per_point must be 1 (the best of SAM's 3 masks) or 3 (all), not {masks_per_point!r}")
-    if not 0 < box_nms <= 1: raise ValueError(f"box_nms must be in (0, 1], not {box_nms!r}")
-    if not 0 <= min_frac < 1: raise ValueError(f"min_frac must be in [0, 1), not {min_frac!r}")
+    if not 0 < box_nms <= 1:
+        raise ValueError(f"box_nms must be in (0, 1], not {box_nms!r}")
+    if not 0 <= min_frac < 1:
+        raise ValueError(f"min_frac must be in [0, 1), not {min_frac!r}")
+
 
 def _best_of_three(low, iou):
     "The mask of each point with the highest predicted IoU: (P, 1, h, w), (P, 1)."
     best = iou.argmax(-1, keepdim=True)
     return low.gather(1, best[..., None, None].expand(-1, -1, *low.shape[-2:])), iou.gather(1, best)
 
+
 def _low_res_stats(low, ip, rh, rw, H, W, offset):
     "Stability, area fraction and image-pixel boxes of low-res logits (N, h, w), from the part that shows the image."
     import torch
+
     lh, lw = low.shape[-2:]
     ph, pw = ip.pad_size['height'], ip.pad_size['width']
-    vh, vw = -(-rh*lh//ph), -(-rw*lw//pw)                 # the padded input is cropped to (rh, rw) like the masks
+    vh, vw = -(-rh * lh // ph), -(-rw * lw // pw)  # the padded input is cropped to (rh, rw) like the masks
     stab, area, boxes = mask_stats(low[:, :vh, :vw], offset)
-    scale = torch.tensor([pw/lw*W/rw, ph/lh*H/rh]*2, device=boxes.device)
-    boxes = (boxes*scale).minimum(torch.tensor([W, H, W, H], device=boxes.device))
-    return stab, area/(vh*vw), area, boxes
+    scale = torch.tensor([pw / lw * W / rw, ph / lh * H / rh] * 2, device=boxes.device)
+    boxes = (boxes * scale).minimum(torch.tensor([W, H, W, H], device=boxes.device))
+    return stab, area / (vh * vw), area, boxes
 
-def upsample_masks(low, # (N, h, w) low-resolution logits
-                   ip, # the SAM image processor (its pad_size)
-                   reshaped:tuple, # (rh, rw): the image's size inside the padded model input
-                   size:tuple, # (H, W): the image's size
-                  ):
+
+def upsample_masks(
+    low,  # (N, h, w) low-resolution logits
+    ip,  # the SAM image processor (its pad_size)
+    reshaped: tuple,  # (rh, rw): the image's size inside the padded model input
+    size: tuple,  # (H, W): the image's size
+):
     "Logits at the image's size, as `post_process_masks(binarize=False)` makes them (an identity resize skipped)."
     import torch.nn.functional as F
+
     pad = (ip.pad_size['height'], ip.pad_size['width'])
     x = F.interpolate(low[:, None], pad, mode='bilinear', align_corners=False)
-    x = x[..., :reshaped[0], :reshaped[1]]
-    if tuple(x.shape[-2:]) != tuple(size): x = F.interpolate(x, tuple(size), mode='bilinear', align_corners=False)
+    x = x[..., : reshaped[0], : reshaped[1]]
+    if tuple(x.shape[-2:]) != tuple(size):
+        x = F.interpolate(x, tuple(size), mode='bilinear', align_corners=False)
     return x[:, 0]
+
 
 def _full_res_stats(low, ip, sizes, reshaped, H, W, offset):
     "The same from every mask upsampled to the image (the reference order; memory: 4 bytes x N x H x W)."
     full = upsample_masks(low.cpu(), ip, tuple(int(v) for v in reshaped[0]), (H, W))
     stab, area, boxes = mask_stats(full, offset)
-    return stab, area/(H*W), area, boxes
+    return stab, area / (H * W), area, boxes
 
 # %% ../../nbs/areas/04_segment_proposals.ipynb #19f31a1e
-def sam_masks(image, # the image (path, PIL or array)
-              model, processor, # a loaded SamModel and its processor
-              points_per_side:PositiveInt=32, # the point grid is points_per_side x points_per_side (SAM's default)
-              points_per_batch:PositiveInt=64, # prompts per model call
-              masks_per_point:Literal[1, 3]=3, # 3: all of SAM's masks per point (SAM's generator); 1: the best one
-              pred_iou_thresh:float=0.88, # keep masks whose predicted IoU is at least this
-              stability_thresh:float=0.95, # and whose stability score is at least this
-              stability_offset:float=1.0, # logit offset of the stability score
-              box_nms:Fraction=0.7, # NMS IoU between mask boxes
-              min_frac:Fraction=1/400, # drop masks smaller than this fraction of the image
-              max_masks:PositiveInt=100, # keep at most this many
-              full_res:bool=False, # decide at full resolution (every mask upsampled first: the slow reference)
-             )->list:
+def sam_masks(
+    image,  # the image (path, PIL or array)
+    model,
+    processor,  # a loaded SamModel and its processor
+    points_per_side: PositiveInt = 32,  # the point grid is points_per_side x points_per_side (SAM's default)
+    points_per_batch: PositiveInt = 64,  # prompts per model call
+    masks_per_point: Literal[1, 3] = 3,  # 3: all of SAM's masks per point (SAM's generator); 1: the best one
+    pred_iou_thresh: float = 0.88,  # keep masks whose predicted IoU is at least this
+    stability_thresh: float = 0.95,  # and whose stability score is at least this
+    stability_offset: float = 1.0,  # logit offset of the stability score
+    box_nms: Fraction = 0.7,  # NMS IoU between mask boxes
+    min_frac: Fraction = 1 / 400,  # drop masks smaller than this fraction of the image
+    max_masks: PositiveInt = 100,  # keep at most this many
+    full_res: bool = False,  # decide at full resolution (every mask upsampled first: the slow reference)
+) -> list:
     "Automatic masks of one image: [(bbox, score, stability, mask)], best first."
     import torch
+
     _check_sam_args(points_per_side, points_per_batch, masks_per_point, box_nms, min_frac, max_masks)
     img = load_image(image)
     H, W = img.shape[:2]
@@ -149,33 +178,44 @@ def sam_masks(image, # the image (path, PIL or array)
     sizes, reshaped = x['original_sizes'], x['reshaped_input_sizes']
     rh, rw = (int(v) for v in reshaped[0])
     dev = model.device
-    with torch.no_grad(): emb = model.get_image_embeddings(x['pixel_values'].to(dev, model.dtype))
+    with torch.no_grad():
+        emb = model.get_image_embeddings(x['pixel_values'].to(dev, model.dtype))
     pts = point_grid(points_per_side, H, W)
-    batches, found = [], []       # the logits of each batch with candidates; (batch, mask, score, stability, box)
+    batches, found = [], []  # the logits of each batch with candidates; (batch, mask, score, stability, box)
     for i in range(0, len(pts), points_per_batch):
-        p = torch.tensor(pts[i:i+points_per_batch]*[rw/W, rh/H], dtype=torch.float32)[None, :, None, :].to(dev)
-        with torch.no_grad(): out = model(image_embeddings=emb, input_points=p, multimask_output=True)
-        low, iou = out.pred_masks[0].float(), out.iou_scores[0].float()       # (P, 3, h, w) logits, (P, 3)
-        if masks_per_point == 1: low, iou = _best_of_three(low, iou)
+        p = torch.tensor(pts[i : i + points_per_batch] * [rw / W, rh / H], dtype=torch.float32)[None, :, None, :].to(
+            dev
+        )
+        with torch.no_grad():
+            out = model(image_embeddings=emb, input_points=p, multimask_output=True)
+        low, iou = out.pred_masks[0].float(), out.iou_scores[0].float()  # (P, 3, h, w) logits, (P, 3)
+        if masks_per_point == 1:
+            low, iou = _best_of_three(low, iou)
         low, iou = low.flatten(0, 1), iou.flatten(0, 1)
         passed = iou >= pred_iou_thresh
         n = int(passed.sum())
-        if not n: continue
-        if 2*n > len(low): idx = torch.arange(len(low), device=low.device)    # filtering after costs less than a copy
-        else: idx = torch.nonzero(passed)[:, 0]
+        if not n:
+            continue
+        if 2 * n > len(low):
+            idx = torch.arange(len(low), device=low.device)  # filtering after costs less than a copy
+        else:
+            idx = torch.nonzero(passed)[:, 0]
         sel = low if len(idx) == len(low) else low[idx]
-        if full_res: stab, frac, area, boxes = _full_res_stats(sel, ip, sizes, reshaped, H, W, stability_offset)
-        else: stab, frac, area, boxes = _low_res_stats(sel, ip, rh, rw, H, W, stability_offset)
+        if full_res:
+            stab, frac, area, boxes = _full_res_stats(sel, ip, sizes, reshaped, H, W, stability_offset)
+        else:
+            stab, frac, area, boxes = _low_res_stats(sel, ip, rh, rw, H, W, stability_offset)
         ok = ((stab >= stability_thresh) & (frac >= min_frac) & (area > 0) & passed[idx]).cpu().numpy()
-        if not ok.any(): continue
+        if not ok.any():
+            continue
         b = len(batches)
         batches.append(low)
         s, st, bx, ix = iou[idx].cpu().numpy(), stab.cpu().numpy(), boxes.cpu().numpy(), idx.cpu().numpy()
         found += [(b, int(ix[k]), float(s[k]), float(st[k]), bx[k]) for k in np.flatnonzero(ok)]
     kept = [found[k] for k in greedy_nms([f[4] for f in found], [f[2] for f in found], box_nms, max_masks)]
     res = []
-    for c in range(0, len(kept), 16):                     # only the kept masks at full resolution, 16 at a time
-        part = kept[c:c+16]
+    for c in range(0, len(kept), 16):  # only the kept masks at full resolution, 16 at a time
+        part = kept[c : c + 16]
         masks = upsample_masks(torch.stack([batches[f[0]][f[1]] for f in part]), ip, (rh, rw), (H, W)) > 0
         boxes = mask_boxes(masks).cpu().tolist()
         masks = masks.cpu().numpy()
@@ -184,14 +224,22 @@ def sam_masks(image, # the image (path, PIL or array)
 
 # %% ../../nbs/areas/04_segment_proposals.ipynb #9f9402e3
 SamProposalParams = params_of(
-    sam_masks, name='SamProposalParams', skip=('image', 'model', 'processor', 'full_res'),
-    extra=[('model', str, 'facebook/sam-vit-base', 'a SAM checkpoint, hub id or folder'),
-           ('images', tuple[str, ...], ('a', 'b'), 'which images of the pair to segment'),
-           ('dtype', str | None, None, 'torch dtype'), ('device', str | None, None, 'cuda or cpu')])
+    sam_masks,
+    name='SamProposalParams',
+    skip=('image', 'model', 'processor', 'full_res'),
+    extra=[
+        ('model', str, 'facebook/sam-vit-base', 'a SAM checkpoint, hub id or folder'),
+        ('images', tuple[str, ...], ('a', 'b'), 'which images of the pair to segment'),
+        ('dtype', str | None, None, 'torch dtype'),
+        ('device', str | None, None, 'cuda or cpu'),
+    ],
+)
+
 
 def sam_proposals_stage(records, ctx, params: SamProposalParams):
     "Pipeline stage: SAM masks of the pair's images as candidate boxes (source 'sam:<model>'), masks saved."
     from img_diff.core.models import load_transformers
+
     if not params.images or any(s not in ('a', 'b') for s in params.images):
         raise ValueError(f"images must name 'a' and/or 'b', not {params.images!r}")
     kw = param_values(params, sam_masks)

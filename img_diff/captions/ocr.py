@@ -16,37 +16,54 @@ from ..core.imaging import load_image, box_iou
 @dataclass
 class TextLine:
     "One line of text read in an image: its text, box ([x1, y1, x2, y2] pixels) and confidence."
+
     text: str
     bbox: list
     score: float
 
+
 _VERBOSE = False
 
-def ocr_verbose(verbose:bool=False # True: RapidOCR's own log (info and warnings) on stderr; False: errors only
-               ):
+
+def ocr_verbose(
+    verbose: bool = False,  # True: RapidOCR's own log (info and warnings) on stderr; False: errors only
+):
     "Quiet by default: RapidOCR logs only errors unless `verbose` (the command line's `-v`)."
     import logging
+
     global _VERBOSE
     _VERBOSE = bool(verbose)
     logging.getLogger('RapidOCR').setLevel(logging.INFO if _VERBOSE else logging.ERROR)
 
-def _engine(backend:str, max_lines:int=200):
+
+def _engine(backend: str, max_lines: int = 200):
     from img_diff.core.models import load_cached
+
     if backend == 'rapidocr':
+
         def make():
             from rapidocr import RapidOCR
-            params = {'Global.log_level': 'info' if _VERBOSE else 'error'}   # (Det.max_candidates would cut contours before the detector filters them: text is lost)
+
+            params = {
+                'Global.log_level': 'info' if _VERBOSE else 'error'
+            }  # (Det.max_candidates would cut contours before the detector filters them: text is lost)
             eng = RapidOCR(params=params)
-            ocr_verbose(_VERBOSE)          # after construction too: RapidOCR sets its logger's level there
+            ocr_verbose(_VERBOSE)  # after construction too: RapidOCR sets its logger's level there
             return eng
+
         return load_cached(('ocr', backend, max_lines), make)
     if backend == 'tesseract':
         import shutil
+
         if shutil.which('tesseract') is None:
-            raise ValueError("the tesseract backend needs the tesseract program (Debian: apt-get install tesseract-ocr)")
+            raise ValueError(
+                "the tesseract backend needs the tesseract program (Debian: apt-get install tesseract-ocr)"
+            )
         import pytesseract
+
         return pytesseract
     raise ValueError(f"unknown OCR backend {backend!r}: use 'rapidocr' or 'tesseract'")
+
 
 def _tesseract_lines(tess, img, min_score):
     "Words from tesseract grouped into lines (block, paragraph, line), boxes joined, confidence averaged."
@@ -54,26 +71,34 @@ def _tesseract_lines(tess, img, min_score):
     lines = {}
     for i, w in enumerate(d['text']):
         c = float(d['conf'][i])
-        if not w.strip() or c < 0: continue
+        if not w.strip() or c < 0:
+            continue
         k = (d['block_num'][i], d['par_num'][i], d['line_num'][i])
         x, y, ww, hh = d['left'][i], d['top'][i], d['width'][i], d['height'][i]
         L = lines.setdefault(k, {'words': [], 'box': [x, y, x + ww, y + hh], 'conf': []})
-        L['words'].append(w.strip()); L['conf'].append(c/100)
+        L['words'].append(w.strip())
+        L['conf'].append(c / 100)
         L['box'] = [min(L['box'][0], x), min(L['box'][1], y), max(L['box'][2], x + ww), max(L['box'][3], y + hh)]
-    return [TextLine(' '.join(L['words']), L['box'], round(float(np.mean(L['conf'])), 4))
-            for L in lines.values() if np.mean(L['conf']) >= min_score]
+    return [
+        TextLine(' '.join(L['words']), L['box'], round(float(np.mean(L['conf'])), 4))
+        for L in lines.values()
+        if np.mean(L['conf']) >= min_score
+    ]
 
 # %% ../../nbs/captions/04_ocr.ipynb #47364565
-def ocr_skip_reason(shape, # an image's shape (height, width, ...)
-                    min_side:int=16, # images whose short side is under this hold no readable text
-                    max_aspect:float=10.0, # images longer than this many times their width are too thin
-                   )->str|None:
+def ocr_skip_reason(
+    shape,  # an image's shape (height, width, ...)
+    min_side: int = 16,  # images whose short side is under this hold no readable text
+    max_aspect: float = 10.0,  # images longer than this many times their width are too thin
+) -> str | None:
     "Why an image of `shape` is not given to OCR (too small or too thin), or None."
     h, w = int(shape[0]), int(shape[1])
-    if min(h, w) < min_side: return f"too small for OCR ({w}x{h} px; the short side must be at least {min_side})"
-    if max(h, w) > max_aspect*min(h, w):
-        return f"too thin for OCR ({w}x{h} px, aspect {max(h, w)/min(h, w):.0f}:1 > {max_aspect:g}:1)"
+    if min(h, w) < min_side:
+        return f"too small for OCR ({w}x{h} px; the short side must be at least {min_side})"
+    if max(h, w) > max_aspect * min(h, w):
+        return f"too thin for OCR ({w}x{h} px, aspect {max(h, w) / min(h, w):.0f}:1 > {max_aspect:g}:1)"
     return None
+
 
 def _check_ocr_args(max_side, min_side, max_aspect, max_lines):
     for k, v, lo in [('max_side', max_side, 32), ('min_side', min_side, 1), ('max_lines', max_lines, 1)]:
@@ -82,40 +107,56 @@ def _check_ocr_args(max_side, min_side, max_aspect, max_lines):
     if not isinstance(max_aspect, (int, float)) or max_aspect < 1:
         raise ValueError(f"max_aspect must be a number >= 1, not {max_aspect!r}")
 
-def fit_for_ocr(img:np.ndarray, # an RGB image
-                max_side:int=2000, # scale down so that the long side is at most this
-               )->tuple:
+
+def fit_for_ocr(
+    img: np.ndarray,  # an RGB image
+    max_side: int = 2000,  # scale down so that the long side is at most this
+) -> tuple:
     "(image, factor): `img` scaled down (never up) so that its long side is at most `max_side`."
     from PIL import Image
-    f = max_side/max(img.shape[:2])
-    if f >= 1: return img, 1.0
-    size = (max(1, round(img.shape[1]*f)), max(1, round(img.shape[0]*f)))
+
+    f = max_side / max(img.shape[:2])
+    if f >= 1:
+        return img, 1.0
+    size = (max(1, round(img.shape[1] * f)), max(1, round(img.shape[0] * f)))
     return np.asarray(Image.fromarray(img).resize(size, Image.Resampling.LANCZOS)), f
 
 # %% ../../nbs/captions/04_ocr.ipynb #1f1d52a3
-def read_text(image, # path, PIL image or array
-              backend:str='rapidocr', # OCR engine
-              min_score:float=0.5, # drop lines read with less confidence
-              max_side:int=2000, # larger images are scaled down to this long side (boxes come back in image pixels)
-              max_lines:int=200, # at most this many text regions are recognised
-              min_side:int=16, max_aspect:float=10.0, # images `ocr_skip_reason` refuses are an error
-             )->list:
+def read_text(
+    image,  # path, PIL image or array
+    backend: str = 'rapidocr',  # OCR engine
+    min_score: float = 0.5,  # drop lines read with less confidence
+    max_side: int = 2000,  # larger images are scaled down to this long side (boxes come back in image pixels)
+    max_lines: int = 200,  # at most this many text regions are recognised
+    min_side: int = 16,
+    max_aspect: float = 10.0,  # images `ocr_skip_reason` refuses are an error
+) -> list:
     "The lines of text in `image`, as `TextLine`s (top to bottom)."
     _check_ocr_args(max_side, min_side, max_aspect, max_lines)
     full = load_image(image)
     why = ocr_skip_reason(full.shape, min_side, max_aspect)
-    if why: raise ValueError(f"image is {why}")
+    if why:
+        raise ValueError(f"image is {why}")
     img, f = fit_for_ocr(full, max_side)
-    if backend == 'tesseract': lines = _tesseract_lines(_engine(backend), img, min_score)[:max_lines]
-    else: lines = _rapidocr_lines(_engine(backend, max_lines)(img), min_score)[:max_lines]
+    if backend == 'tesseract':
+        lines = _tesseract_lines(_engine(backend), img, min_score)[:max_lines]
+    else:
+        lines = _rapidocr_lines(_engine(backend, max_lines)(img), min_score)[:max_lines]
     if f != 1.0:
         H, W = full.shape[:2]
-        scale = lambda b: [int(b[0]/f), int(b[1]/f), min(W, int(np.ceil(b[2]/f))), min(H, int(np.ceil(b[3]/f)))]
+        scale = lambda b: [
+            int(b[0] / f),
+            int(b[1] / f),
+            min(W, int(np.ceil(b[2] / f))),
+            min(H, int(np.ceil(b[3] / f))),
+        ]
         lines = [TextLine(l.text, scale(l.bbox), l.score) for l in lines]
     return sorted(lines, key=lambda l: (l.bbox[1], l.bbox[0]))
 
+
 def _rapidocr_lines(res, min_score):
-    if res.txts is None: return []
+    if res.txts is None:
+        return []
     out = []
     for t, s, q in zip(res.txts, res.scores, res.boxes):
         q = np.asarray(q)
@@ -125,27 +166,48 @@ def _rapidocr_lines(res, min_score):
     return out
 
 # %% ../../nbs/captions/04_ocr.ipynb #ad210868
-def _norm(t): return re.sub(r'\s+', ' ', t).strip().lower()
+def _norm(t):
+    return re.sub(r'\s+', ' ', t).strip().lower()
 
-def text_differences(a:list, b:list, min_iou:float=0.3)->list:
+
+def text_differences(a: list, b: list, min_iou: float = 0.3) -> list:
     "Text changed, added or removed between the lines of image A and image B, with boxes."
     pairs = sorted(((box_iou(x.bbox, y.bbox), i, j) for i, x in enumerate(a) for j, y in enumerate(b)), reverse=True)
     ua, ub, out = set(), set(), []
     for v, i, j in pairs:
-        if v < min_iou or i in ua or j in ub: continue
-        ua.add(i); ub.add(j)
+        if v < min_iou or i in ua or j in ub:
+            continue
+        ua.add(i)
+        ub.add(j)
         if _norm(a[i].text) != _norm(b[j].text):
             x, y = a[i].bbox, b[j].bbox
-            out.append({'kind': 'changed', 'text_a': a[i].text, 'text_b': b[j].text,
-                        'bbox': [min(x[0], y[0]), min(x[1], y[1]), max(x[2], y[2]), max(x[3], y[3])]})
-    out += [{'kind': 'removed', 'text_a': a[i].text, 'text_b': None, 'bbox': a[i].bbox} for i in range(len(a)) if i not in ua]
-    out += [{'kind': 'added', 'text_a': None, 'text_b': b[j].text, 'bbox': b[j].bbox} for j in range(len(b)) if j not in ub]
+            out.append(
+                {
+                    'kind': 'changed',
+                    'text_a': a[i].text,
+                    'text_b': b[j].text,
+                    'bbox': [min(x[0], y[0]), min(x[1], y[1]), max(x[2], y[2]), max(x[3], y[3])],
+                }
+            )
+    out += [
+        {'kind': 'removed', 'text_a': a[i].text, 'text_b': None, 'bbox': a[i].bbox}
+        for i in range(len(a))
+        if i not in ua
+    ]
+    out += [
+        {'kind': 'added', 'text_a': None, 'text_b': b[j].text, 'bbox': b[j].bbox} for j in range(len(b)) if j not in ub
+    ]
     return out
 
-def text_caption(d:dict)->str:
+
+def text_caption(d: dict) -> str:
     "A difference caption that quotes the text read in each image."
-    if d['kind'] == 'changed': return f'The text in the red box reads "{d["text_a"]}" in the left image and "{d["text_b"]}" in the right image.'
-    if d['kind'] == 'removed': return f'The left image shows the text "{d["text_a"]}" in the red box; it is gone in the right image.'
+    if d['kind'] == 'changed':
+        return (
+            f'The text in the red box reads "{d["text_a"]}" in the left image and "{d["text_b"]}" in the right image.'
+        )
+    if d['kind'] == 'removed':
+        return f'The left image shows the text "{d["text_a"]}" in the red box; it is gone in the right image.'
     return f'The right image shows the text "{d["text_b"]}" in the red box, which the left image does not have.'
 
 # %% ../../nbs/captions/04_ocr.ipynb #585fa4b9
@@ -153,15 +215,18 @@ def _side_box(diffs, box):
     hit = max(diffs, key=lambda d: box_iou(box, d['bbox']), default=None)
     return hit if hit is not None and box_iou(box, hit['bbox']) > 0 else None
 
-def ocr_stage(records, ctx,
-              backend:str='rapidocr', # 'rapidocr' or 'tesseract'
-              min_score:float=0.5, # drop lines read with less confidence
-              min_iou:float=0.3, # lines of A and B overlapping more than this are the same line
-              max_side:int=2000, # larger images are read scaled down to this long side
-              min_side:int=16, # images whose short side is under this are skipped
-              max_aspect:float=10.0, # images thinner than 1:max_aspect are skipped
-              max_lines:int=200, # at most this many text regions recognised per image
-             ):
+
+def ocr_stage(
+    records,
+    ctx,
+    backend: str = 'rapidocr',  # 'rapidocr' or 'tesseract'
+    min_score: float = 0.5,  # drop lines read with less confidence
+    min_iou: float = 0.3,  # lines of A and B overlapping more than this are the same line
+    max_side: int = 2000,  # larger images are read scaled down to this long side
+    min_side: int = 16,  # images whose short side is under this are skipped
+    max_aspect: float = 10.0,  # images thinner than 1:max_aspect are skipped
+    max_lines: int = 200,  # at most this many text regions recognised per image
+):
     "Pipeline stage: text read in both images, text differences, OCR words on the boxes that show them."
     _check_ocr_args(max_side, min_side, max_aspect, max_lines)
     for r in records:
@@ -170,19 +235,33 @@ def ocr_stage(records, ctx,
         if why:
             r.outputs['ocr'] = {'engine': backend, 'skipped': '; '.join(why), 'a': [], 'b': [], 'differences': []}
             continue
-        la, lb = (read_text(ctx.folder.file(r.images[s]), backend, min_score, max_side, max_lines, min_side,
-                            max_aspect) for s in 'ab')
+        la, lb = (
+            read_text(ctx.folder.file(r.images[s]), backend, min_score, max_side, max_lines, min_side, max_aspect)
+            for s in 'ab'
+        )
         diffs = text_differences(la, lb, min_iou)
-        r.outputs['ocr'] = {'engine': backend, 'a': [asdict(l) for l in la], 'b': [asdict(l) for l in lb],
-                            'differences': diffs}
+        r.outputs['ocr'] = {
+            'engine': backend,
+            'a': [asdict(l) for l in la],
+            'b': [asdict(l) for l in lb],
+            'differences': diffs,
+        }
         for b in r.boxes:
-            if b.rejected is not None: continue
+            if b.rejected is not None:
+                continue
             hit = _side_box(diffs, b.bbox)
-            if hit is not None: b.captions['ocr'] = {'a': hit['text_a'], 'b': hit['text_b'], 'kind': hit['kind']}
+            if hit is not None:
+                b.captions['ocr'] = {'a': hit['text_a'], 'b': hit['text_b'], 'kind': hit['kind']}
         for c in r.changes:
-            if c.kind != 'text': continue
+            if c.kind != 'text':
+                continue
             hit = _side_box(diffs, c.boxes[0].bbox)
             same = hit is not None and _norm(hit['text_a'] or '') == _norm(c.details['text_a'])
-            c.details.update({'ocr_a': hit['text_a'] if hit else None, 'ocr_b': hit['text_b'] if hit else None,
-                              'ocr_verified': bool(same and _norm(hit['text_b'] or '') == _norm(c.details['text_b']))})
+            c.details.update(
+                {
+                    'ocr_a': hit['text_a'] if hit else None,
+                    'ocr_b': hit['text_b'] if hit else None,
+                    'ocr_verified': bool(same and _norm(hit['text_b'] or '') == _norm(c.details['text_b'])),
+                }
+            )
     return records

@@ -7,11 +7,11 @@ __all__ = ['NATURALNESS_QUESTION', 'yes_no', 'naturalness_stage']
 
 # %% ../../nbs/captions/02_vlm.ipynb #a1f775b1
 import re
-from ..core.imaging import load_image, side_by_side
-from ..core.inference import ask, ask_full
+from ..core.imaging import side_by_side
+from ..core.inference import ask_full
 
 # %% ../../nbs/captions/02_vlm.ipynb #9c715341
-def yes_no(answer:str)->bool|None:
+def yes_no(answer: str) -> bool | None:
     "True for an answer that starts with yes, False for no, None otherwise."
     m = re.match(r"\W*(yes|no)\b", answer.strip().lower())
     return None if m is None else m.group(1) == 'yes'

@@ -133,50 +133,86 @@ def ask(
     ]
 
 # %% ../../nbs/core/08_inference.ipynb #1b91a6d7
-def _feat(x): return x if hasattr(x, 'shape') else x.pooler_output
+def _feat(x):
+    return x if hasattr(x, 'shape') else x.pooler_output
+
 
 def _key(x):
     "A hashable identity of an item: a text itself; an image's shape, dtype and a digest of its pixels."
-    if isinstance(x, str): return x
+    if isinstance(x, str):
+        return x
     import hashlib
-    a = np.ascontiguousarray(x); return (a.shape, a.dtype.str, hashlib.blake2b(a.data, digest_size=16).digest())
 
-def _embed(items:list, batch_size:int, encode, dim:int):
+    a = np.ascontiguousarray(x)
+    return (a.shape, a.dtype.str, hashlib.blake2b(a.data, digest_size=16).digest())
+
+
+def _embed(items: list, batch_size: int, encode, dim: int):
     "L2-normalised embeddings of `items`: each distinct item `encode`d once, batch by batch, in inference mode."
     import torch
+
     slot, uniq = {}, []
     idx = [slot.setdefault(_key(x), len(slot)) for x in items]
     for x, i in zip(items, idx):
-        if i == len(uniq): uniq.append(x)
-    with torch.inference_mode(): out = [torch.nn.functional.normalize(encode(b).float(), dim=-1) for b in batches(uniq, batch_size)]
+        if i == len(uniq):
+            uniq.append(x)
+    with torch.inference_mode():
+        out = [torch.nn.functional.normalize(encode(b).float(), dim=-1) for b in batches(uniq, batch_size)]
     e = torch.cat(out) if out else torch.zeros(0, dim)
     return e[torch.tensor(idx, dtype=torch.long)] if len(uniq) < len(items) else e.clone()
 
-def clip_image_embeddings(images:list, model, processor, batch_size:int=64):
+
+def clip_image_embeddings(images: list, model, processor, batch_size: int = 64):
     "L2-normalised CLIP image embeddings (n, d) of a list of images."
-    def enc(b): return _feat(model.get_image_features(pixel_values=processor(images=b, return_tensors='pt')['pixel_values'].to(model.device, model.dtype)))
+
+    def enc(b):
+        return _feat(
+            model.get_image_features(
+                pixel_values=processor(images=b, return_tensors='pt')['pixel_values'].to(model.device, model.dtype)
+            )
+        )
+
     return _embed([load_image(x) for x in images], batch_size, enc, model.config.projection_dim)
 
-def clip_text_embeddings(texts:list, model, processor, batch_size:int=256):
+
+def clip_text_embeddings(texts: list, model, processor, batch_size: int = 256):
     "L2-normalised CLIP text embeddings (n, d)."
-    def enc(b): return _feat(model.get_text_features(**processor(text=b, return_tensors='pt', padding=True, truncation=True).to(model.device)))
+
+    def enc(b):
+        return _feat(
+            model.get_text_features(
+                **processor(text=b, return_tensors='pt', padding=True, truncation=True).to(model.device)
+            )
+        )
+
     return _embed(list(texts), batch_size, enc, model.config.projection_dim)
 
-def blip_image_embeddings(images:list, model, processor, batch_size:int=64):
+
+def blip_image_embeddings(images: list, model, processor, batch_size: int = 64):
     "L2-normalised BLIP ITC image embeddings (n, d): `vision_proj` of the first token."
+
     def enc(b):
-        h = model.vision_model(pixel_values=processor(images=b, return_tensors='pt')['pixel_values'].to(model.device, model.dtype)).last_hidden_state
+        h = model.vision_model(
+            pixel_values=processor(images=b, return_tensors='pt')['pixel_values'].to(model.device, model.dtype)
+        ).last_hidden_state
         return model.vision_proj(h[:, 0, :])
+
     return _embed([load_image(x) for x in images], batch_size, enc, model.config.image_text_hidden_size)
 
-def blip_text_embeddings(texts:list, model, processor, batch_size:int=256):
+
+def blip_text_embeddings(texts: list, model, processor, batch_size: int = 256):
     "L2-normalised BLIP ITC text embeddings (n, d): `text_proj` of the first token."
+
     def enc(b):
         x = processor(text=b, return_tensors='pt', padding=True, truncation=True).to(model.device)
-        return model.text_proj(model.text_encoder(input_ids=x['input_ids'], attention_mask=x['attention_mask']).last_hidden_state[:, 0, :])
+        return model.text_proj(
+            model.text_encoder(input_ids=x['input_ids'], attention_mask=x['attention_mask']).last_hidden_state[:, 0, :]
+        )
+
     return _embed(list(texts), batch_size, enc, model.config.image_text_hidden_size)
 
 # %% ../../nbs/core/08_inference.ipynb #e683af74
-def crop(img:np.ndarray, bbox)->np.ndarray:
+def crop(img: np.ndarray, bbox) -> np.ndarray:
     "The pixels of `img` inside `bbox` ([x1, y1, x2, y2], x2/y2 exclusive)."
-    x1, y1, x2, y2 = bbox; return img[y1:y2, x1:x2]
+    x1, y1, x2, y2 = bbox
+    return img[y1:y2, x1:x2]

@@ -11,70 +11,93 @@ import os
 from .budget import BUDGET
 from pathlib import Path
 
+
 class ModelLoadError(RuntimeError):
     "A model could not be loaded; the message names it, says why and how to fix it."
 
-def pick_device(device:str|None=None)->str:
+
+def pick_device(device: str | None = None) -> str:
     "`device`, or 'cuda' when a GPU is available, else 'cpu'."
-    if device: return str(device)
+    if device:
+        return str(device)
     import torch
+
     return 'cuda' if torch.cuda.is_available() else 'cpu'
 
-def pick_dtype(dtype=None, device:str='cpu'):
+
+def pick_dtype(dtype=None, device: str = 'cpu'):
     "A torch dtype: `dtype` (a dtype or its name), or bfloat16/float16 on CUDA and float32 elsewhere."
     import torch
+
     if dtype is not None:
         return dtype if isinstance(dtype, torch.dtype) else getattr(torch, str(dtype).replace('torch.', ''))
-    if str(device).startswith('cuda'): return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
+    if str(device).startswith('cuda'):
+        return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
     return torch.float32
 
-def cache_dir()->Path:
+
+def cache_dir() -> Path:
     "The package's cache folder: `IMG_DIFF_CACHE`, else `~/.cache/img-diff`."
-    return Path(os.environ.get('IMG_DIFF_CACHE') or Path.home()/'.cache'/'img-diff')
+    return Path(os.environ.get('IMG_DIFF_CACHE') or Path.home() / '.cache' / 'img-diff')
 
 # %% ../../nbs/core/07_models.ipynb #5e30bc38
-BIN_WEIGHTS = {'pytorch_model': 'model', 'diffusion_pytorch_model': 'diffusion_pytorch_model'}   # .bin stem: new stem
+BIN_WEIGHTS = {'pytorch_model': 'model', 'diffusion_pytorch_model': 'diffusion_pytorch_model'}  # .bin stem: new stem
 
-def _bin_target(name:str)->str|None:
+
+def _bin_target(name: str) -> str | None:
     "The safetensors name of a PyTorch weight file or shard index, else None."
     for stem, new in BIN_WEIGHTS.items():
-        if name == f'{stem}.bin': return f'{new}.safetensors'
-        if name == f'{stem}.bin.index.json': return f'{new}.safetensors.index.json'
-        if name.startswith(stem + '-') and name.endswith('.bin'): return new + name[len(stem):-4] + '.safetensors'
+        if name == f'{stem}.bin':
+            return f'{new}.safetensors'
+        if name == f'{stem}.bin.index.json':
+            return f'{new}.safetensors.index.json'
+        if name.startswith(stem + '-') and name.endswith('.bin'):
+            return new + name[len(stem) : -4] + '.safetensors'
     return None
 
-def bin_weight_folders(folder)->list:
+
+def bin_weight_folders(folder) -> list:
     "The folders under `folder` (itself included) whose weights are PyTorch `.bin` files and that hold no safetensors."
     folder = Path(folder)
     dirs = {p.parent for p in folder.rglob('*.bin') if _bin_target(p.name)}
     return sorted(d for d in dirs if not list(d.glob('*.safetensors')))
 
-def safe_torch_load(path)->dict:
+
+def safe_torch_load(path) -> dict:
     "The tensors of a PyTorch `.bin` file, read with `weights_only=True`: a file with any other object is refused."
     import pickle, torch
-    try: sd = torch.load(str(path), map_location='cpu', weights_only=True)
+
+    try:
+        sd = torch.load(str(path), map_location='cpu', weights_only=True)
     except (pickle.UnpicklingError, RuntimeError, AttributeError, TypeError) as e:
         said = str(e).splitlines()[0][:200]
-        raise ModelLoadError(f"refused {path}: it holds pickled Python objects, not only tensors, and unpickling them "
-                             f"could run code, so it is not loaded (torch.load with weights_only=True: {said}). "
-                             "Use a checkpoint with safetensors weights, or one you converted yourself.") from None
+        raise ModelLoadError(
+            f"refused {path}: it holds pickled Python objects, not only tensors, and unpickling them "
+            f"could run code, so it is not loaded (torch.load with weights_only=True: {said}). "
+            "Use a checkpoint with safetensors weights, or one you converted yourself."
+        ) from None
     if not isinstance(sd, dict) or not all(hasattr(v, 'shape') for v in sd.values()):
         raise ModelLoadError(f"refused {path}: it is not a plain state dict of tensors")
     return sd
 
 # %% ../../nbs/core/07_models.ipynb #47bd49e8
-def _fingerprint(folder)->str:
+def _fingerprint(folder) -> str:
     "A digest of a folder's path and of each file's name, size and modification time."
     import hashlib
-    folder = Path(folder).resolve(); h = hashlib.blake2b(str(folder).encode(), digest_size=8)
+
+    folder = Path(folder).resolve()
+    h = hashlib.blake2b(str(folder).encode(), digest_size=8)
     for p in sorted(folder.rglob('*')):
         if p.is_file():
-            st = p.stat(); h.update(f'{p.relative_to(folder)}:{st.st_size}:{st.st_mtime_ns};'.encode())
+            st = p.stat()
+            h.update(f'{p.relative_to(folder)}:{st.st_size}:{st.st_mtime_ns};'.encode())
     return h.hexdigest()
 
-def _save_tensors(sd:dict, path:Path):
+
+def _save_tensors(sd: dict, path: Path):
     "Write a state dict as safetensors; tensors that share storage (tied weights) are written apart."
     import safetensors.torch
+
     out, seen = {}, set()
     for k, v in sd.items():
         ptr = (v.untyped_storage().data_ptr(), v.storage_offset())
@@ -82,156 +105,247 @@ def _save_tensors(sd:dict, path:Path):
         seen.add(ptr)
     safetensors.torch.save_file(out, str(path), metadata={'format': 'pt'})
 
-def _convert_dir(src:Path, dst:Path):
+
+def _convert_dir(src: Path, dst: Path):
     "Copy `src` into `dst`, its `.bin` weights converted to safetensors (other `.bin` files left out)."
     import json, shutil
+
     dst.mkdir(parents=True, exist_ok=True)
     for p in sorted(src.iterdir()):
-        if p.is_dir(): _convert_dir(p, dst/p.name); continue
+        if p.is_dir():
+            _convert_dir(p, dst / p.name)
+            continue
         new = _bin_target(p.name)
-        if p.suffix == '.bin' and new is None: continue        # a pickle that holds no weights: never read
-        if new is None: shutil.copy2(p, dst/p.name)
+        if p.suffix == '.bin' and new is None:
+            continue  # a pickle that holds no weights: never read
+        if new is None:
+            shutil.copy2(p, dst / p.name)
         elif p.name.endswith('.index.json'):
             idx = json.loads(p.read_text())
             idx['weight_map'] = {k: _bin_target(v) or v for k, v in idx.get('weight_map', {}).items()}
-            (dst/new).write_text(json.dumps(idx, indent=2))
-        else: _save_tensors(safe_torch_load(p), dst/new)
+            (dst / new).write_text(json.dumps(idx, indent=2))
+        else:
+            _save_tensors(safe_torch_load(p), dst / new)
 
-def safetensors_folder(folder)->Path:
+
+def safetensors_folder(folder) -> Path:
     "`folder`, or, when its weights are PyTorch `.bin` files, its copy converted (once, safely) to safetensors."
     import shutil, tempfile, warnings
+
     folder = Path(folder)
-    if not bin_weight_folders(folder): return folder
-    d = cache_dir()/'converted'/f'{folder.resolve().name}-{_fingerprint(folder)}'
-    if (d/'.converted').exists(): return d
-    warnings.warn(f"{folder}: its weights are PyTorch .bin files; converting them once to safetensors in {d} "
-                  "(read with torch.load(weights_only=True): tensors only, no code unpickled)", stacklevel=2)
+    if not bin_weight_folders(folder):
+        return folder
+    d = cache_dir() / 'converted' / f'{folder.resolve().name}-{_fingerprint(folder)}'
+    if (d / '.converted').exists():
+        return d
+    warnings.warn(
+        f"{folder}: its weights are PyTorch .bin files; converting them once to safetensors in {d} "
+        "(read with torch.load(weights_only=True): tensors only, no code unpickled)",
+        stacklevel=2,
+    )
     d.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(dir=d.parent, prefix='.convert-'))
     try:
-        _convert_dir(folder, tmp); (tmp/'.converted').write_text(str(folder.resolve()) + '\n')
-        try: os.replace(tmp, d)
+        _convert_dir(folder, tmp)
+        (tmp / '.converted').write_text(str(folder.resolve()) + '\n')
+        try:
+            os.replace(tmp, d)
         except OSError:
-            if not (d/'.converted').exists(): raise
-    finally: shutil.rmtree(tmp, ignore_errors=True)
+            if not (d / '.converted').exists():
+                raise
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
     return d
 
 # %% ../../nbs/core/07_models.ipynb #7522943a
-def is_local_path(m:str)->bool:
+def is_local_path(m: str) -> bool:
     "Whether `m` names a local path rather than a hub id ('org/name' or 'name'): it starts with '/', './', '../', '~', or has more than one '/'."
     return m.startswith(('/', './', '../', '~', '.\\')) or m.count('/') > 1 or '\\' in m
 
-def _no_safetensors(e)->bool:
+
+def _no_safetensors(e) -> bool:
     "Whether a loading error says that the repo has no safetensors weights."
     import re
+
     return bool(re.search(r'(no file named|does not appear to have a file named)\s+\S*safetensors', str(e)))
 
-def _cause(what:str, folder, e)->str:
+
+def _cause(what: str, folder, e) -> str:
     "Why loading `what` from `folder` (a local folder or None) failed, from the error and the folder's files."
     import importlib.util
-    s = f'{type(e).__name__}: {e}'; low = s.lower()
+
+    s = f'{type(e).__name__}: {e}'
+    low = s.lower()
     if 'trust_remote_code' in s:
-        return ("the model needs its own Python code (remote code), which img-diff runs only when you pass "
-                "trust_remote_code=True — do that only for code you have read")
+        return (
+            "the model needs its own Python code (remote code), which img-diff runs only when you pass "
+            "trust_remote_code=True — do that only for code you have read"
+        )
     spm = folder is not None and Path(folder, 'tokenizer.model').exists() and 'tokenizer' in what
+
     def absent(mod):
-        try: return importlib.util.find_spec(mod) is None
-        except ImportError: return True
+        try:
+            return importlib.util.find_spec(mod) is None
+        except ImportError:
+            return True
+
     missing = [p for p, mod in (('sentencepiece', 'sentencepiece'), ('protobuf', 'google.protobuf')) if absent(mod)]
-    if ('sentencepiece' in low or 'tiktoken' in low or spm) and missing:   # transformers then falls back to tiktoken
-        return (f"its tokenizer is a sentencepiece `tokenizer.model`, which needs the {' and '.join(missing)} "
-                f"package{'s' if len(missing) > 1 else ''}: pip install {' '.join(missing)}")
-    if folder is None: return f"loading failed ({s[:400]})"
+    if ('sentencepiece' in low or 'tiktoken' in low or spm) and missing:  # transformers then falls back to tiktoken
+        return (
+            f"its tokenizer is a sentencepiece `tokenizer.model`, which needs the {' and '.join(missing)} "
+            f"package{'s' if len(missing) > 1 else ''}: pip install {' '.join(missing)}"
+        )
+    if folder is None:
+        return f"loading failed ({s[:400]})"
     f = Path(folder)
-    if not any((f/n).exists() for n in ('config.json', 'model_index.json')):
+    if not any((f / n).exists() for n in ('config.json', 'model_index.json')):
         return "the folder holds no config.json (nor a model_index.json)"
     if 'tokenizer' not in what and not [p for p in f.rglob('*') if p.suffix in ('.safetensors', '.bin')]:
         return "the folder holds no weights (no *.safetensors, no pytorch_model*.bin)"
     return f"loading it failed ({s[:400]})"
 
-def _fail(what, model, e, folder=None)->ModelLoadError:
+
+def _fail(what, model, e, folder=None) -> ModelLoadError:
     "A `ModelLoadError` for `model` that names the real cause of `e`."
     m = str(model)
-    if folder is None and os.path.isdir(m): folder = m
-    if folder is not None or 'trust_remote_code' in str(e): hint = _cause(what, folder, e)
-    elif is_local_path(m): hint = "there is no such folder"
-    else: hint = ("it is neither a local folder nor a hub id that could be fetched (no network here?): download it "
-                  f"where there is network (`huggingface-cli download {model} --local-dir DIR`) and pass DIR instead")
+    if folder is None and os.path.isdir(m):
+        folder = m
+    if folder is not None or 'trust_remote_code' in str(e):
+        hint = _cause(what, folder, e)
+    elif is_local_path(m):
+        hint = "there is no such folder"
+    else:
+        hint = (
+            "it is neither a local folder nor a hub id that could be fetched (no network here?): download it "
+            f"where there is network (`huggingface-cli download {model} --local-dir DIR`) and pass DIR instead"
+        )
     tail = '' if str(e)[:60] in hint else f" ({type(e).__name__}: {str(e)[:300]})"
     return ModelLoadError(f"cannot load {what} {m!r}: {hint}.{tail}")
 
-def load_cached(key, make, device:str='cpu'):
+
+def load_cached(key, make, device: str = 'cpu'):
     "`make()` once per `key` in this process, kept within the model budget of `device` (see the budget chapter)."
     return BUDGET.get(key, make, str(device))
 
-def clear_cache(): BUDGET.clear()
+
+def clear_cache():
+    BUDGET.clear()
 
 # %% ../../nbs/core/07_models.ipynb #cacd011e
-def _hub_bin_snapshot(model:str):
+def _hub_bin_snapshot(model: str):
     "The local snapshot of hub repo `model` (config, tokenizer and .bin files), or None when it cannot be had."
     try:
         from huggingface_hub import snapshot_download
+
         keep = ['*.json', '*.model', '*.txt', '*.bin', '*.tiktoken', '*.jinja']
         return Path(snapshot_download(model, allow_patterns=keep))
-    except Exception: return None
+    except Exception:
+        return None
 
-def _source(model)->tuple:
+
+def _source(model) -> tuple:
     "(what to load from, the local folder or None): a local folder with .bin weights is converted first."
     m = str(model)
-    if os.path.isdir(m): return str(safetensors_folder(m)), m
+    if os.path.isdir(m):
+        return str(safetensors_folder(m)), m
     return m, None
 
-def _from_pretrained(load, model)->tuple:
+
+def _from_pretrained(load, model) -> tuple:
     "(`load(source)`, local folder or None): source is `model`, its safetensors copy, or its converted hub snapshot."
     src, folder = _source(model)
-    try: return load(src), folder
-    except ModelLoadError: raise
+    try:
+        return load(src), folder
+    except ModelLoadError:
+        raise
     except Exception as e:
-        if folder is not None or is_local_path(str(model)) or not _no_safetensors(e): raise
+        if folder is not None or is_local_path(str(model)) or not _no_safetensors(e):
+            raise
         snap = _hub_bin_snapshot(str(model))
-        if snap is None or not bin_weight_folders(snap): raise
+        if snap is None or not bin_weight_folders(snap):
+            raise
         return load(str(safetensors_folder(snap))), str(snap)
 
 # %% ../../nbs/core/07_models.ipynb #6234840a
-def load_diffusers(cls_name:str, # a diffusers pipeline class, e.g. 'StableDiffusionXLPipeline'
-                   model:str, # hub id or local folder
-                   dtype=None, # torch dtype or name (default: half on CUDA, float32 on CPU)
-                   device:str|None=None, # 'cuda', 'cpu', ... (default: CUDA when available)
-                   trust_remote_code:bool=False, # run a custom pipeline's own Python code (only code you have read)
-                   **kw):
+def load_diffusers(
+    cls_name: str,  # a diffusers pipeline class, e.g. 'StableDiffusionXLPipeline'
+    model: str,  # hub id or local folder
+    dtype=None,  # torch dtype or name (default: half on CUDA, float32 on CPU)
+    device: str | None = None,  # 'cuda', 'cpu', ... (default: CUDA when available)
+    trust_remote_code: bool = False,  # run a custom pipeline's own Python code (only code you have read)
+    **kw,
+):
     "A diffusers pipeline by hub id or folder (.bin weights converted safely), no remote code unless asked, cached."
-    device = pick_device(device); dtype = pick_dtype(dtype, device)
+    device = pick_device(device)
+    dtype = pick_dtype(dtype, device)
+
     def make():
         import diffusers
-        if os.environ.get('HF_HUB_DISABLE_PROGRESS_BARS'): diffusers.utils.logging.disable_progress_bar()   # its loading bar too
-        cls = getattr(diffusers, cls_name); trc = bool(trust_remote_code)
-        def load(src): return cls.from_pretrained(src, dtype=dtype, use_safetensors=True, trust_remote_code=trc, **kw)
-        try: pipe, _ = _from_pretrained(load, model)
-        except ModelLoadError: raise
-        except Exception as e: raise _fail(f'diffusers {cls_name}', model, e) from None
+
+        if os.environ.get('HF_HUB_DISABLE_PROGRESS_BARS'):
+            diffusers.utils.logging.disable_progress_bar()  # its loading bar too
+        cls = getattr(diffusers, cls_name)
+        trc = bool(trust_remote_code)
+
+        def load(src):
+            return cls.from_pretrained(src, dtype=dtype, use_safetensors=True, trust_remote_code=trc, **kw)
+
+        try:
+            pipe, _ = _from_pretrained(load, model)
+        except ModelLoadError:
+            raise
+        except Exception as e:
+            raise _fail(f'diffusers {cls_name}', model, e) from None
         pipe.set_progress_bar_config(disable=True)
         return pipe.to(device)
+
     key = ('diffusers', cls_name, str(model), str(dtype), device, bool(trust_remote_code), tuple(sorted(kw.items())))
     return load_cached(key, make, device)
 
-def load_transformers(cls_name:str, # a transformers Auto class, e.g. 'AutoModelForCausalLM'
-                      model:str, # hub id or local folder
-                      dtype=None, device:str|None=None, processor:str='AutoTokenizer',
-                      trust_remote_code:bool=False, # run the model's own code (`auto_map`; only code you have read)
-                      **kw):
+
+def load_transformers(
+    cls_name: str,  # a transformers Auto class, e.g. 'AutoModelForCausalLM'
+    model: str,  # hub id or local folder
+    dtype=None,
+    device: str | None = None,
+    processor: str = 'AutoTokenizer',
+    trust_remote_code: bool = False,  # run the model's own code (`auto_map`; only code you have read)
+    **kw,
+):
     "(model, tokenizer or processor) by hub id or folder (.bin converted safely), no remote code unless asked, cached."
-    device = pick_device(device); dtype = pick_dtype(dtype, device)
+    device = pick_device(device)
+    dtype = pick_dtype(dtype, device)
+
     def make():
         import transformers
-        cls = getattr(transformers, cls_name); trc = bool(trust_remote_code)
-        def load(src): return cls.from_pretrained(src, dtype=dtype, use_safetensors=True, trust_remote_code=trc, **kw)
-        try: m, folder = _from_pretrained(load, model)
-        except ModelLoadError: raise
-        except Exception as e: raise _fail(f'transformers {cls_name}', model, e) from None
+
+        cls = getattr(transformers, cls_name)
+        trc = bool(trust_remote_code)
+
+        def load(src):
+            return cls.from_pretrained(src, dtype=dtype, use_safetensors=True, trust_remote_code=trc, **kw)
+
+        try:
+            m, folder = _from_pretrained(load, model)
+        except ModelLoadError:
+            raise
+        except Exception as e:
+            raise _fail(f'transformers {cls_name}', model, e) from None
         src = _source(folder)[0] if folder else str(model)
-        try: p = getattr(transformers, processor).from_pretrained(src, trust_remote_code=trc)
-        except Exception as e: raise _fail(f'the tokenizer/processor ({processor}) of', model, e, folder) from None
+        try:
+            p = getattr(transformers, processor).from_pretrained(src, trust_remote_code=trc)
+        except Exception as e:
+            raise _fail(f'the tokenizer/processor ({processor}) of', model, e, folder) from None
         return m.to(device).eval(), p
-    key = ('transformers', cls_name, str(model), str(dtype), device, processor, bool(trust_remote_code),
-           tuple(sorted(kw.items())))
+
+    key = (
+        'transformers',
+        cls_name,
+        str(model),
+        str(dtype),
+        device,
+        processor,
+        bool(trust_remote_code),
+        tuple(sorted(kw.items())),
+    )
     return load_cached(key, make, device)

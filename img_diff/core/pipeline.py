@@ -10,7 +10,7 @@ __all__ = ['PositiveInt', 'NonNegativeInt', 'Fraction', 'PositiveFloat', 'NonNeg
            'local_batches', 'run_pipeline', 'run_stages']
 
 # %% ../../nbs/core/05_pipeline.ipynb #ac87b9d8
-import copy, dataclasses, difflib, errno, importlib, inspect, json, pkgutil, time, types, typing
+import copy, dataclasses, difflib, errno, inspect, json, time, types, typing
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Annotated, Iterable, Literal, Protocol
@@ -18,15 +18,7 @@ from fastcore.docments import docments
 from .records import check_id
 from .run_folder import RunFolder, rejected_transiently
 from .budget import release_memory, set_model_budget
-from img_diff.core.registry import (
-    REGISTRY,
-    register,
-    register_lazy,
-    lookup,
-    load_families,
-    register_engine,
-    engine as get_engine,
-)
+from .registry import lookup, register_engine, engine as get_engine
 
 # %% ../../nbs/core/05_pipeline.ipynb #c54160e2
 @dataclass

@@ -8,7 +8,7 @@ __all__ = ['PRESETS_DIR', 'DATA_DIR', 'MAKES_PAIRS', 'NEEDS_TRUTH', 'preset_name
            'missing_models', 'check_models', 'own_pairs_config', 'build_config']
 
 # %% ../../nbs/core/09_presets.ipynb #d4713983
-import copy, json, importlib, os
+import copy, json, os
 import img_diff
 from pathlib import Path
 from .pipeline import config_entry, check_config, stage_params
@@ -258,7 +258,7 @@ def own_pairs_config(cfg: dict, pairs: str, max_side: int | None = None) -> dict
     ]
     cfg['stages'] = [{'name': 'import-pairs', **({'max_side': max_side} if max_side else {})}] + keep
     outs = [e for e in cfg.get('outputs', []) if config_entry(e)[0] not in NEEDS_TRUTH + ('grounding-records',)]
-    cfg['outputs'] = [{'name': 'grounding-records'}] + outs   # where the pairs differ, as training records, by default
+    cfg['outputs'] = [{'name': 'grounding-records'}] + outs  # where the pairs differ, as training records, by default
     return cfg
 
 # %% ../../nbs/core/09_presets.ipynb #52d17135

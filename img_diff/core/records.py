@@ -6,9 +6,8 @@
 __all__ = ['check_id', 'Box', 'Change', 'PairRecord', 'record_to_dict', 'record_from_dict', 'record_to_json']
 
 # %% ../../nbs/core/01_records.ipynb #8d000664
-import json, os, re, tempfile
+import json, re
 from dataclasses import dataclass, field, fields, asdict
-from pathlib import Path
 
 # %% ../../nbs/core/01_records.ipynb #b66e8b7e
 _ID_RE = re.compile(r'[A-Za-z0-9][A-Za-z0-9._-]{0,127}')

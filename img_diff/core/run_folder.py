@@ -8,7 +8,7 @@ __all__ = ['RESUMABLE_KEYS', 'TRANSIENT_ERRORS', 'library_versions', 'config_con
            'read_manifest', 'write_manifest', 'lock', 'remove_temporary', 'start', 'has_records']
 
 # %% ../../nbs/core/04_run_folder.ipynb #e538e5c3
-import json, os, re, sys, platform
+import json, re, sys, platform
 from datetime import datetime, timezone
 from importlib import metadata
 from pathlib import Path

@@ -11,184 +11,269 @@ import io, json, os, shutil, contextlib, warnings
 from pathlib import Path
 
 # %% ../../nbs/eval/02_caption_metrics.ipynb #e200e22b
-def show_ids(ids, k:int=8)->str:
+def show_ids(ids, k: int = 8) -> str:
     "Up to `k` ids, as Python writes them (so 1 and '1' look different), and how many more."
     ids = list(ids)
-    return ', '.join(repr(i) for i in ids[:k]) + (f' and {len(ids)-k} more' if len(ids) > k else '')
+    return ', '.join(repr(i) for i in ids[:k]) + (f' and {len(ids) - k} more' if len(ids) > k else '')
 
-def _read_json(x, what:str):
+
+def _read_json(x, what: str):
     "(data, name): `x` read as a JSON file when it is a path, else taken as already loaded."
-    if not isinstance(x, (str, os.PathLike)): return x, f'the {what}'
+    if not isinstance(x, (str, os.PathLike)):
+        return x, f'the {what}'
     p = Path(x)
-    try: return json.loads(p.read_text(encoding='utf-8')), f'{what} file {p}'
-    except FileNotFoundError: raise ValueError(f"{what} file {p} not found") from None
-    except IsADirectoryError: raise ValueError(f"{what} file {p} is a folder, not a JSON file") from None
-    except (UnicodeDecodeError, json.JSONDecodeError) as e: raise ValueError(f"{what} file {p} is not valid JSON ({e})") from None
+    try:
+        return json.loads(p.read_text(encoding='utf-8')), f'{what} file {p}'
+    except FileNotFoundError:
+        raise ValueError(f"{what} file {p} not found") from None
+    except IsADirectoryError:
+        raise ValueError(f"{what} file {p} is a folder, not a JSON file") from None
+    except (UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise ValueError(f"{what} file {p} is not valid JSON ({e})") from None
 
-def _entries(data, name:str, blank_ok:bool=False)->list:
+
+def _entries(data, name: str, blank_ok: bool = False) -> list:
     "The `{'image_id', 'caption'}` objects of a list, checked (captions must be text; not blank unless `blank_ok`)."
     for i, d in enumerate(data):
         if not isinstance(d, dict) or 'image_id' not in d or 'caption' not in d:
             raise ValueError(f"{name}: entry {i} is not an {{'image_id', 'caption'}} object: {str(d)[:120]}")
         if isinstance(d['image_id'], bool) or not isinstance(d['image_id'], (int, str)):
-            raise ValueError(f"{name}: entry {i} has image_id {d['image_id']!r}; image ids must be integers or strings")
-    bad = list(dict.fromkeys(d['image_id'] for d in data if not isinstance(d['caption'], str)
-                             or not (blank_ok or d['caption'].strip())))
+            raise ValueError(
+                f"{name}: entry {i} has image_id {d['image_id']!r}; image ids must be integers or strings"
+            )
+    bad = list(
+        dict.fromkeys(
+            d['image_id'] for d in data if not isinstance(d['caption'], str) or not (blank_ok or d['caption'].strip())
+        )
+    )
     what = 'non-text' if blank_ok else 'empty or blank (or non-text)'
-    if bad: raise ValueError(f"{name}: {what} captions for image ids {show_ids(bad)}")
+    if bad:
+        raise ValueError(f"{name}: {what} captions for image ids {show_ids(bad)}")
     return data
 
-def load_predictions(pred, # a path to a JSON list of {"image_id", "caption"}, or that list
-                     )->dict:
+
+def load_predictions(
+    pred,  # a path to a JSON list of {"image_id", "caption"}, or that list
+) -> dict:
     "`{image_id: caption}` from COCO-format predictions: one caption per image id, none blank."
     data, name = _read_json(pred, 'predictions')
     if not isinstance(data, list):
-        raise ValueError(f"{name}: predictions must be a JSON list of {{'image_id', 'caption'}} objects, not a {type(data).__name__}")
+        raise ValueError(
+            f"{name}: predictions must be a JSON list of {{'image_id', 'caption'}} objects, not a {type(data).__name__}"
+        )
     out, dup = {}, []
     for d in _entries(data, name):
-        if d['image_id'] in out: dup.append(d['image_id'])
+        if d['image_id'] in out:
+            dup.append(d['image_id'])
         out[d['image_id']] = d['caption']
-    if dup: raise ValueError(f"{name}: more than one prediction for image ids {show_ids(dict.fromkeys(dup))}")
+    if dup:
+        raise ValueError(f"{name}: more than one prediction for image ids {show_ids(dict.fromkeys(dup))}")
     return out
 
-def load_references(ref, # a path to a COCO captions file ({"annotations": [...], "images": [...] optional}), or that object, or a list of annotations
-                    )->dict:
+
+def load_references(
+    ref,  # a path to a COCO captions file ({"annotations": [...], "images": [...] optional}), or that object, or a list of annotations
+) -> dict:
     "`{image_id: [captions]}` from COCO-format references (several captions per image allowed, empty ones too)."
     data, name = _read_json(ref, 'references')
     anns = data.get('annotations') if isinstance(data, dict) else data
     if not isinstance(anns, list):
-        raise ValueError(f"{name}: references must be a COCO captions object with an 'annotations' list of "
-                         f"{{'image_id', 'caption'}} objects (or such a list), not a {type(data).__name__}"
-                         + (f" with keys {sorted(data)[:8]}" if isinstance(data, dict) else ''))
+        raise ValueError(
+            f"{name}: references must be a COCO captions object with an 'annotations' list of "
+            f"{{'image_id', 'caption'}} objects (or such a list), not a {type(data).__name__}"
+            + (f" with keys {sorted(data)[:8]}" if isinstance(data, dict) else '')
+        )
     out = {}
-    for d in _entries(anns, name, blank_ok=True): out.setdefault(d['image_id'], []).append(d['caption'])
+    for d in _entries(anns, name, blank_ok=True):
+        out.setdefault(d['image_id'], []).append(d['caption'])
     if isinstance(data, dict) and data.get('images') is not None:
         ims = data['images']
         if not isinstance(ims, list) or not all(isinstance(i, dict) and 'id' in i for i in ims):
             raise ValueError(f"{name}: 'images' must be a list of objects with an 'id'")
         empty = [i['id'] for i in ims if i['id'] not in out]
-        if empty: raise ValueError(f"{name}: images listed in 'images' have no caption in 'annotations': image ids {show_ids(empty)}")
-    if not out: raise ValueError(f"{name}: no reference captions")
+        if empty:
+            raise ValueError(
+                f"{name}: images listed in 'images' have no caption in 'annotations': image ids {show_ids(empty)}"
+            )
+    if not out:
+        raise ValueError(f"{name}: no reference captions")
     return out
 
 # %% ../../nbs/eval/02_caption_metrics.ipynb #47daafa7
-def check_java()->str:
+def check_java() -> str:
     "The path of the `java` command; a clear error when no Java runtime is installed."
     java = shutil.which('java')
     if java is None:
-        raise ValueError("caption metrics need a Java runtime (pycocoevalcap's PTB tokenizer and METEOR are Java programs) and "
-                         "no `java` command was found: install a Java runtime, e.g. on Debian/Ubuntu `apt-get install default-jre-headless`")
+        raise ValueError(
+            "caption metrics need a Java runtime (pycocoevalcap's PTB tokenizer and METEOR are Java programs) and "
+            "no `java` command was found: install a Java runtime, e.g. on Debian/Ubuntu `apt-get install default-jre-headless`"
+        )
     return java
 
 # %% ../../nbs/eval/02_caption_metrics.ipynb #47da6dd8
 METRICS = ('Bleu_1', 'Bleu_2', 'Bleu_3', 'Bleu_4', 'METEOR', 'ROUGE_L', 'CIDEr')
 
+
 class EmptyReferencesWarning(UserWarning):
     "Some images' references hold an empty caption (or only punctuation); they are scored as pycocoevalcap does."
+
+
 SCORERS = ('bleu', 'meteor', 'rouge', 'cider')
 
-def _one_line(c:str)->str: return ' '.join(c.split())   # \r, \f, \u2028... would end a line for the Java tokenizer
+
+def _one_line(c: str) -> str:
+    return ' '.join(c.split())  # \r, \f, \u2028... would end a line for the Java tokenizer
+
 
 def _close_meteor(m):
     "Stop METEOR's Java process now (pycocoevalcap only stops it when the object is garbage-collected)."
     with m.lock:
         p = m.meteor_p
-        if p.poll() is None: p.stdin.close(); p.kill(); p.wait()
-        for f in (p.stdin, p.stdout, p.stderr): f.close()
+        if p.poll() is None:
+            p.stdin.close()
+            p.kill()
+            p.wait()
+        for f in (p.stdin, p.stdout, p.stderr):
+            f.close()
+
 
 def _meteor_score(m, g, r):
-    try: return m.compute_score(g, r)
+    try:
+        return m.compute_score(g, r)
     except Exception as e:
         err = b''
         with m.lock:
-            if m.meteor_p.poll() is None: m.meteor_p.kill(); m.meteor_p.wait()
+            if m.meteor_p.poll() is None:
+                m.meteor_p.kill()
+                m.meteor_p.wait()
             err = m.meteor_p.stderr.read()[-800:]
-        raise RuntimeError(f"METEOR (java -jar meteor-1.5.jar) failed: {type(e).__name__}: {e}; java said: {err.decode(errors='replace')}") from None
+        raise RuntimeError(
+            f"METEOR (java -jar meteor-1.5.jar) failed: {type(e).__name__}: {e}; java said: {err.decode(errors='replace')}"
+        ) from None
 
-def caption_metrics(pred, # predictions: path to a JSON list of {"image_id", "caption"}, or that list
-                    ref, # references: path to a COCO captions file, or the loaded object
-                    metrics=SCORERS, # which of 'bleu', 'meteor', 'rouge', 'cider' to compute (a list, or one comma-separated string)
-                    per_image:bool=False, # also return each image's scores
-                    ):
+
+def caption_metrics(
+    pred,  # predictions: path to a JSON list of {"image_id", "caption"}, or that list
+    ref,  # references: path to a COCO captions file, or the loaded object
+    metrics=SCORERS,  # which of 'bleu', 'meteor', 'rouge', 'cider' to compute (a list, or one comma-separated string)
+    per_image: bool = False,  # also return each image's scores
+):
     "BLEU-1..4, METEOR, ROUGE-L and CIDEr-D of the predictions against the references, computed by pycocoevalcap."
     preds, refs = load_predictions(pred), load_references(ref)
     pname = f'predictions file {pred}' if isinstance(pred, (str, os.PathLike)) else 'the predictions'
     rname = f'references file {ref}' if isinstance(ref, (str, os.PathLike)) else 'the references'
     no_ref, no_pred = [i for i in preds if i not in refs], [i for i in refs if i not in preds]
     if no_ref or no_pred:
-        raise ValueError(f"predictions and references cover different image ids ({pname} vs {rname}): "
-                         + '; '.join(([f"{len(no_ref)} predicted ids have no reference: {show_ids(no_ref)}"] if no_ref else [])
-                                     + ([f"{len(no_pred)} referenced ids have no prediction: {show_ids(no_pred)}"] if no_pred else [])))
-    if isinstance(metrics, str): metrics = tuple(m.strip() for m in metrics.split(','))
+        raise ValueError(
+            f"predictions and references cover different image ids ({pname} vs {rname}): "
+            + '; '.join(
+                ([f"{len(no_ref)} predicted ids have no reference: {show_ids(no_ref)}"] if no_ref else [])
+                + ([f"{len(no_pred)} referenced ids have no prediction: {show_ids(no_pred)}"] if no_pred else [])
+            )
+        )
+    if isinstance(metrics, str):
+        metrics = tuple(m.strip() for m in metrics.split(','))
     unknown = set(metrics) - set(SCORERS)
-    if unknown or not metrics: raise ValueError(f"unknown metrics {sorted(unknown)}: choose from {', '.join(SCORERS)}")
+    if unknown or not metrics:
+        raise ValueError(f"unknown metrics {sorted(unknown)}: choose from {', '.join(SCORERS)}")
     check_java()
     from pycocoevalcap.tokenizer.ptbtokenizer import PTBTokenizer
     from pycocoevalcap.bleu.bleu import Bleu
     from pycocoevalcap.meteor.meteor import Meteor
     from pycocoevalcap.rouge.rouge import Rouge
     from pycocoevalcap.cider.cider import Cider
+
     ids = list(refs)
     gts = {i: [{'caption': _one_line(c)} for c in refs[i]] for i in ids}
     res = {i: [{'caption': _one_line(preds[i])}] for i in ids}
-    meteor = Meteor() if 'meteor' in metrics else None   # its Java process loads while the rest is computed
+    meteor = Meteor() if 'meteor' in metrics else None  # its Java process loads while the rest is computed
     try:
         tok = PTBTokenizer()
         g, r = tok.tokenize(gts), tok.tokenize(res)
         if any(len(g.get(i, ())) != len(gts[i]) or len(r.get(i, ())) != 1 for i in ids):
             raise RuntimeError("the PTB tokenizer returned a different number of captions than it was given")
         blank = [i for i in ids if not r[i][0].strip()]
-        if blank: raise ValueError(f"predicted captions with no words left after PTB tokenization (only punctuation) "
-                                   f"for image ids {show_ids(blank)} ({pname})")
+        if blank:
+            raise ValueError(
+                f"predicted captions with no words left after PTB tokenization (only punctuation) "
+                f"for image ids {show_ids(blank)} ({pname})"
+            )
         empty = [i for i in ids if not all(c.strip() for c in g[i])]
         if empty:
-            msg = (f"{rname}: {len(empty)} of {len(ids)} images have an empty reference caption "
-                   f"(or one of punctuation only), scored as pycocoevalcap scores them "
-                   f"(an empty reference matches nothing): "
-                   f"image ids {show_ids(empty, 20)}")
+            msg = (
+                f"{rname}: {len(empty)} of {len(ids)} images have an empty reference caption "
+                f"(or one of punctuation only), scored as pycocoevalcap scores them "
+                f"(an empty reference matches nothing): "
+                f"image ids {show_ids(empty, 20)}"
+            )
             warnings.warn(EmptyReferencesWarning(msg), stacklevel=2)
         plan = [('bleu', Bleu(4), METRICS[:4]), ('rouge', Rouge(), ('ROUGE_L',)), ('cider', Cider(), ('CIDEr',))]
         scores, each = {}, {i: {} for i in ids}
-        with contextlib.redirect_stdout(io.StringIO()):   # pycocoevalcap prints progress; keep stdout clean
+        with contextlib.redirect_stdout(io.StringIO()):  # pycocoevalcap prints progress; keep stdout clean
             for key, scorer, names in plan:
-                if key not in metrics: continue
+                if key not in metrics:
+                    continue
                 s, ss = scorer.compute_score(g, r)
-                if len(names) == 1: s, ss = [s], [ss]
+                if len(names) == 1:
+                    s, ss = [s], [ss]
                 for n, v, vs in zip(names, s, ss):
                     scores[n] = float(v)
-                    for i, x in zip(ids, vs): each[i][n] = float(x)
+                    for i, x in zip(ids, vs):
+                        each[i][n] = float(x)
             if meteor is not None:
                 s, ss = _meteor_score(meteor, g, r)
                 scores['METEOR'] = float(s)
-                for i, x in zip(ids, ss): each[i]['METEOR'] = float(x)
+                for i, x in zip(ids, ss):
+                    each[i]['METEOR'] = float(x)
     finally:
-        if meteor is not None: _close_meteor(meteor)
+        if meteor is not None:
+            _close_meteor(meteor)
     scores = {n: scores[n] for n in METRICS if n in scores}
     return (scores, {i: {n: each[i][n] for n in scores} for i in ids}) if per_image else scores
 
 # %% ../../nbs/eval/02_caption_metrics.ipynb #a4d2dc0b
-def write_coco_predictions(path, # the JSON file to write
-                           captions:dict, # {image_id: caption}
-                           )->Path:
+def write_coco_predictions(
+    path,  # the JSON file to write
+    captions: dict,  # {image_id: caption}
+) -> Path:
     "Write predictions as a COCO results file: a JSON list of `{'image_id', 'caption'}`."
     from img_diff.core.files import atomic_write
-    return atomic_write(path, json.dumps([{'image_id': i, 'caption': c} for i, c in captions.items()], ensure_ascii=False, indent=1))
 
-def write_coco_references(path, # the JSON file to write
-                          captions:dict, # {image_id: caption or list of captions}
-                          )->Path:
+    return atomic_write(
+        path, json.dumps([{'image_id': i, 'caption': c} for i, c in captions.items()], ensure_ascii=False, indent=1)
+    )
+
+
+def write_coco_references(
+    path,  # the JSON file to write
+    captions: dict,  # {image_id: caption or list of captions}
+) -> Path:
     "Write references as a COCO captions file (`images`, `annotations` with ids) that pycocotools can load."
     from img_diff.core.files import atomic_write
-    anns = [{'image_id': i, 'id': 0, 'caption': c} for i, cs in captions.items() for c in ([cs] if isinstance(cs, str) else cs)]
-    for k, a in enumerate(anns, 1): a['id'] = k
-    d = {'info': {'description': 'img-diff references'}, 'licenses': [], 'type': 'captions',
-         'images': [{'id': i} for i in captions], 'annotations': anns}
+
+    anns = [
+        {'image_id': i, 'id': 0, 'caption': c}
+        for i, cs in captions.items()
+        for c in ([cs] if isinstance(cs, str) else cs)
+    ]
+    for k, a in enumerate(anns, 1):
+        a['id'] = k
+    d = {
+        'info': {'description': 'img-diff references'},
+        'licenses': [],
+        'type': 'captions',
+        'images': [{'id': i} for i in captions],
+        'annotations': anns,
+    }
     return atomic_write(path, json.dumps(d, ensure_ascii=False, indent=1))
 
-def run_references(run, # a run folder (path or `RunFolder`)
-                   )->dict:
+
+def run_references(
+    run,  # a run folder (path or `RunFolder`)
+) -> dict:
     "`{row id: difference caption}` of a run's Img-Diff rows (one per captioned difference area of each kept record)."
     from img_diff.core.run_folder import RunFolder
     from img_diff.core.exports import img_diff_rows
+
     f = run if isinstance(run, RunFolder) else RunFolder(run, create=False)
     return {x['id']: x['conversations'][1]['value'] for x in img_diff_rows(f.load_records())}

@@ -17,59 +17,87 @@ from ..core.pipeline import batches
 _LINE_OPT = re.compile(r'(?m)^[ \t]*\(?([A-Za-z])[.)][ \t]*(\S.*?)[ \t]*$')
 _PAREN_OPT = re.compile(r'\(([A-Za-z])\)\s*(.*?)(?=\s*\([A-Za-z]\)|\Z)', re.S)
 
-def parse_options(text:str)->dict:
+
+def parse_options(text: str) -> dict:
     "`{letter: option}` (lower-case letters) from '(a) Open (b) Closed' or from lines 'A. the left image'."
     for rx in (_LINE_OPT, _PAREN_OPT):
         opts = [(k.lower(), v.strip()) for k, v in rx.findall(text or '') if v.strip()]
-        if len(opts) >= 2 and len({k for k, _ in opts}) == len(opts): return dict(opts)
-    raise ValueError(f"no options found in {str(text)[:120]!r}: expected '(a) ... (b) ...' or one 'A. ...' line per option")
+        if len(opts) >= 2 and len({k for k, _ in opts}) == len(opts):
+            return dict(opts)
+    raise ValueError(
+        f"no options found in {str(text)[:120]!r}: expected '(a) ... (b) ...' or one 'A. ...' line per option"
+    )
 
-def _words(s:str)->str: return ' '.join(re.sub(r'[^\w\s]', ' ', s.lower()).split())
 
-def choose_option(pred:str, # the model's answer
-                  options:dict, # {letter: option text}
-                  )->str|None:
+def _words(s: str) -> str:
+    return ' '.join(re.sub(r'[^\w\s]', ' ', s.lower()).split())
+
+
+def choose_option(
+    pred: str,  # the model's answer
+    options: dict,  # {letter: option text}
+) -> str | None:
     "The letter `pred` chooses — 'a', '(a)', 'A. ...', 'the answer is (b)' or the option's text — or None (no option, or more than one)."
-    if not isinstance(pred, str) or not pred.strip(): return None
+    if not isinstance(pred, str) or not pred.strip():
+        return None
     opts = {k.lower(): _words(v) for k, v in options.items()}
     p, w = ' '.join(pred.lower().split()), _words(pred)
-    same = [k for k, v in opts.items() if v and w == v]                        # the option's text itself
-    if len(same) == 1: return same[0]
-    m = re.fullmatch(r'(?:(?:the\s+)?(?:correct\s+)?(?:answer|option|choice)(?:\s+is)?\s*:?\s*)?\(?([a-z])\)?[.!]?', p.strip(' "\'*`'))
-    if m and m.group(1) in opts: return m.group(1)                             # a letter alone: a, (a), a., answer: (a)
+    same = [k for k, v in opts.items() if v and w == v]  # the option's text itself
+    if len(same) == 1:
+        return same[0]
+    m = re.fullmatch(
+        r'(?:(?:the\s+)?(?:correct\s+)?(?:answer|option|choice)(?:\s+is)?\s*:?\s*)?\(?([a-z])\)?[.!]?',
+        p.strip(' "\'*`'),
+    )
+    if m and m.group(1) in opts:
+        return m.group(1)  # a letter alone: a, (a), a., answer: (a)
     m = re.match(r'[\s*"\'`]*(?:\(([a-z])\)|([a-z])[.):](?:\s|$))', p)
-    if m and (m.group(1) or m.group(2)) in opts: return m.group(1) or m.group(2)   # a leading marker: (a) open, A. the left image
+    if m and (m.group(1) or m.group(2)) in opts:
+        return m.group(1) or m.group(2)  # a leading marker: (a) open, A. the left image
     found = {k for k, v in opts.items() if v and re.search(rf'(?<!\w){re.escape(v)}(?!\w)', w)}
-    found = {k for k in found if not any(j != k and f' {opts[k]} ' in f' {opts[j]} ' for j in found)}   # 'red' inside a found 'red car'
-    found |= {k for k in re.findall(r'\(([a-z])\)', p) if k in opts}          # 'the answer is (b)'
-    if len(found) == 1: return found.pop()
-    if not found and w:                                                         # a part of exactly one option: 'left'
+    found = {
+        k for k in found if not any(j != k and f' {opts[k]} ' in f' {opts[j]} ' for j in found)
+    }  # 'red' inside a found 'red car'
+    found |= {k for k in re.findall(r'\(([a-z])\)', p) if k in opts}  # 'the answer is (b)'
+    if len(found) == 1:
+        return found.pop()
+    if not found and w:  # a part of exactly one option: 'left'
         part = [k for k, v in opts.items() if f' {w} ' in f' {v} ']
-        if len(part) == 1: return part[0]
+        if len(part) == 1:
+            return part[0]
     return None
 
 # %% ../../nbs/eval/03_model_eval.ipynb #968212e9
-def ab_scores(questions:list, # dicts with 'id', 'options' ({letter: text} or text to parse), 'answer' and optionally 'pair'
-              predictions:dict, # {question id: the model's answer}
-              details:bool=False, # add each question's result under 'results'
-              )->dict:
+def ab_scores(
+    questions: list,  # dicts with 'id', 'options' ({letter: text} or text to parse), 'answer' and optionally 'pair'
+    predictions: dict,  # {question id: the model's answer}
+    details: bool = False,  # add each question's result under 'results'
+) -> dict:
     "Accuracy per question and per pair (a pair counts only when all its questions are right); unparsed answers are wrong."
     qs = {}
     for q in questions:
         i = str(q['id'])
-        if i in qs: raise ValueError(f"question id {i!r} appears twice")
+        if i in qs:
+            raise ValueError(f"question id {i!r} appears twice")
         opts = q['options'] if isinstance(q['options'], dict) else parse_options(q['options'])
         truth = choose_option(str(q['answer']), opts)
-        if truth is None: raise ValueError(f"question {i!r}: its answer {q['answer']!r} is none of its options {opts}")
+        if truth is None:
+            raise ValueError(f"question {i!r}: its answer {q['answer']!r} is none of its options {opts}")
         qs[i] = {'options': opts, 'truth': truth, 'pair': str(q.get('pair', i))}
-    if not qs: raise ValueError("no questions to score")
+    if not qs:
+        raise ValueError("no questions to score")
     preds = {str(k): v for k, v in predictions.items()}
     missing, extra = [i for i in qs if i not in preds], [i for i in preds if i not in qs]
     if missing or extra:
         from img_diff.eval.caption_metrics import show_ids
-        raise ValueError('predictions and questions cover different ids: ' + '; '.join(
-            ([f"{len(missing)} questions have no prediction: {show_ids(missing)}"] if missing else [])
-            + ([f"{len(extra)} predictions answer no question: {show_ids(extra)}"] if extra else [])))
+
+        raise ValueError(
+            'predictions and questions cover different ids: '
+            + '; '.join(
+                ([f"{len(missing)} questions have no prediction: {show_ids(missing)}"] if missing else [])
+                + ([f"{len(extra)} predictions answer no question: {show_ids(extra)}"] if extra else [])
+            )
+        )
     res, pairs = {}, {}
     for i, q in qs.items():
         c = choose_option(preds[i], q['options'])
@@ -77,174 +105,296 @@ def ab_scores(questions:list, # dicts with 'id', 'options' ({letter: text} or te
         pairs.setdefault(q['pair'], []).append(res[i]['correct'])
     n, k = len(res), sum(r['correct'] for r in res.values())
     pk = sum(all(v) for v in pairs.values())
-    out = {'questions': n, 'correct': k, 'accuracy': k/n, 'pairs': len(pairs), 'pairs_correct': pk, 'pair_accuracy': pk/len(pairs),
-           'pair_sizes': {str(s): c for s, c in sorted(Counter(len(v) for v in pairs.values()).items())},
-           'unparsed': [i for i, r in res.items() if r['choice'] is None]}
-    if details: out['results'] = res
+    out = {
+        'questions': n,
+        'correct': k,
+        'accuracy': k / n,
+        'pairs': len(pairs),
+        'pairs_correct': pk,
+        'pair_accuracy': pk / len(pairs),
+        'pair_sizes': {str(s): c for s, c in sorted(Counter(len(v) for v in pairs.values()).items())},
+        'unparsed': [i for i, r in res.items() if r['choice'] is None],
+    }
+    if details:
+        out['results'] = res
     return out
 
 # %% ../../nbs/eval/03_model_eval.ipynb #b4229e48
-def mmvp_questions(path, # MMVP's Questions.csv: Index, Question, Options, Correct Answer
-                   )->list:
+def mmvp_questions(
+    path,  # MMVP's Questions.csv: Index, Question, Options, Correct Answer
+) -> list:
     "MMVP's questions, paired as MMVP pairs them: questions 1 & 2, 3 & 4, ... ask the same about two images."
-    try: rows = list(csv.DictReader(Path(path).read_text(encoding='utf-8-sig').splitlines()))
-    except FileNotFoundError: raise ValueError(f"questions file {path} not found") from None
+    try:
+        rows = list(csv.DictReader(Path(path).read_text(encoding='utf-8-sig').splitlines()))
+    except FileNotFoundError:
+        raise ValueError(f"questions file {path} not found") from None
     out = []
     for n, row in enumerate(rows, 2):
         r = {str(k).strip().lower(): (v or '').strip() for k, v in row.items()}
-        idx = r.get('index', r.get('lndex'))   # MMVP's own file spells the header 'lndex'
+        idx = r.get('index', r.get('lndex'))  # MMVP's own file spells the header 'lndex'
         if idx is None or not {'question', 'options', 'correct answer'} <= set(r):
-            raise ValueError(f"{path}: expected MMVP's columns Index, Question, Options, Correct Answer; got {list(row)}")
-        try: idx = int(idx)
-        except ValueError: raise ValueError(f"{path}, line {n}: index {idx!r} is not a number") from None
-        out.append({'id': str(idx), 'question': r['question'], 'options': parse_options(r['options']), 'answer': r['correct answer'],
-                    'pair': str((idx - 1)//2 + 1)})
+            raise ValueError(
+                f"{path}: expected MMVP's columns Index, Question, Options, Correct Answer; got {list(row)}"
+            )
+        try:
+            idx = int(idx)
+        except ValueError:
+            raise ValueError(f"{path}, line {n}: index {idx!r} is not a number") from None
+        out.append(
+            {
+                'id': str(idx),
+                'question': r['question'],
+                'options': parse_options(r['options']),
+                'answer': r['correct answer'],
+                'pair': str((idx - 1) // 2 + 1),
+            }
+        )
     bad = [p for p, c in Counter(q['pair'] for q in out).items() if c != 2]
-    if bad: raise ValueError(f"{path}: MMVP pairs need two questions each (consecutive indices 1 & 2, 3 & 4, ...); pairs {bad[:8]} do not")
+    if bad:
+        raise ValueError(
+            f"{path}: MMVP pairs need two questions each (consecutive indices 1 & 2, 3 & 4, ...); pairs {bad[:8]} do not"
+        )
     return out
 
-def _prompt(row)->str: return row['conversations'][0]['value'].replace('<image>', '').strip()
 
-def removal_questions(rows:list, # object-removal rows (`removal_rows`, or lines of `object_removal.jsonl`)
-                      )->list:
+def _prompt(row) -> str:
+    return row['conversations'][0]['value'].replace('<image>', '').strip()
+
+
+def removal_questions(
+    rows: list,  # object-removal rows (`removal_rows`, or lines of `object_removal.jsonl`)
+) -> list:
     "The A/B questions of object-removal rows; questions about the same image pair (`pair_id`) form a pair."
-    return [{'id': x['id'], 'question': _prompt(x), 'options': parse_options(_prompt(x)), 'answer': x['answer'],
-             'pair': x.get('pair_id', x['id']), 'image': x.get('image')} for x in rows]
+    return [
+        {
+            'id': x['id'],
+            'question': _prompt(x),
+            'options': parse_options(_prompt(x)),
+            'answer': x['answer'],
+            'pair': x.get('pair_id', x['id']),
+            'image': x.get('image'),
+        }
+        for x in rows
+    ]
 
-def _read_lines(p:Path)->list:
+
+def _read_lines(p: Path) -> list:
     out = []
     for n, line in enumerate(p.read_text(encoding='utf-8').splitlines(), 1):
-        if not line.strip(): continue
-        try: out.append(json.loads(line))
-        except json.JSONDecodeError as e: raise ValueError(f"{p}, line {n}: not JSON ({e})") from None
+        if not line.strip():
+            continue
+        try:
+            out.append(json.loads(line))
+        except json.JSONDecodeError as e:
+            raise ValueError(f"{p}, line {n}: not JSON ({e})") from None
     return out
 
-def _read_any(src, what:str):
-    "Rows from a .csv (MMVP), a .jsonl, a .json file, or an already loaded object."
-    if not isinstance(src, (str, os.PathLike)): return src
-    p = Path(src)
-    if not p.exists(): raise ValueError(f"{what} file {p} not found")
-    if p.suffix.lower() == '.jsonl': return _read_lines(p)
-    try: return json.loads(p.read_text(encoding='utf-8'))
-    except (UnicodeDecodeError, json.JSONDecodeError) as e: raise ValueError(f"{what} file {p} is not valid JSON ({e})") from None
 
-def load_ab_questions(src, # MMVP's Questions.csv, object_removal.jsonl, a run folder, a JSON list of questions, or such a list
-                      )->list:
+def _read_any(src, what: str):
+    "Rows from a .csv (MMVP), a .jsonl, a .json file, or an already loaded object."
+    if not isinstance(src, (str, os.PathLike)):
+        return src
+    p = Path(src)
+    if not p.exists():
+        raise ValueError(f"{what} file {p} not found")
+    if p.suffix.lower() == '.jsonl':
+        return _read_lines(p)
+    try:
+        return json.loads(p.read_text(encoding='utf-8'))
+    except (UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise ValueError(f"{what} file {p} is not valid JSON ({e})") from None
+
+
+def load_ab_questions(
+    src,  # MMVP's Questions.csv, object_removal.jsonl, a run folder, a JSON list of questions, or such a list
+) -> list:
     "A/B questions (`id`, `options`, `answer`, `pair`) from any of the formats we know."
     if isinstance(src, (str, os.PathLike)) and Path(src).is_dir():
         from img_diff.core.run_folder import RunFolder
         from img_diff.core.exports import removal_rows
+
         rows = removal_rows(RunFolder(src, create=False).load_records())
-        if not rows: raise ValueError(f"run folder {src} has no object-removal questions")
+        if not rows:
+            raise ValueError(f"run folder {src} has no object-removal questions")
         return removal_questions(rows)
-    if isinstance(src, (str, os.PathLike)) and Path(src).suffix.lower() == '.csv': return mmvp_questions(src)
+    if isinstance(src, (str, os.PathLike)) and Path(src).suffix.lower() == '.csv':
+        return mmvp_questions(src)
     data = _read_any(src, 'questions')
     if not isinstance(data, list) or not all(isinstance(q, dict) for q in data):
         raise ValueError(f"questions must be a list of objects, not {type(data).__name__}")
-    if data and 'conversations' in data[0]: return removal_questions(data)
+    if data and 'conversations' in data[0]:
+        return removal_questions(data)
     for q in data:
-        if not {'id', 'options', 'answer'} <= set(q): raise ValueError(f"a question needs 'id', 'options' and 'answer': {str(q)[:120]}")
+        if not {'id', 'options', 'answer'} <= set(q):
+            raise ValueError(f"a question needs 'id', 'options' and 'answer': {str(q)[:120]}")
     return data
+
 
 _ID_KEYS, _TEXT_KEYS = ('id', 'question_id', 'index', 'Index'), ('prediction', 'answer', 'text', 'response')
 
-def load_ab_predictions(src, # a .jsonl / .json file of {"id", "prediction"} (or question_id / answer / text), a {id: answer} object, or such a list
-                        )->dict:
+
+def load_ab_predictions(
+    src,  # a .jsonl / .json file of {"id", "prediction"} (or question_id / answer / text), a {id: answer} object, or such a list
+) -> dict:
     "`{question id: answer}` from a predictions file."
     data = _read_any(src, 'predictions')
-    if isinstance(data, dict): return {str(k): v for k, v in data.items()}
-    if not isinstance(data, list): raise ValueError(f"predictions must be a list of objects or an {{id: answer}} object, not {type(data).__name__}")
+    if isinstance(data, dict):
+        return {str(k): v for k, v in data.items()}
+    if not isinstance(data, list):
+        raise ValueError(
+            f"predictions must be a list of objects or an {{id: answer}} object, not {type(data).__name__}"
+        )
     out = {}
     for x in data:
         i = next((x[k] for k in _ID_KEYS if isinstance(x, dict) and k in x), None)
         a = next((x[k] for k in _TEXT_KEYS if isinstance(x, dict) and k in x), None)
-        if i is None or a is None: raise ValueError(f"a prediction needs an id ({'/'.join(_ID_KEYS)}) and an answer ({'/'.join(_TEXT_KEYS)}): {str(x)[:120]}")
-        if str(i) in out: raise ValueError(f"more than one prediction for question id {str(i)!r}")
+        if i is None or a is None:
+            raise ValueError(
+                f"a prediction needs an id ({'/'.join(_ID_KEYS)}) and an answer ({'/'.join(_TEXT_KEYS)}): {str(x)[:120]}"
+            )
+        if str(i) in out:
+            raise ValueError(f"more than one prediction for question id {str(i)!r}")
         out[str(i)] = a
     return out
 
 # %% ../../nbs/eval/03_model_eval.ipynb #29dd4746
 AB_INSTRUCTION = "Answer with the option's letter from the given choices directly."
-EMPTY_CAPTION = 'xxempty'   # stands in for an answer with no words, so that every metric stays defined
+EMPTY_CAPTION = 'xxempty'  # stands in for an answer with no words, so that every metric stays defined
 
-def eval_items(run, # a run folder (path or `RunFolder`)
-               task:str='captions', # 'captions' (Img-Diff rows) or 'ab' (object-removal rows)
-               instruction:str=AB_INSTRUCTION, # appended to each A/B question
-               )->list:
+
+def eval_items(
+    run,  # a run folder (path or `RunFolder`)
+    task: str = 'captions',  # 'captions' (Img-Diff rows) or 'ab' (object-removal rows)
+    instruction: str = AB_INSTRUCTION,  # appended to each A/B question
+) -> list:
     "What to ask a model about a run: `{'id', 'image', 'prompt'}` plus the `reference` caption or the A/B `question`."
     from img_diff.core.run_folder import RunFolder
+
     f = run if isinstance(run, RunFolder) else RunFolder(run, create=False)
     recs = f.load_records()
     if task == 'captions':
         from img_diff.core.exports import img_diff_rows
-        items = [{'id': x['id'], 'image': str(f.file(x['image'])), 'prompt': _prompt(x), 'reference': x['conversations'][1]['value']}
-                 for x in img_diff_rows(recs)]
+
+        items = [
+            {
+                'id': x['id'],
+                'image': str(f.file(x['image'])),
+                'prompt': _prompt(x),
+                'reference': x['conversations'][1]['value'],
+            }
+            for x in img_diff_rows(recs)
+        ]
     elif task == 'ab':
         from img_diff.core.exports import removal_rows
-        items = [{'id': q['id'], 'image': str(f.file(q['image'])), 'prompt': (q['question'] + '\n' + instruction).strip(), 'question': q}
-                 for q in removal_questions(removal_rows(recs))]
-    else: raise ValueError(f"unknown task {task!r}: use 'captions' or 'ab'")
-    if not items: raise ValueError(f"run folder {f.path} has no {'Img-Diff rows (captioned difference areas with side-by-side images)' if task == 'captions' else 'object-removal questions'} to evaluate")
+
+        items = [
+            {
+                'id': q['id'],
+                'image': str(f.file(q['image'])),
+                'prompt': (q['question'] + '\n' + instruction).strip(),
+                'question': q,
+            }
+            for q in removal_questions(removal_rows(recs))
+        ]
+    else:
+        raise ValueError(f"unknown task {task!r}: use 'captions' or 'ab'")
+    if not items:
+        raise ValueError(
+            f"run folder {f.path} has no {'Img-Diff rows (captioned difference areas with side-by-side images)' if task == 'captions' else 'object-removal questions'} to evaluate"
+        )
     return items
 
 # %% ../../nbs/eval/03_model_eval.ipynb #71415d17
 PREDICTIONS = 'predictions.jsonl'
 
-def read_predictions(path, # a predictions.jsonl written by `evaluate_model`
-                     )->dict:
+
+def read_predictions(
+    path,  # a predictions.jsonl written by `evaluate_model`
+) -> dict:
     "`{id: prediction}` of a predictions file; a torn last line (an interrupted append) is cut off first."
     from img_diff.core.files import repair_tail
-    p = Path(path); repair_tail(p)
-    if not p.exists(): return {}
+
+    p = Path(path)
+    repair_tail(p)
+    if not p.exists():
+        return {}
     out = {}
-    for x in _read_lines(p): out[x['id']] = x['prediction']
+    for x in _read_lines(p):
+        out[x['id']] = x['prediction']
     return out
 
-def append_predictions(path, rows:list):
+
+def append_predictions(path, rows: list):
     "Append prediction rows to a JSON Lines file: one `write` on an append-mode file, then fsync."
     from img_diff.core.files import append_bytes
+
     append_bytes(path, ''.join(json.dumps(r, ensure_ascii=False) + '\n' for r in rows).encode('utf-8'))
 
 # %% ../../nbs/eval/03_model_eval.ipynb #21ed340a
-def score_items(items:list, preds:dict, task:str, metrics=None)->dict:
+def score_items(items: list, preds: dict, task: str, metrics=None) -> dict:
     "Scores of the predictions of `items`: caption metrics, or A/B accuracy per question and per pair."
-    if task == 'ab': return ab_scores([x['question'] for x in items], {x['id']: preds[x['id']] for x in items})
+    if task == 'ab':
+        return ab_scores([x['question'] for x in items], {x['id']: preds[x['id']] for x in items})
     from img_diff.eval.caption_metrics import caption_metrics, SCORERS
+
     empty = [x['id'] for x in items if not re.search(r'\w', preds[x['id']] or '')]
-    s = caption_metrics([{'image_id': x['id'], 'caption': EMPTY_CAPTION if x['id'] in empty else preds[x['id']]} for x in items],
-                        [{'image_id': x['id'], 'caption': x['reference']} for x in items], metrics or SCORERS)
+    s = caption_metrics(
+        [{'image_id': x['id'], 'caption': EMPTY_CAPTION if x['id'] in empty else preds[x['id']]} for x in items],
+        [{'image_id': x['id'], 'caption': x['reference']} for x in items],
+        metrics or SCORERS,
+    )
     return {**s, 'captions': len(items), 'empty': empty}
 
-def evaluate_model(model:str, # an image-text-to-text model: hub id or local folder
-                   run, # the run folder whose records are the test set
-                   out, # the evaluation folder (created, or resumed)
-                   task:str='captions', # 'captions' or 'ab'
-                   batch_size:int=8, max_new_tokens:int|None=None, # default: 128 for captions, 16 for A/B
-                   limit:int|None=None, # only the first `limit` items
-                   metrics=None, # caption metrics to compute (default: all)
-                   dtype=None, device:str|None=None, instruction:str=AB_INSTRUCTION, command:str|None=None)->dict:
+
+def evaluate_model(
+    model: str,  # an image-text-to-text model: hub id or local folder
+    run,  # the run folder whose records are the test set
+    out,  # the evaluation folder (created, or resumed)
+    task: str = 'captions',  # 'captions' or 'ab'
+    batch_size: int = 8,
+    max_new_tokens: int | None = None,  # default: 128 for captions, 16 for A/B
+    limit: int | None = None,  # only the first `limit` items
+    metrics=None,  # caption metrics to compute (default: all)
+    dtype=None,
+    device: str | None = None,
+    instruction: str = AB_INSTRUCTION,
+    command: str | None = None,
+) -> dict:
     "Ask `model` about every item of `run`, appending its answers to `out/predictions.jsonl` batch by batch (resumable), then score them."
     from img_diff.core.run_folder import RunFolder, RESUMABLE_KEYS
     from img_diff.core.files import atomic_write
+
     items = eval_items(run, task, instruction)[:limit]
     max_new_tokens = max_new_tokens or (128 if task == 'captions' else 16)
     ev = RunFolder(out)
-    if ev.path == RunFolder(run, create=False).path: raise ValueError(f"the evaluation folder must not be the run folder {ev.path}: pass another --out")
-    cfg = {'model': str(model), 'run': str(RunFolder(run, create=False).path), 'task': task, 'max_new_tokens': max_new_tokens,
-           'do_sample': False, 'instruction': instruction if task == 'ab' else None, 'batch_size': batch_size, 'limit': limit}
+    if ev.path == RunFolder(run, create=False).path:
+        raise ValueError(f"the evaluation folder must not be the run folder {ev.path}: pass another --out")
+    cfg = {
+        'model': str(model),
+        'run': str(RunFolder(run, create=False).path),
+        'task': task,
+        'max_new_tokens': max_new_tokens,
+        'do_sample': False,
+        'instruction': instruction if task == 'ab' else None,
+        'batch_size': batch_size,
+        'limit': limit,
+    }
     ev.start(cfg, command or f'evaluate_model({str(model)!r}, task={task!r})', ignore=RESUMABLE_KEYS + ('limit',))
-    path = ev.path/PREDICTIONS
+    path = ev.path / PREDICTIONS
     done = read_predictions(path)
     todo = [x for x in items if x['id'] not in done]
     if todo:
         from img_diff.core.models import load_transformers
         from img_diff.core.inference import ask
+
         m, p = load_transformers('AutoModelForImageTextToText', model, dtype, device, processor='AutoProcessor')
         for b in batches(todo, batch_size):
             answers = ask([x['image'] for x in b], [x['prompt'] for x in b], m, p, max_new_tokens, batch_size)
-            append_predictions(path, [{'id': x['id'], 'prediction': a, 'prompt': x['prompt']} for x, a in zip(b, answers)])
+            append_predictions(
+                path, [{'id': x['id'], 'prediction': a, 'prompt': x['prompt']} for x, a in zip(b, answers)]
+            )
     preds = read_predictions(path)
     scores = {'task': task, 'model': str(model), **score_items(items, preds, task, metrics)}
-    atomic_write(ev.path/'scores.json', json.dumps(scores, indent=1, ensure_ascii=False) + '\n')
+    atomic_write(ev.path / 'scores.json', json.dumps(scores, indent=1, ensure_ascii=False) + '\n')
     ev.write_manifest(status='done', predicted=len(items))
     return scores

@@ -18,6 +18,6 @@ register_lazy(
         'object-removal': 'img_diff.synth.object_removal:object_removal_stage',
         'pairs': 'img_diff.synth.own_pairs:plan_pair_records',
         'import-pairs': 'img_diff.synth.own_pairs:import_pairs_stage',
-    'grounding-records': 'img_diff.synth.own_pairs:write_grounding_records',
+        'grounding-records': 'img_diff.synth.own_pairs:write_grounding_records',
     }
 )

@@ -10,17 +10,17 @@ __all__ = ['QUOTE_WORDS', 'PROMPT', 'BANNED', 'CaptionPairParams', 'Lexicon', 'd
 # %% ../../nbs/synth/02_caption_pairs.ipynb #c6d61fcc
 import difflib, functools, json, re
 from dataclasses import dataclass, field
-from importlib import resources
 import numpy as np
 from ..core.inference import VICUNA_SYSTEM, adds_bos, chat_prompt, generation_settings
-from ..core.text import load_lexicon, lexicon_names, plural, article_for
+from ..core.text import lexicon_names, plural, article_for
 from typing import Literal
 from ..core.pipeline import PositiveInt, params_of, param_values
 
 # %% ../../nbs/synth/02_caption_pairs.ipynb #2617ebf1
 class Lexicon:
     "Object names with their plural forms, and a matcher that finds them in captions."
-    def __init__(self, names=None): # object names (default: COCO + Objects365)
+
+    def __init__(self, names=None):  # object names (default: COCO + Objects365)
         self.names = list(names) if names is not None else lexicon_names()
         self.forms = {}
         for n in self.names:
@@ -29,41 +29,52 @@ class Lexicon:
         alts = sorted(self.forms, key=len, reverse=True)
         self._re = re.compile(r"(?<![\w-])(" + '|'.join(re.escape(f) for f in alts) + r")(?![\w-])", re.I)
 
-    def find(self, text:str)->list:
+    def find(self, text: str) -> list:
         "Objects named in `text`: (start, end, name, is_plural) for each match, in order."
         return [(m.start(), m.end(), *self.forms[m.group(0).lower()]) for m in self._re.finditer(text)]
 
-    def lemma(self, word:str)->str|None:
+    def lemma(self, word: str) -> str | None:
         "The lexicon name of a (singular or plural) form, or None."
-        f = self.forms.get(word.lower()); return f[0] if f else None
+        f = self.forms.get(word.lower())
+        return f[0] if f else None
+
 
 @functools.lru_cache(maxsize=4)
-def default_lexicon()->Lexicon: return Lexicon()
+def default_lexicon() -> Lexicon:
+    return Lexicon()
 
 # %% ../../nbs/synth/02_caption_pairs.ipynb #d301aff3
 @dataclass
 class CaptionPair:
     "Two captions that differ in one object, how they were made, and the objects that differ."
+
     caption_a: str
     caption_b: str
-    objects_a: list          # objects of caption A that are not in caption B (lexicon names)
-    objects_b: list          # objects of caption B that are not in caption A
-    backend: str             # 'lexicon' or the language model's id
+    objects_a: list  # objects of caption A that are not in caption B (lexicon names)
+    objects_b: list  # objects of caption B that are not in caption A
+    backend: str  # 'lexicon' or the language model's id
     params: dict = field(default_factory=dict)
+
     @property
-    def objects(self)->list: return list(dict.fromkeys(self.objects_a + self.objects_b))
+    def objects(self) -> list:
+        return list(dict.fromkeys(self.objects_a + self.objects_b))
 
-def _case_like(new, old): return new[:1].upper() + new[1:] if old[:1].isupper() else new
 
-def swap_object(caption:str, # the source caption
-                rng:np.random.Generator, # draws which object and its replacement
-                lexicon:Lexicon|None=None, # object names (default: COCO + Objects365)
-                candidates:list|None=None, # replacement names to draw from (default: the lexicon's names)
-               )->CaptionPair|None:
+def _case_like(new, old):
+    return new[:1].upper() + new[1:] if old[:1].isupper() else new
+
+
+def swap_object(
+    caption: str,  # the source caption
+    rng: np.random.Generator,  # draws which object and its replacement
+    lexicon: Lexicon | None = None,  # object names (default: COCO + Objects365)
+    candidates: list | None = None,  # replacement names to draw from (default: the lexicon's names)
+) -> CaptionPair | None:
     "A caption pair with one object of `caption` replaced by another lexicon name, or None if it names none."
     lexicon = lexicon or default_lexicon()
     found = lexicon.find(caption)
-    if not found: return None
+    if not found:
+        return None
     s, e, name, is_pl = found[int(rng.integers(len(found)))]
     present = {f[2] for f in found}
     pool = [n for n in (candidates or lexicon.names) if n not in present]
@@ -72,41 +83,81 @@ def swap_object(caption:str, # the source caption
     before = caption[:s]
     m = re.search(r'\b(a|an|A|An|AN)(\s+)$', before)
     if m and not is_pl:
-        art = article_for(new); art = art.capitalize() if m.group(1)[0].isupper() else art
-        before = before[:m.start()] + art + m.group(2)
+        art = article_for(new)
+        art = art.capitalize() if m.group(1)[0].isupper() else art
+        before = before[: m.start()] + art + m.group(2)
     return CaptionPair(caption, before + word + caption[e:], [name], [new], 'lexicon', {'replaced': name, 'with': new})
 
 # %% ../../nbs/synth/02_caption_pairs.ipynb #52478f53
-QUOTE_WORDS = ['OPEN', 'CLOSED', 'SALE', 'SOLD', 'EXIT', 'PUSH', 'PULL', 'STOP', 'WAIT', 'CAFE', 'BAKERY', 'HOTEL', 'TAXI', 'PARK',
-               'BOOKS', 'MARKET', 'FRESH', 'EAST', 'WEST', 'NORTH', 'SOUTH', 'RENT', 'FOOD', 'GIFTS']
+QUOTE_WORDS = [
+    'OPEN',
+    'CLOSED',
+    'SALE',
+    'SOLD',
+    'EXIT',
+    'PUSH',
+    'PULL',
+    'STOP',
+    'WAIT',
+    'CAFE',
+    'BAKERY',
+    'HOTEL',
+    'TAXI',
+    'PARK',
+    'BOOKS',
+    'MARKET',
+    'FRESH',
+    'EAST',
+    'WEST',
+    'NORTH',
+    'SOUTH',
+    'RENT',
+    'FOOD',
+    'GIFTS',
+]
 
-def swap_quoted_text(caption:str, rng:np.random.Generator, words=QUOTE_WORDS)->CaptionPair|None:
+
+def swap_quoted_text(caption: str, rng: np.random.Generator, words=QUOTE_WORDS) -> CaptionPair | None:
     "A caption pair whose quoted text is replaced by another word, or None if the caption quotes nothing."
     m = re.search(r'["“]([^"”]+)["”]', caption)
-    if not m: return None
-    old = m.group(1); pool = [w for w in words if w.lower() != old.lower()]
+    if not m:
+        return None
+    old = m.group(1)
+    pool = [w for w in words if w.lower() != old.lower()]
     new = pool[int(rng.integers(len(pool)))]
-    if old.islower(): new = new.lower()
-    elif old.istitle(): new = new.title()
-    b = caption[:m.start(1)] + new + caption[m.end(1):]
+    if old.islower():
+        new = new.lower()
+    elif old.istitle():
+        new = new.title()
+    b = caption[: m.start(1)] + new + caption[m.end(1) :]
     return CaptionPair(caption, b, [old], [new], 'quoted-text', {'replaced': old, 'with': new})
 
 # %% ../../nbs/synth/02_caption_pairs.ipynb #d167a733
-_STOP = set("a an the of on in at with and or to is are was were be been by for from near next into onto over under its their his her this that "
-            "these those there here some two three four five several many one it as up down out while very".split())
+_STOP = set(
+    "a an the of on in at with and or to is are was were be been by for from near next into onto over under its their his her this that "
+    "these those there here some two three four five several many one it as up down out while very".split()
+)
 
-def _words(t): return re.findall(r"[A-Za-z][A-Za-z'-]*", t.lower())
 
-def differing_objects(a:str, b:str, lexicon:Lexicon|None=None)->tuple:
+def _words(t):
+    return re.findall(r"[A-Za-z][A-Za-z'-]*", t.lower())
+
+
+def differing_objects(a: str, b: str, lexicon: Lexicon | None = None) -> tuple:
     "(objects only in caption a, objects only in caption b): lexicon names where known, else the changed words."
     lexicon = lexicon or default_lexicon()
     fa, fb = [x[2] for x in lexicon.find(a)], [x[2] for x in lexicon.find(b)]
-    oa = [n for n in dict.fromkeys(fa) if n not in fb]; ob = [n for n in dict.fromkeys(fb) if n not in fa]
-    if oa or ob: return oa, ob
-    wa, wb = _words(a), _words(b); sm = difflib.SequenceMatcher(None, wa, wb, autojunk=False)
+    oa = [n for n in dict.fromkeys(fa) if n not in fb]
+    ob = [n for n in dict.fromkeys(fb) if n not in fa]
+    if oa or ob:
+        return oa, ob
+    wa, wb = _words(a), _words(b)
+    sm = difflib.SequenceMatcher(None, wa, wb, autojunk=False)
     ca, cb = [], []
     for op, i1, i2, j1, j2 in sm.get_opcodes():
-        if op != 'equal': ca += wa[i1:i2]; cb += wb[j1:j2]
+        if op != 'equal':
+            ca += wa[i1:i2]
+            cb += wb[j1:j2]
     keep = lambda ws, other: [w for w in dict.fromkeys(ws) if w not in _STOP and w not in other]
     return keep(ca, set(wb)), keep(cb, set(wa))
 
@@ -183,50 +234,82 @@ def llm_caption_pairs(
     return out
 
 # %% ../../nbs/synth/02_caption_pairs.ipynb #ec6db551
-def read_captions(path)->list:
+def read_captions(path) -> list:
     "Rows from a captions file: {'caption_a': ...} per text line, or the objects of a JSON Lines file."
     from pathlib import Path
+
     p = Path(path)
-    try: text = p.read_text(encoding='utf-8')
-    except FileNotFoundError: raise ValueError(f"captions file {p} not found") from None
-    except UnicodeDecodeError as e: raise ValueError(f"captions file {p} is not UTF-8 text ({e})") from None
+    try:
+        text = p.read_text(encoding='utf-8')
+    except FileNotFoundError:
+        raise ValueError(f"captions file {p} not found") from None
+    except UnicodeDecodeError as e:
+        raise ValueError(f"captions file {p} is not UTF-8 text ({e})") from None
     lines = [l.strip() for l in text.splitlines()]
     rows = []
     for i, l in enumerate(lines, 1):
-        if not l: continue
+        if not l:
+            continue
         if l.startswith('{'):
-            try: d = json.loads(l)
-            except json.JSONDecodeError as e: raise ValueError(f"{p}, line {i}: not valid JSON ({e})") from None
-            if not isinstance(d.get('caption_a'), str) or not d['caption_a'].strip(): raise ValueError(f"{p}, line {i}: needs a non-empty 'caption_a'")
+            try:
+                d = json.loads(l)
+            except json.JSONDecodeError as e:
+                raise ValueError(f"{p}, line {i}: not valid JSON ({e})") from None
+            if not isinstance(d.get('caption_a'), str) or not d['caption_a'].strip():
+                raise ValueError(f"{p}, line {i}: needs a non-empty 'caption_a'")
             rows.append(d)
-        else: rows.append({'caption_a': l})
-    if not rows: raise ValueError(f"captions file {p} holds no captions")
+        else:
+            rows.append({'caption_a': l})
+    if not rows:
+        raise ValueError(f"captions file {p} holds no captions")
     return rows
 
-def plan_caption_records(captions:str, # the captions file
-                         n_pairs:PositiveInt|None=None, # use only the first n
-                         seed:int=0, # the run's seed
-                         prefix:str='pair', # id prefix (ids from the file are kept)
-                         source:str='sdxl-p2p')->list:
+
+def plan_caption_records(
+    captions: str,  # the captions file
+    n_pairs: PositiveInt | None = None,  # use only the first n
+    seed: int = 0,  # the run's seed
+    prefix: str = 'pair',  # id prefix (ids from the file are kept)
+    source: str = 'sdxl-p2p',
+) -> list:
     "Planned records from a captions file: ids, seeds, and captions (and objects) when given."
     from img_diff.core.records import PairRecord, check_id
     from img_diff.synth.offline_pairs import pair_seed
+
     rows = read_captions(captions)[:n_pairs]
     out = []
     for i, d in enumerate(rows):
-        r = PairRecord(check_id(str(d.get('id', f'{prefix}-{i:06d}'))), source=source, seed=int(d.get('seed', pair_seed(seed, i))),
-                       caption_a=d['caption_a'].strip(), caption_b=(d.get('caption_b') or '').strip() or None, objects=list(d.get('objects', [])))
+        r = PairRecord(
+            check_id(str(d.get('id', f'{prefix}-{i:06d}'))),
+            source=source,
+            seed=int(d.get('seed', pair_seed(seed, i))),
+            caption_a=d['caption_a'].strip(),
+            caption_b=(d.get('caption_b') or '').strip() or None,
+            objects=list(d.get('objects', [])),
+        )
         out.append(r)
     return out
 
+
 CaptionPairParams = params_of(
-    swap_object, llm_caption_pairs, name='CaptionPairParams',
+    swap_object,
+    llm_caption_pairs,
+    name='CaptionPairParams',
     skip=('caption', 'rng', 'lexicon', 'captions', 'model', 'tokenizer', 'model_id', 'seed'),
-    extra=[('backend', Literal['lexicon', 'llm'], 'lexicon', "'lexicon' (swap an object name) or 'llm' (a language model)"),
-           ('model', str | None, None, 'with the llm backend: the causal LM, hub id or folder'),
-           ('dtype', str | None, None, 'torch dtype (default: half on CUDA, float32 on CPU)'),
-           ('device', str | None, None, 'cuda or cpu (default: cuda when available)'),
-           ('text_pairs', bool, True, 'captions with quoted text get a quoted-text pair first')])
+    extra=[
+        (
+            'backend',
+            Literal['lexicon', 'llm'],
+            'lexicon',
+            "'lexicon' (swap an object name) or 'llm' (a language model)",
+        ),
+        ('model', str | None, None, 'with the llm backend: the causal LM, hub id or folder'),
+        ('dtype', str | None, None, 'torch dtype (default: half on CUDA, float32 on CPU)'),
+        ('device', str | None, None, 'cuda or cpu (default: cuda when available)'),
+        ('text_pairs', bool, True, 'captions with quoted text get a quoted-text pair first'),
+    ],
+)
+
 
 def caption_pairs_stage(records, ctx, params: CaptionPairParams):
     "Pipeline stage: the second caption and the differing objects of each record (quoted text, lexicon or language model)."
@@ -235,26 +318,40 @@ def caption_pairs_stage(records, ctx, params: CaptionPairParams):
     if params.text_pairs:
         for r in list(todo):
             p = swap_quoted_text(r.caption_a, np.random.default_rng([r.seed, 2]))
-            if p is None: continue
-            r.caption_b, r.objects = p.caption_b, p.objects; r.params['caption_pair'] = {'backend': 'quoted-text', **p.params}
+            if p is None:
+                continue
+            r.caption_b, r.objects = p.caption_b, p.objects
+            r.params['caption_pair'] = {'backend': 'quoted-text', **p.params}
             todo.remove(r)
     for r in records:
         if r.caption_b and not r.objects:
-            oa, ob = differing_objects(r.caption_a, r.caption_b); r.objects = oa + ob
-            if not r.objects: r.reject(ctx.name, 'the two captions name no differing object')
+            oa, ob = differing_objects(r.caption_a, r.caption_b)
+            r.objects = oa + ob
+            if not r.objects:
+                r.reject(ctx.name, 'the two captions name no differing object')
     if backend == 'lexicon':
         for r in todo:
             p = swap_object(r.caption_a, np.random.default_rng([r.seed, 2]), **param_values(params, swap_object))
-            if p is None: r.reject(ctx.name, 'caption names no object of the lexicon'); continue
-            r.caption_b, r.objects = p.caption_b, p.objects; r.params['caption_pair'] = {'backend': 'lexicon', **p.params}
+            if p is None:
+                r.reject(ctx.name, 'caption names no object of the lexicon')
+                continue
+            r.caption_b, r.objects = p.caption_b, p.objects
+            r.params['caption_pair'] = {'backend': 'lexicon', **p.params}
     elif backend == 'llm':
         from img_diff.core.models import load_transformers
-        if not model: raise ValueError("the llm backend needs model=<hub id or folder>")
+
+        if not model:
+            raise ValueError("the llm backend needs model=<hub id or folder>")
         lm, tok = load_transformers('AutoModelForCausalLM', model, params.dtype, params.device)
-        res = llm_caption_pairs([r.caption_a for r in todo], lm, tok, str(model), **param_values(params, llm_caption_pairs))
+        res = llm_caption_pairs(
+            [r.caption_a for r in todo], lm, tok, str(model), **param_values(params, llm_caption_pairs)
+        )
         for r, p in zip(todo, res):
-            if isinstance(p, str): r.reject(ctx.name, p); continue
+            if isinstance(p, str):
+                r.reject(ctx.name, p)
+                continue
             r.caption_b, r.objects = p.caption_b, p.objects
             r.params['caption_pair'] = {'backend': str(model), **{k: v for k, v in p.params.items() if k != 'prompt'}}
-    else: raise ValueError(f"unknown caption-pair backend {backend!r}: use 'lexicon' or 'llm'")
+    else:
+        raise ValueError(f"unknown caption-pair backend {backend!r}: use 'lexicon' or 'llm'")
     return records

@@ -8,7 +8,7 @@ __all__ = ['REMOVAL_PROMPT', 'box_object', 'object_removal_stage']
 # %% ../../nbs/synth/05_object_removal.ipynb #61aef30a
 import numpy as np
 from PIL import Image
-from ..core.imaging import draw_boxes, side_by_side, load_mask, box_to_str, resize_to
+from ..core.imaging import draw_boxes, side_by_side, load_mask, resize_to
 from ..core.exports import REMOVAL_QUESTION, removal_answer
 
 # %% ../../nbs/synth/05_object_removal.ipynb #0a70c2ee

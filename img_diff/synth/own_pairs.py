@@ -13,66 +13,93 @@ from ..core.records import PairRecord, check_id
 from ..core.pipeline import PositiveInt
 
 # %% ../../nbs/synth/06_own_pairs.ipynb #17d073d8
-def _pillow_exts()->set:
+def _pillow_exts() -> set:
     "The file extensions Pillow can open."
     from PIL import Image
+
     Image.init()
     return {e for e, fmt in Image.registered_extensions().items() if fmt in Image.OPEN}
 
+
 IMAGE_EXTS = _pillow_exts()
 _SUFFIX = re.compile(r'^(?P<stem>.+?)[_-](?P<side>0|1|a|b|A|B|before|after)$')
-_NOSEP = re.compile(r'^(?P<stem>.*[^0-9_-])(?P<side>[01])$')   # x0 / x1; not frame10 / frame11
+_NOSEP = re.compile(r'^(?P<stem>.*[^0-9_-])(?P<side>[01])$')  # x0 / x1; not frame10 / frame11
 _SIDE = {'0': 'a', 'a': 'a', 'A': 'a', 'before': 'a', '1': 'b', 'b': 'b', 'B': 'b', 'after': 'b'}
 _DIRS = [('A', 'B'), ('a', 'b'), ('0', '1'), ('before', 'after'), ('im1', 'im2'), ('img1', 'img2'), ('t1', 't2')]
 
-def safe_id(name:str)->str:
+
+def safe_id(name: str) -> str:
     "A record id made from any file stem: unsafe characters become '-', the rest is kept."
     s = re.sub(r'[^A-Za-z0-9._-]+', '-', name).strip('.-_')
     s = re.sub(r'\.{2,}', '.', s)[:120] or 'pair'
-    if not s[0].isalnum(): s = 'p' + s
+    if not s[0].isalnum():
+        s = 'p' + s
     return check_id(s)
 
 # %% ../../nbs/synth/06_own_pairs.ipynb #ea073105
-def _inside(p:Path, root:Path)->bool:
+def _inside(p: Path, root: Path) -> bool:
     "Whether `p`, links resolved, lies inside `root`."
-    try: return p.resolve().is_relative_to(root.resolve())
-    except (OSError, RuntimeError): return False          # a loop of links
+    try:
+        return p.resolve().is_relative_to(root.resolve())
+    except (OSError, RuntimeError):
+        return False  # a loop of links
 
-def _files(d:Path, root:Path)->tuple:
+
+def _files(d: Path, root: Path) -> tuple:
     "(image files, [(name, reason)]) of folder `d`: files that are not images or link out of `root` are problems."
     imgs, bad = [], []
     for p in sorted(d.iterdir()):
         rel = p.relative_to(root).as_posix()
-        if not _inside(p, root): bad.append((rel, 'symlink out of the pairs folder'))
-        elif not p.is_file(): continue                    # subfolders
-        elif p.suffix.lower() not in IMAGE_EXTS: bad.append((rel, 'not an image file'))
-        else: imgs.append(p)
+        if not _inside(p, root):
+            bad.append((rel, 'symlink out of the pairs folder'))
+        elif not p.is_file():
+            continue  # subfolders
+        elif p.suffix.lower() not in IMAGE_EXTS:
+            bad.append((rel, 'not an image file'))
+        else:
+            imgs.append(p)
     return imgs, bad
 
-def _path(p:Path)->str: return os.path.abspath(p)      # absolute, links not resolved (no outside path in the record)
 
-def _problem(name, reason, files)->dict: return {'name': name, 'error': reason, 'files': list(files)}
+def _path(p: Path) -> str:
+    return os.path.abspath(p)  # absolute, links not resolved (no outside path in the record)
 
-def _jsonl_pairs(path:Path)->list:
-    try: lines = path.read_text(encoding='utf-8').splitlines()
-    except UnicodeDecodeError as e: raise ValueError(f"{path} is not UTF-8 text: {e}") from None
+
+def _problem(name, reason, files) -> dict:
+    return {'name': name, 'error': reason, 'files': list(files)}
+
+
+def _jsonl_pairs(path: Path) -> list:
+    try:
+        lines = path.read_text(encoding='utf-8').splitlines()
+    except UnicodeDecodeError as e:
+        raise ValueError(f"{path} is not UTF-8 text: {e}") from None
     out = []
     for i, line in enumerate(lines, 1):
-        if not line.strip(): continue
-        try: d = json.loads(line)
-        except json.JSONDecodeError as e: raise ValueError(f"{path} line {i} is not valid JSON: {e}") from None
+        if not line.strip():
+            continue
+        try:
+            d = json.loads(line)
+        except json.JSONDecodeError as e:
+            raise ValueError(f"{path} line {i} is not valid JSON: {e}") from None
         if not isinstance(d, dict) or not d.get('a') or not d.get('b'):
             raise ValueError(f"{path} line {i}: each pair needs image paths 'a' and 'b'")
-        p = {'name': str(d.get('id') or Path(d['a']).stem), 'a': _path(path.parent/d['a']),
-             'b': _path(path.parent/d['b'])}
+        p = {
+            'name': str(d.get('id') or Path(d['a']).stem),
+            'a': _path(path.parent / d['a']),
+            'b': _path(path.parent / d['b']),
+        }
         for k in ('caption_a', 'caption_b', 'objects'):
-            if d.get(k) is not None: p[k] = d[k]
+            if d.get(k) is not None:
+                p[k] = d[k]
         out.append(p)
-    if not out: raise ValueError(f"no pairs in {path}: the file holds no JSON lines")
+    if not out:
+        raise ValueError(f"no pairs in {path}: the file holds no JSON lines")
     return out
 
-def _folder_pairs(path:Path, da:str, db:str)->list:
-    (ia, bad_a), (ib, bad_b) = _files(path/da, path), _files(path/db, path)
+
+def _folder_pairs(path: Path, da: str, db: str) -> list:
+    (ia, bad_a), (ib, bad_b) = _files(path / da, path), _files(path / db, path)
     A, B = {p.stem: p for p in ia}, {p.stem: p for p in ib}
     out = [{'name': n, 'a': _path(A[n]), 'b': _path(B[n])} for n in sorted(A.keys() & B.keys())]
     for n in sorted(A.keys() ^ B.keys()):
@@ -80,12 +107,14 @@ def _folder_pairs(path:Path, da:str, db:str)->list:
     out += [_problem(Path(f).name, why, [f]) for f, why in bad_a + bad_b]
     return sorted(out, key=lambda p: p['name'])
 
-def _side_of(stem:str):
+
+def _side_of(stem: str):
     "(pair stem, side) from a file stem: kitchen_0 -> ('kitchen', 'a'); x1 -> ('x', 'b'); None without a suffix."
     m = _SUFFIX.match(stem) or _NOSEP.match(stem)
     return (m['stem'], _SIDE[m['side']]) if m else None
 
-def _suffix_pairs(path:Path)->list:
+
+def _suffix_pairs(path: Path) -> list:
     imgs, bad = _files(path, path)
     groups = {}
     for p in imgs:
@@ -96,106 +125,161 @@ def _suffix_pairs(path:Path)->list:
         if len(g.get('a', [])) == 1 and len(g.get('b', [])) == 1 and '?' not in g:
             out.append({'name': n, 'a': _path(g['a'][0]), 'b': _path(g['b'][0])})
             continue
-        if '?' in g: why = 'no pair suffix'
-        else: why = 'unpaired file' if len(g) == 1 else 'ambiguous pair (several files per side)'
+        if '?' in g:
+            why = 'no pair suffix'
+        else:
+            why = 'unpaired file' if len(g) == 1 else 'ambiguous pair (several files per side)'
         out.append(_problem(n, why, sorted(q.name for v in g.values() for q in v)))
     if not imgs:
         exts = ', '.join(sorted(IMAGE_EXTS)[:12])
         raise ValueError(f"no images in {path} (looked for the files Pillow reads: {exts}, ...)")
     return sorted(out, key=lambda p: p['name'])
 
-def find_pairs(path)->list:
+
+def find_pairs(path) -> list:
     "The pairs at `path` (a folder of `_0`/`_1` files or with `A/` and `B/`, or a `.jsonl` file); problems: `error`."
     path = Path(path)
-    if not path.exists(): raise ValueError(f"no pairs at {path}: the path does not exist")
+    if not path.exists():
+        raise ValueError(f"no pairs at {path}: the path does not exist")
     if path.is_file():
         if path.suffix.lower() not in ('.jsonl', '.json'):
             raise ValueError(f"{path}: expected a folder of image pairs or a .jsonl file of pairs")
         return _jsonl_pairs(path)
     for da, db in _DIRS:
-        if (path/da).is_dir() and (path/db).is_dir(): return _folder_pairs(path, da, db)
+        if (path / da).is_dir() and (path / db).is_dir():
+            return _folder_pairs(path, da, db)
     return _suffix_pairs(path)
 
 # %% ../../nbs/synth/06_own_pairs.ipynb #514616b2
-def plan_pair_records(path:str, # a folder of pairs or a .jsonl file of pairs
-                      n_pairs:PositiveInt|None=None, # use only the first n pairs
-                      seed:int=0, # the run's seed (stages that draw use the record's seed)
-                     )->list:
+def plan_pair_records(
+    path: str,  # a folder of pairs or a .jsonl file of pairs
+    n_pairs: PositiveInt | None = None,  # use only the first n pairs
+    seed: int = 0,  # the run's seed (stages that draw use the record's seed)
+) -> list:
     "Pipeline source: one record per pair found at `path`; a file without a partner is a record rejected with the reason."
     from img_diff.synth.offline_pairs import pair_seed
+
     if n_pairs is not None and (isinstance(n_pairs, bool) or not isinstance(n_pairs, int) or n_pairs < 1):
         raise ValueError(f"n_pairs must be a whole number >= 1 (or None: all pairs), not {n_pairs!r}")
     recs, seen = [], set()
     for i, p in enumerate(find_pairs(path)[:n_pairs]):
-        rid = base = safe_id(p['name']); k = 1
-        while rid in seen: k += 1; rid = f'{base}-{k}'
+        rid = base = safe_id(p['name'])
+        k = 1
+        while rid in seen:
+            k += 1
+            rid = f'{base}-{k}'
         seen.add(rid)
         params = {'original_name': p['name'], 'files': {s: p[s] for s in 'ab' if s in p}}
-        if 'error' in p: params['rejected_files'] = p['files']
-        r = PairRecord(rid, source='user', seed=pair_seed(seed, i), caption_a=p.get('caption_a'), caption_b=p.get('caption_b'),
-                       objects=list(p.get('objects') or []), params=params)
-        if 'error' in p: r.reject('pairs', p['error'])
+        if 'error' in p:
+            params['rejected_files'] = p['files']
+        r = PairRecord(
+            rid,
+            source='user',
+            seed=pair_seed(seed, i),
+            caption_a=p.get('caption_a'),
+            caption_b=p.get('caption_b'),
+            objects=list(p.get('objects') or []),
+            params=params,
+        )
+        if 'error' in p:
+            r.reject('pairs', p['error'])
         recs.append(r)
     return recs
 
 # %% ../../nbs/synth/06_own_pairs.ipynb #01f4b3c5
-def import_pairs_stage(records, ctx, max_side:PositiveInt|None=None, # scale both images down so the longer side is at most this
-                      ):
+def import_pairs_stage(
+    records,
+    ctx,
+    max_side: PositiveInt | None = None,  # scale both images down so the longer side is at most this
+):
     "Pipeline stage: copy each pair's two images into the run folder (RGB PNG); unreadable ones reject the record."
     from PIL import Image
     import numpy as np
     from img_diff.core.imaging import load_image
+
     if max_side is not None and (isinstance(max_side, bool) or not isinstance(max_side, int) or max_side < 1):
         raise ValueError(f"max_side must be a whole number >= 1 (or None: full size), not {max_side!r}")
     for r in records:
-        if r.images.get('a') and ctx.folder.file(r.images['a']).exists(): continue
+        if r.images.get('a') and ctx.folder.file(r.images['a']).exists():
+            continue
         imgs = {}
         for s in 'ab':
-            try: imgs[s] = load_image(r.params['files'][s])
+            try:
+                imgs[s] = load_image(r.params['files'][s])
             except (ValueError, OSError) as e:
-                r.outputs[ctx.name] = {'error': str(e)}               # the file and why, on the record ...
-                r.reject(ctx.name, f"image {s.upper()} unreadable")    # ... and a reason the funnel can count
+                r.outputs[ctx.name] = {'error': str(e)}  # the file and why, on the record ...
+                r.reject(ctx.name, f"image {s.upper()} unreadable")  # ... and a reason the funnel can count
                 break
-        if not r.kept: continue
+        if not r.kept:
+            continue
         if max_side:
             for s, im in imgs.items():
-                f = max_side/max(im.shape[:2])
-                if f < 1: imgs[s] = np.asarray(Image.fromarray(im).resize((max(1, round(im.shape[1]*f)), max(1, round(im.shape[0]*f))), Image.Resampling.LANCZOS))
+                f = max_side / max(im.shape[:2])
+                if f < 1:
+                    imgs[s] = np.asarray(
+                        Image.fromarray(im).resize(
+                            (max(1, round(im.shape[1] * f)), max(1, round(im.shape[0] * f))), Image.Resampling.LANCZOS
+                        )
+                    )
         a, b = imgs['a'], imgs['b']
         r.size = [int(a.shape[1]), int(a.shape[0])]
-        if a.shape != b.shape: r.params['size_b'] = [int(b.shape[1]), int(b.shape[0])]
-        r.images = {'a': ctx.folder.save_image(a, f'images/{r.id}_0.png'), 'b': ctx.folder.save_image(b, f'images/{r.id}_1.png')}
+        if a.shape != b.shape:
+            r.params['size_b'] = [int(b.shape[1]), int(b.shape[0])]
+        r.images = {
+            'a': ctx.folder.save_image(a, f'images/{r.id}_0.png'),
+            'b': ctx.folder.save_image(b, f'images/{r.id}_1.png'),
+        }
     return records
 
 # %% ../../nbs/synth/06_own_pairs.ipynb #1934a0b6
-GROUNDING_QUESTION = ('<image>\n<image>\nWhere do these two images differ? Give each area where they differ as a '
-                      'bounding box [x1, y1, x2, y2], with coordinates normalised to 0-1.')
+GROUNDING_QUESTION = (
+    '<image>\n<image>\nWhere do these two images differ? Give each area where they differ as a '
+    'bounding box [x1, y1, x2, y2], with coordinates normalised to 0-1.'
+)
 
-def grounding_rows(records:list, # records of a run
-                   question:str=GROUNDING_QUESTION, # the human turn
-                   max_boxes:int=20, # at most this many boxes per answer (the largest ones)
-                  )->list:
+
+def grounding_rows(
+    records: list,  # records of a run
+    question: str = GROUNDING_QUESTION,  # the human turn
+    max_boxes: int = 20,  # at most this many boxes per answer (the largest ones)
+) -> list:
     "Difference-grounding training rows: one per kept record with live difference areas; the answer is the boxes."
     from img_diff.core.imaging import box_to_str
+
     if isinstance(max_boxes, bool) or not isinstance(max_boxes, int) or max_boxes < 1:
         raise ValueError(f"max_boxes must be a whole number >= 1, not {max_boxes!r}")
     rows = []
     for r in records:
         live = [b.bbox for b in r.boxes if b.rejected is None]
-        if not r.kept or not live or not r.size or not {'a', 'b'} <= set(r.images): continue
-        live = sorted(sorted(live, key=lambda b: -(b[2] - b[0])*(b[3] - b[1]))[:max_boxes], key=lambda b: (b[1], b[0]))
+        if not r.kept or not live or not r.size or not {'a', 'b'} <= set(r.images):
+            continue
+        live = sorted(
+            sorted(live, key=lambda b: -(b[2] - b[0]) * (b[3] - b[1]))[:max_boxes], key=lambda b: (b[1], b[0])
+        )
         answer = ', '.join(box_to_str(b, r.size) for b in live)
         conv = [{'from': 'human', 'value': question}, {'from': 'gpt', 'value': answer}]
-        rows.append({'id': f'{r.id}_grounding', 'pair_id': r.id, 'image': [r.images['a'], r.images['b']],
-                     'boxes': live, 'size': r.size, 'conversations': conv})
+        rows.append(
+            {
+                'id': f'{r.id}_grounding',
+                'pair_id': r.id,
+                'image': [r.images['a'], r.images['b']],
+                'boxes': live,
+                'size': r.size,
+                'conversations': conv,
+            }
+        )
     return rows
 
-def write_grounding_records(folder, # the run folder (`RunFolder`)
-                            records:list, # its records
-                            question:str=GROUNDING_QUESTION, max_boxes:int=20,
-                           )->list:
+
+def write_grounding_records(
+    folder,  # the run folder (`RunFolder`)
+    records: list,  # its records
+    question: str = GROUNDING_QUESTION,
+    max_boxes: int = 20,
+) -> list:
     "Run output: `grounding.jsonl`, one difference-grounding row per kept record with difference areas."
     from img_diff.core.files import atomic_write
+
     rows = grounding_rows(records, question, max_boxes)
     atomic_write(folder.file('grounding.jsonl'), ''.join(json.dumps(x, ensure_ascii=False) + '\n' for x in rows))
     return rows

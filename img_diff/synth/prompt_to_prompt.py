@@ -18,79 +18,106 @@ import torch.nn.functional as F
 # %% ../../nbs/synth/03_prompt_to_prompt.ipynb #bc7f46e7
 MODES = ('replace', 'refine', 'reweight', 'self-only', 'off')
 
+
 @dataclass
 class P2PConfig:
     "How the edited image of each pair is tied to its base image (defaults: the Img-Diff paper's setting)."
-    mode: str = 'refine'                    # 'replace', 'refine', 'reweight', 'self-only' (InstructPix2Pix style) or 'off'
-    cross_replace_steps: float|dict = 1.0   # fraction of steps with cross-attention from the base, or {'default_': f, word: f or [start, end]}
-    self_replace_steps: float|list = 0.4    # fraction of steps (or [start, end]) with self-attention injected from the base
-    equalizer: dict|None = None             # {word of the edited prompt: scale}; alone in 'reweight', on top of 'replace'/'refine'
-    local_blend: bool|list = False          # True: blend on the pair's differing objects; a list: on these words; False: off
-    blend_threshold: float = 0.3            # LocalBlend mask threshold on the normalised maps
-    blend_start: float = 0.2                # LocalBlend from this fraction of the steps on
-    self_max_tokens: int|None = None        # inject self-attention in layers with at most this many tokens (None: auto)
-    edit_uncond: bool = False               # edit the unconditional half of the guidance batch too
-    explicit: bool = False                  # reference path: build self-attention probabilities explicitly (slow; for tests)
+
+    mode: str = 'refine'  # 'replace', 'refine', 'reweight', 'self-only' (InstructPix2Pix style) or 'off'
+    cross_replace_steps: float | dict = (
+        1.0  # fraction of steps with cross-attention from the base, or {'default_': f, word: f or [start, end]}
+    )
+    self_replace_steps: float | list = (
+        0.4  # fraction of steps (or [start, end]) with self-attention injected from the base
+    )
+    equalizer: dict | None = (
+        None  # {word of the edited prompt: scale}; alone in 'reweight', on top of 'replace'/'refine'
+    )
+    local_blend: bool | list = False  # True: blend on the pair's differing objects; a list: on these words; False: off
+    blend_threshold: float = 0.3  # LocalBlend mask threshold on the normalised maps
+    blend_start: float = 0.2  # LocalBlend from this fraction of the steps on
+    self_max_tokens: int | None = None  # inject self-attention in layers with at most this many tokens (None: auto)
+    edit_uncond: bool = False  # edit the unconditional half of the guidance batch too
+    explicit: bool = False  # reference path: build self-attention probabilities explicitly (slow; for tests)
 
     def __post_init__(self):
-        if self.mode not in MODES: raise ValueError(f"unknown Prompt-to-Prompt mode {self.mode!r}; choose from {MODES}")
+        if self.mode not in MODES:
+            raise ValueError(f"unknown Prompt-to-Prompt mode {self.mode!r}; choose from {MODES}")
 
 # %% ../../nbs/synth/03_prompt_to_prompt.ipynb #23656374
-def prompt_ids(tokenizer, prompt:str)->list:
+def prompt_ids(tokenizer, prompt: str) -> list:
     "Token ids of `prompt` as the text encoder sees them: start, tokens, end, padding (model_max_length long)."
     return tokenizer(prompt, padding='max_length', max_length=tokenizer.model_max_length, truncation=True).input_ids
 
-def word_positions(tokenizer, prompt:str, word:str)->list:
-    "Positions (in `prompt_ids`) of every token of every occurrence of `word` in `prompt`."
-    ids = prompt_ids(tokenizer, prompt); w = tokenizer(word, add_special_tokens=False).input_ids
-    n = len(ids) - len(w) + 1
-    return [i + k for i in range(n) if ids[i:i+len(w)] == w for k in range(len(w))] if w else []
 
-def n_tokens(tokenizer, prompt:str)->int:
+def word_positions(tokenizer, prompt: str, word: str) -> list:
+    "Positions (in `prompt_ids`) of every token of every occurrence of `word` in `prompt`."
+    ids = prompt_ids(tokenizer, prompt)
+    w = tokenizer(word, add_special_tokens=False).input_ids
+    n = len(ids) - len(w) + 1
+    return [i + k for i in range(n) if ids[i : i + len(w)] == w for k in range(len(w))] if w else []
+
+
+def n_tokens(tokenizer, prompt: str) -> int:
     "Tokens of `prompt`, without start, end and padding."
     return len(tokenizer(prompt, truncation=True).input_ids) - 2
 
-def refine_mapper(tokenizer, base:str, edit:str)->tuple:
+
+def refine_mapper(tokenizer, base: str, edit: str) -> tuple:
     "(mapper, alphas): for each edited token, the aligned base position (mapper) and 1 if it has one (alphas)."
     a, b = prompt_ids(tokenizer, base), prompt_ids(tokenizer, edit)
-    mapper = [-1]*len(b)
+    mapper = [-1] * len(b)
     for i, j, k in difflib.SequenceMatcher(None, a, b, autojunk=False).get_matching_blocks():
-        for t in range(k): mapper[j+t] = i+t
+        for t in range(k):
+            mapper[j + t] = i + t
     m = torch.tensor(mapper)
     return m.clamp(min=0), (m >= 0).float()
 
-def replace_mapper(tokenizer, base:str, edit:str)->tuple:
+
+def replace_mapper(tokenizer, base: str, edit: str) -> tuple:
     "Identity mapper for `replace`, which needs prompts with the same number of tokens."
     nb, ne = n_tokens(tokenizer, base), n_tokens(tokenizer, edit)
-    if nb != ne: raise ValueError(f"'replace' needs prompts with the same number of tokens ({nb} vs {ne}): "
-                                  f"{base!r} / {edit!r}; use mode='refine' for prompts of different lengths")
+    if nb != ne:
+        raise ValueError(
+            f"'replace' needs prompts with the same number of tokens ({nb} vs {ne}): "
+            f"{base!r} / {edit!r}; use mode='refine' for prompts of different lengths"
+        )
     L = tokenizer.model_max_length
     return torch.arange(L), torch.ones(L)
 
 # %% ../../nbs/synth/03_prompt_to_prompt.ipynb #4315a5ca
-def _range(v): return (0.0, float(v)) if isinstance(v, (int, float)) else (float(v[0]), float(v[1]))
+def _range(v):
+    return (0.0, float(v)) if isinstance(v, (int, float)) else (float(v[0]), float(v[1]))
 
-def step_weights(n_steps:int, spec, tokenizer=None, prompt:str|None=None)->torch.Tensor:
+
+def step_weights(n_steps: int, spec, tokenizer=None, prompt: str | None = None) -> torch.Tensor:
     "(n_steps, L) weights: 1 where step t lies in the range of token j ('default_' for tokens without their own)."
     L = tokenizer.model_max_length if tokenizer is not None else 77
     spec = spec if isinstance(spec, dict) else {'default_': spec}
     w = torch.zeros(n_steps, L)
+
     def fill(r, cols):
-        s, e = _range(r); w[round(s*n_steps):round(e*n_steps), cols] = 1.0
+        s, e = _range(r)
+        w[round(s * n_steps) : round(e * n_steps), cols] = 1.0
+
     fill(spec.get('default_', 1.0), slice(None))
     for word, r in spec.items():
-        if word == 'default_': continue
+        if word == 'default_':
+            continue
         pos = word_positions(tokenizer, prompt, word)
-        if not pos: raise ValueError(f"cross_replace_steps names {word!r}, which is not in the prompt {prompt!r}")
-        w[:, pos] = 0.0; fill(r, pos)
+        if not pos:
+            raise ValueError(f"cross_replace_steps names {word!r}, which is not in the prompt {prompt!r}")
+        w[:, pos] = 0.0
+        fill(r, pos)
     return w
 
 # %% ../../nbs/synth/03_prompt_to_prompt.ipynb #0d93cb10
-def layer_shapes(unet, height:int, width:int, vae_scale:int=8)->dict:
+def layer_shapes(unet, height: int, width: int, vae_scale: int = 8) -> dict:
     "Attention processor name -> (h, w) of its feature map, for an image of `height` x `width`."
     n = len(unet.config.down_block_types)
-    sizes = [(math.ceil(height/vae_scale), math.ceil(width/vae_scale))]
-    for _ in range(n): sizes.append((math.ceil(sizes[-1][0]/2), math.ceil(sizes[-1][1]/2)))
+    sizes = [(math.ceil(height / vae_scale), math.ceil(width / vae_scale))]
+    for _ in range(n):
+        sizes.append((math.ceil(sizes[-1][0] / 2), math.ceil(sizes[-1][1] / 2)))
     out = {}
     for name in unet.attn_processors:
         part = name.split('.')
@@ -98,59 +125,84 @@ def layer_shapes(unet, height:int, width:int, vae_scale:int=8)->dict:
         out[name] = sizes[lvl]
     return out
 
-def map_resolution(shapes:dict, height:int, width:int)->tuple:
+
+def map_resolution(shapes: dict, height: int, width: int) -> tuple:
     "(h, w) of the blend maps and the self-attention limit: SDXL's H/32 x W/32, or the UNet's closest coarser map."
-    target = math.ceil(height/32)*math.ceil(width/32)
-    have = sorted({s for s in shapes.values()}, key=lambda s: s[0]*s[1])
-    le = [s for s in have if s[0]*s[1] <= target]
+    target = math.ceil(height / 32) * math.ceil(width / 32)
+    have = sorted({s for s in shapes.values()}, key=lambda s: s[0] * s[1])
+    le = [s for s in have if s[0] * s[1] <= target]
     return le[-1] if le else have[0]
 
 # %% ../../nbs/synth/03_prompt_to_prompt.ipynb #ba336b4b
 class P2PController:
     "Per-pair Prompt-to-Prompt state for one pipeline call; prompts are laid out base0, edit0, base1, edit1, ..."
-    def __init__(self, cfg:P2PConfig, # the settings
-                 tokenizer, # the pipeline's (first) tokenizer
-                 pairs:list, # [(base prompt, edit prompt), ...]
-                 n_steps:int, # denoising steps
-                 shapes:dict, # `layer_shapes` of the UNet at this size
-                 map_hw:tuple, # `map_resolution`
-                 blend_words:list|None=None, # per pair, words for LocalBlend (when cfg.local_blend is True)
-                 self_fractions:list|None=None, # per pair, self-injection fraction (mode 'self-only'; default cfg.self_replace_steps)
-                ):
+
+    def __init__(
+        self,
+        cfg: P2PConfig,  # the settings
+        tokenizer,  # the pipeline's (first) tokenizer
+        pairs: list,  # [(base prompt, edit prompt), ...]
+        n_steps: int,  # denoising steps
+        shapes: dict,  # `layer_shapes` of the UNet at this size
+        map_hw: tuple,  # `map_resolution`
+        blend_words: list | None = None,  # per pair, words for LocalBlend (when cfg.local_blend is True)
+        self_fractions: list
+        | None = None,  # per pair, self-injection fraction (mode 'self-only'; default cfg.self_replace_steps)
+    ):
         self.cfg, self.n, self.n_steps, self.shapes, self.map_hw = cfg, len(pairs), n_steps, shapes, tuple(map_hw)
-        self.max_tokens = cfg.self_max_tokens or map_hw[0]*map_hw[1]
-        self.step, self.counts, self._blend, self.last_masks = -1, {'self_injected': 0, 'cross_edited': 0, 'maps': 0, 'blended': 0}, None, None
-        self._self_now = self._cross_now = None; self._dev = {}
+        self.max_tokens = cfg.self_max_tokens or map_hw[0] * map_hw[1]
+        self.step, self.counts, self._blend, self.last_masks = (
+            -1,
+            {'self_injected': 0, 'cross_edited': 0, 'maps': 0, 'blended': 0},
+            None,
+            None,
+        )
+        self._self_now = self._cross_now = None
+        self._dev = {}
         L = tokenizer.model_max_length
-        self.cross = None; self.mapper = self.alphas = self.eq = None
+        self.cross = None
+        self.mapper = self.alphas = self.eq = None
         if cfg.mode in ('replace', 'refine', 'reweight'):
-            mk = refine_mapper if cfg.mode == 'refine' else replace_mapper if cfg.mode == 'replace' else (lambda t, a, b: (torch.arange(L), torch.ones(L)))
+            mk = (
+                refine_mapper
+                if cfg.mode == 'refine'
+                else replace_mapper
+                if cfg.mode == 'replace'
+                else (lambda t, a, b: (torch.arange(L), torch.ones(L)))
+            )
             maps = [mk(tokenizer, a, b) for a, b in pairs]
             self.mapper, self.alphas = torch.stack([m for m, _ in maps]), torch.stack([a for _, a in maps])
-            self.cross = torch.stack([step_weights(n_steps, cfg.cross_replace_steps, tokenizer, b) for _, b in pairs], 1)  # (steps, n, L)
+            self.cross = torch.stack(
+                [step_weights(n_steps, cfg.cross_replace_steps, tokenizer, b) for _, b in pairs], 1
+            )  # (steps, n, L)
         if cfg.equalizer:
             self.eq = torch.ones(self.n, L)
             for i, (_, b) in enumerate(pairs):
                 for word, s in cfg.equalizer.items():
                     pos = word_positions(tokenizer, b, word)
-                    if not pos: raise ValueError(f"equalizer names {word!r}, which is not in the prompt {b!r}")
+                    if not pos:
+                        raise ValueError(f"equalizer names {word!r}, which is not in the prompt {b!r}")
                     self.eq[i, pos] = float(s)
-        fr = self_fractions if self_fractions is not None else [cfg.self_replace_steps]*self.n
+        fr = self_fractions if self_fractions is not None else [cfg.self_replace_steps] * self.n
         rng = [_range(f) for f in fr]
-        self.self_steps = torch.tensor([[round(s*n_steps), round(e*n_steps)] for s, e in rng])
+        self.self_steps = torch.tensor([[round(s * n_steps), round(e * n_steps)] for s, e in rng])
         self.blend_w = None
         if cfg.local_blend:
-            words = blend_words if cfg.local_blend is True else [list(cfg.local_blend)]*self.n
-            if not words or len(words) != self.n: raise ValueError("local_blend=True needs blend_words for every pair")
+            words = blend_words if cfg.local_blend is True else [list(cfg.local_blend)] * self.n
+            if not words or len(words) != self.n:
+                raise ValueError("local_blend=True needs blend_words for every pair")
             self.blend_w = torch.zeros(self.n, 2, L)
             for i, ((a, b), ws) in enumerate(zip(pairs, words)):
                 for w in ws:
-                    for s, p in ((0, a), (1, b)): self.blend_w[i, s, word_positions(tokenizer, p, w)] = 1.0
-                if not self.blend_w[i].any(): raise ValueError(f"none of the blend words {ws} is in the prompts {a!r} / {b!r}")
+                    for s, p in ((0, a), (1, b)):
+                        self.blend_w[i, s, word_positions(tokenizer, p, w)] = 1.0
+                if not self.blend_w[i].any():
+                    raise ValueError(f"none of the blend words {ws} is in the prompts {a!r} / {b!r}")
 
     def begin_step(self):
         "Advance one denoising step and work out, once for all layers, what this step edits."
-        self.step += 1; t = self.step
+        self.step += 1
+        t = self.step
         act = (self.self_steps[:, 0] <= t) & (t < self.self_steps[:, 1])
         self._self_now = None if self.cfg.mode == 'off' or not act.any() else (True if act.all() else act)
         self._cross_now = None
@@ -160,164 +212,199 @@ class P2PController:
                 # the edited prompt's new attention is base[mapper] * c_base + edit * c_edit (refine, replace and reweight folded)
                 a = self.alphas if self.cfg.mode == 'refine' else torch.ones_like(w)
                 eq = self.eq if self.eq is not None else torch.ones_like(w)
-                self._cross_now = (w*a*eq, w*(1 - a)*eq + (1 - w))
+                self._cross_now = (w * a * eq, w * (1 - a) * eq + (1 - w))
         self._dev = {}
 
     def _on(self, x, key, device, dtype):
         "A per-step tensor moved (once per step) to `device` and `dtype`."
-        k = (key, device, dtype); hit = self._dev.get(k)
-        if hit is None or hit[0] is not x: hit = self._dev[k] = (x, x.to(device, dtype))
+        k = (key, device, dtype)
+        hit = self._dev.get(k)
+        if hit is None or hit[0] is not x:
+            hit = self._dev[k] = (x, x.to(device, dtype))
         return hit[1]
 
-    def edit_rows(self, B:int, offs:list, device):
+    def edit_rows(self, B: int, offs: list, device):
         "(base rows, edited rows) of the edited halves, as index tensors (cached per step)."
         key = ('edit', B, tuple(offs), device)
         if key not in self._dev:
-            self._dev[key] = tuple(torch.tensor([o + 2*i + j for o in offs for i in range(self.n)], device=device) for j in (0, 1))
+            self._dev[key] = tuple(
+                torch.tensor([o + 2 * i + j for o in offs for i in range(self.n)], device=device) for j in (0, 1)
+            )
         return self._dev[key]
 
-    def cross_rows(self, B:int, offs:list, device):
+    def cross_rows(self, B: int, offs: list, device):
         "Rows of the one fused cross-attention call: all rows, then the base row of every edited row again (for Y)."
         key = ('cross', B, tuple(offs), device)
-        if key not in self._dev: self._dev[key] = torch.cat([torch.arange(B, device=device), self.edit_rows(B, offs, device)[0]])
+        if key not in self._dev:
+            self._dev[key] = torch.cat([torch.arange(B, device=device), self.edit_rows(B, offs, device)[0]])
         return self._dev[key]
 
-    def self_rows(self, B:int, offs:list, device):
+    def self_rows(self, B: int, offs: list, device):
         "Row index that gives every injecting edited row its base row (cached per step)."
         key = ('rows', B, tuple(offs), device)
         if key not in self._dev:
-            idx = torch.arange(B); act = self._self_now
+            idx = torch.arange(B)
+            act = self._self_now
             for o in offs:
                 for i in range(self.n):
-                    if act is True or bool(act[i]): idx[o + 2*i + 1] = o + 2*i
+                    if act is True or bool(act[i]):
+                        idx[o + 2 * i + 1] = o + 2 * i
             self._dev[key] = idx.to(device)
         return self._dev[key]
 
-    def self_active(self, name:str):
+    def self_active(self, name: str):
         "Which pairs inject self-attention at this layer and step: True (all), a bool tensor, or None (none)."
         h, w = self.shapes[name]
-        return None if h*w > self.max_tokens else self._self_now
+        return None if h * w > self.max_tokens else self._self_now
 
     def cross_weights(self):
         "(c_base, c_edit): per pair and edited token, the weights of this step's cross-attention edit, or None."
         return self._cross_now
 
-    def needs_maps(self, name:str)->bool:
+    def needs_maps(self, name: str) -> bool:
         return self.blend_w is not None and tuple(self.shapes[name]) == self.map_hw
 
     def edit_cross(self, base, edit, cw):
         "The edited prompt's new cross-attention from base and edited probabilities (n, heads, tokens, L)."
         cb, ce = (self._on(c, i, base.device, base.dtype)[:, None, None, :] for i, c in enumerate(cw))
-        if self.cfg.mode == 'refine': base = base.gather(-1, self._on(self.mapper, 'mapper', base.device, torch.long)[:, None, None, :].expand_as(base))
-        return base*cb + edit*ce
+        if self.cfg.mode == 'refine':
+            base = base.gather(
+                -1, self._on(self.mapper, 'mapper', base.device, torch.long)[:, None, None, :].expand_as(base)
+            )
+        return base * cb + edit * ce
 
     def cross_values(self, v_edit, cw):
         "(Y, Z) with (base[mapper] * c_base + edit * c_edit) @ V_edit = base @ Y + edit @ Z, so both stay fused attention."
         cb, ce = (self._on(c, i, v_edit.device, v_edit.dtype)[:, None, :, None] for i, c in enumerate(cw))
-        Y = cb*v_edit
-        if self.cfg.mode == 'refine':   # base[..., mapper] @ X == base @ (X summed into the mapped base positions)
+        Y = cb * v_edit
+        if self.cfg.mode == 'refine':  # base[..., mapper] @ X == base @ (X summed into the mapped base positions)
             idx = self._on(self.mapper, 'mapper', v_edit.device, torch.long)[:, None, :, None].expand_as(Y)
             Y = torch.zeros_like(Y).scatter_add_(-2, idx, Y)
-        return Y, ce*v_edit
+        return Y, ce * v_edit
 
     def weights_for(self, w):
         "(c_base, c_edit) for an explicit per-token weight `w` of the base (for tests and custom schedules)."
         a = self.alphas if self.cfg.mode == 'refine' else torch.ones_like(w)
         eq = self.eq if self.eq is not None else torch.ones_like(w)
-        return (w*a*eq, w*(1 - a)*eq + (1 - w))
+        return (w * a * eq, w * (1 - a) * eq + (1 - w))
 
     def add_maps(self, probs):
         "Accumulate the blend words' attention (probs: n, 2, heads, tokens, L)."
-        m = torch.einsum('nsqt,nst->nsq', probs.float().mean(2), self.blend_w.to(probs.device))   # mean over heads, sum over the words' tokens
+        m = torch.einsum(
+            'nsqt,nst->nsq', probs.float().mean(2), self.blend_w.to(probs.device)
+        )  # mean over heads, sum over the words' tokens
         self._blend = m if self._blend is None else self._blend + m
         self.counts['maps'] += 1
 
     def blend(self, latents):
         "LocalBlend after a step: keep the base latent outside the mask of the blend words' maps."
-        if self._blend is None or self.step < round(self.cfg.blend_start*self.n_steps): return latents
-        n = self.n; h, w = self.map_hw
-        maps = self._blend.view(n*2, 1, h, w)
+        if self._blend is None or self.step < round(self.cfg.blend_start * self.n_steps):
+            return latents
+        n = self.n
+        h, w = self.map_hw
+        maps = self._blend.view(n * 2, 1, h, w)
         maps = F.max_pool2d(maps, 3, 1, padding=1)
         maps = F.interpolate(maps, size=latents.shape[-2:], mode='nearest')
-        maps = maps/maps.flatten(1).max(1).values.clamp(min=1e-12)[:, None, None, None]
+        maps = maps / maps.flatten(1).max(1).values.clamp(min=1e-12)[:, None, None, None]
         mask = (maps > self.cfg.blend_threshold).view(n, 2, 1, *latents.shape[-2:]).any(1).to(latents.dtype)
         lat = latents.view(n, 2, *latents.shape[1:])
-        out = torch.stack([lat[:, 0], lat[:, 0] + mask*(lat[:, 1] - lat[:, 0])], 1).view_as(latents)
+        out = torch.stack([lat[:, 0], lat[:, 0] + mask * (lat[:, 1] - lat[:, 0])], 1).view_as(latents)
         self.last_masks = mask[:, 0].detach().float().cpu().numpy() > 0.5
         self.counts['blended'] += 1
         return out
 
-    def tensors(self)->list:
+    def tensors(self) -> list:
         "Names of the per-call tensors the controller still holds (empty after `clear`)."
         return [k for k in ('_blend', '_dev') if getattr(self, k, None)]
 
-    def clear(self): self._blend = None; self._dev = {}
+    def clear(self):
+        self._blend = None
+        self._dev = {}
 
 # %% ../../nbs/synth/03_prompt_to_prompt.ipynb #ae8ab1b2
-def _sdpa(q, k, v, mask): return F.scaled_dot_product_attention(q, k, v, attn_mask=mask, dropout_p=0.0, is_causal=False)
+def _sdpa(q, k, v, mask):
+    return F.scaled_dot_product_attention(q, k, v, attn_mask=mask, dropout_p=0.0, is_causal=False)
 
-def _pairs(x, o:int, n:int):
+
+def _pairs(x, o: int, n: int):
     "Rows `o .. o+2n` of `x` (batch, ...) as (n, 2, ...): pair i's base at [i, 0], its edit at [i, 1]."
-    return x[o:o + 2*n].view(n, 2, *x.shape[1:])
+    return x[o : o + 2 * n].view(n, 2, *x.shape[1:])
+
 
 class P2PAttnProcessor:
     "Attention processor that applies a `P2PController` to one attention layer (diffusers' `AttnProcessor2_0`, plus the edits)."
-    def __init__(self, controller:P2PController, name:str):
+
+    def __init__(self, controller: P2PController, name: str):
         self.c, self.name = controller, name
 
-    def _edited_offsets(self, batch_size:int)->list:
+    def _edited_offsets(self, batch_size: int) -> list:
         "Where the (base, edit) rows start in the batch: the conditional half (and the unconditional one if asked)."
-        n2 = 2*self.c.n
-        if batch_size == 2*n2: return [0, n2] if self.c.cfg.edit_uncond else [n2]
-        if batch_size == n2: return [0]
+        n2 = 2 * self.c.n
+        if batch_size == 2 * n2:
+            return [0, n2] if self.c.cfg.edit_uncond else [n2]
+        if batch_size == n2:
+            return [0]
         return []
 
-    def __call__(self, attn, hidden_states, encoder_hidden_states=None, attention_mask=None, temb=None, *args, **kwargs):
+    def __call__(
+        self, attn, hidden_states, encoder_hidden_states=None, attention_mask=None, temb=None, *args, **kwargs
+    ):
         is_cross = encoder_hidden_states is not None
         residual = hidden_states
-        if attn.spatial_norm is not None: hidden_states = attn.spatial_norm(hidden_states, temb)
+        if attn.spatial_norm is not None:
+            hidden_states = attn.spatial_norm(hidden_states, temb)
         input_ndim = hidden_states.ndim
         if input_ndim == 4:
             batch_size, channel, height, width = hidden_states.shape
-            hidden_states = hidden_states.view(batch_size, channel, height*width).transpose(1, 2)
-        batch_size, sequence_length, _ = hidden_states.shape if encoder_hidden_states is None else encoder_hidden_states.shape
+            hidden_states = hidden_states.view(batch_size, channel, height * width).transpose(1, 2)
+        batch_size, sequence_length, _ = (
+            hidden_states.shape if encoder_hidden_states is None else encoder_hidden_states.shape
+        )
         if attention_mask is not None:
             attention_mask = attn.prepare_attention_mask(attention_mask, sequence_length, batch_size)
             attention_mask = attention_mask.view(batch_size, attn.heads, -1, attention_mask.shape[-1])
-        if attn.group_norm is not None: hidden_states = attn.group_norm(hidden_states.transpose(1, 2)).transpose(1, 2)
+        if attn.group_norm is not None:
+            hidden_states = attn.group_norm(hidden_states.transpose(1, 2)).transpose(1, 2)
         query = attn.to_q(hidden_states)
-        if encoder_hidden_states is None: encoder_hidden_states = hidden_states
-        elif attn.norm_cross: encoder_hidden_states = attn.norm_encoder_hidden_states(encoder_hidden_states)
+        if encoder_hidden_states is None:
+            encoder_hidden_states = hidden_states
+        elif attn.norm_cross:
+            encoder_hidden_states = attn.norm_encoder_hidden_states(encoder_hidden_states)
         key, value = attn.to_k(encoder_hidden_states), attn.to_v(encoder_hidden_states)
-        head_dim = key.shape[-1]//attn.heads
+        head_dim = key.shape[-1] // attn.heads
         # (batch, seq, heads*head_dim) -> (batch, heads, seq, head_dim)
         query, key, value = (x.view(batch_size, -1, attn.heads, head_dim).transpose(1, 2) for x in (query, key, value))
-        if attn.norm_q is not None: query = attn.norm_q(query)
-        if attn.norm_k is not None: key = attn.norm_k(key)
+        if attn.norm_q is not None:
+            query = attn.norm_q(query)
+        if attn.norm_k is not None:
+            key = attn.norm_k(key)
         offsets = self._edited_offsets(batch_size)
         attend = self._cross_attention if is_cross else self._self_attention
-        hidden_states = attend(attn, query, key, value, attention_mask, offsets)   # (batch, heads, seq, head_dim)
-        hidden_states = hidden_states.transpose(1, 2).reshape(batch_size, -1, attn.heads*head_dim).to(query.dtype)
-        hidden_states = attn.to_out[1](attn.to_out[0](hidden_states))   # linear projection, dropout
-        if input_ndim == 4: hidden_states = hidden_states.transpose(-1, -2).reshape(batch_size, channel, height, width)
-        if attn.residual_connection: hidden_states = hidden_states + residual
-        return hidden_states/attn.rescale_output_factor
+        hidden_states = attend(attn, query, key, value, attention_mask, offsets)  # (batch, heads, seq, head_dim)
+        hidden_states = hidden_states.transpose(1, 2).reshape(batch_size, -1, attn.heads * head_dim).to(query.dtype)
+        hidden_states = attn.to_out[1](attn.to_out[0](hidden_states))  # linear projection, dropout
+        if input_ndim == 4:
+            hidden_states = hidden_states.transpose(-1, -2).reshape(batch_size, channel, height, width)
+        if attn.residual_connection:
+            hidden_states = hidden_states + residual
+        return hidden_states / attn.rescale_output_factor
 
     def _self_attention(self, attn, query, key, value, attention_mask, offsets):
         "Self-attention; while injection is on, each edit row attends with its base row's queries and keys."
         c = self.c
         active = c.self_active(self.name) if offsets else None
-        if active is None: return _sdpa(query, key, value, attention_mask)
+        if active is None:
+            return _sdpa(query, key, value, attention_mask)
         c.counts['self_injected'] += 1
-        if not c.cfg.explicit:   # fused: edited rows take the base rows' queries and keys, and keep their own values
+        if not c.cfg.explicit:  # fused: edited rows take the base rows' queries and keys, and keep their own values
             rows = c.self_rows(query.shape[0], offsets, query.device)
             return _sdpa(query.index_select(0, rows), key.index_select(0, rows), value, attention_mask)
         # reference: the edited rows take the base rows' probability matrix, times their own values
         select = None if active is True else active.to(query.device)[:, None, None, None]
         out, n = _sdpa(query, key, value, attention_mask), c.n
         for o in offsets:
-            q, k, v = (_pairs(x, o, n) for x in (query, key, value))   # (n, 2, heads, seq, head_dim)
-            probs = (q[:, 0] @ k[:, 0].transpose(-1, -2)*attn.scale).float().softmax(-1).to(v.dtype)
+            q, k, v = (_pairs(x, o, n) for x in (query, key, value))  # (n, 2, heads, seq, head_dim)
+            probs = (q[:, 0] @ k[:, 0].transpose(-1, -2) * attn.scale).float().softmax(-1).to(v.dtype)
             pair_out = _pairs(out, o, n)
             injected = probs @ v[:, 1]
             pair_out[:, 1] = injected if select is None else torch.where(select, injected, pair_out[:, 1])
@@ -328,12 +415,14 @@ class P2PAttnProcessor:
         c = self.c
         weights = c.cross_weights() if offsets else None
         maps = bool(offsets) and c.needs_maps(self.name)
-        if weights is None and not maps: return _sdpa(query, key, value, attention_mask)
+        if weights is None and not maps:
+            return _sdpa(query, key, value, attention_mask)
         if maps or c.cfg.explicit or attention_mask is not None:
             out = self._cross_explicit(attn, query, key, value, attention_mask, offsets, weights, maps)
         else:
             out = self._cross_fused(query, key, value, offsets, weights)
-        if weights is not None: c.counts['cross_edited'] += 1
+        if weights is not None:
+            c.counts['cross_edited'] += 1
         return out
 
     def _cross_explicit(self, attn, query, key, value, attention_mask, offsets, weights, maps):
@@ -341,11 +430,13 @@ class P2PAttnProcessor:
         c, n = self.c, self.c.n
         out = _sdpa(query, key, value, attention_mask)
         for o in offsets:
-            q, k, v = (_pairs(x, o, n) for x in (query, key, value))   # (n, 2, heads, seq, head_dim)
-            scores = q @ k.transpose(-1, -2)*attn.scale                 # (n, 2, heads, pixels, tokens)
-            if attention_mask is not None: scores = scores + _pairs(attention_mask, o, n)
+            q, k, v = (_pairs(x, o, n) for x in (query, key, value))  # (n, 2, heads, seq, head_dim)
+            scores = q @ k.transpose(-1, -2) * attn.scale  # (n, 2, heads, pixels, tokens)
+            if attention_mask is not None:
+                scores = scores + _pairs(attention_mask, o, n)
             probs = scores.float().softmax(-1)
-            if maps and o == offsets[-1]: c.add_maps(probs)
+            if maps and o == offsets[-1]:
+                c.add_maps(probs)
             edit_probs = c.edit_cross(probs[:, 0], probs[:, 1], weights) if weights is not None else probs[:, 1]
             pair_out = _pairs(out, o, n)
             pair_out[:, 0] = probs[:, 0].to(v.dtype) @ v[:, 0]
@@ -363,58 +454,98 @@ class P2PAttnProcessor:
         out = _sdpa(query.index_select(0, rows), key.index_select(0, rows), values, None)
         return out[:batch_size].index_add(0, edit_rows, out[batch_size:])
 
-
 # %% ../../nbs/synth/03_prompt_to_prompt.ipynb #f806b167
 @contextmanager
-def prompt_to_prompt(pipe, controller:P2PController):
+def prompt_to_prompt(pipe, controller: P2PController):
     "Install the controller's processors and step hook on `pipe.unet`; restore everything on exit."
     unet = pipe.unet
     original = dict(unet.attn_processors)
     unet.set_attn_processor({name: P2PAttnProcessor(controller, name) for name in original})
     hook = unet.register_forward_pre_hook(lambda module, args: controller.begin_step())
-    try: yield controller
+    try:
+        yield controller
     finally:
-        hook.remove(); unet.set_attn_processor(original); controller.clear()
+        hook.remove()
+        unet.set_attn_processor(original)
+        controller.clear()
 
 # %% ../../nbs/synth/03_prompt_to_prompt.ipynb #2c0e5b5d
-def pair_latents(seeds:list, height:int, width:int, channels:int=4, vae_scale:int=8)->torch.Tensor:
+def pair_latents(seeds: list, height: int, width: int, channels: int = 4, vae_scale: int = 8) -> torch.Tensor:
     "Initial latents (2 per pair, identical within a pair), each pair's from its own CPU generator."
-    lat = [torch.randn((1, channels, height//vae_scale, width//vae_scale), generator=torch.Generator('cpu').manual_seed(int(s))) for s in seeds]
+    lat = [
+        torch.randn(
+            (1, channels, height // vae_scale, width // vae_scale),
+            generator=torch.Generator('cpu').manual_seed(int(s)),
+        )
+        for s in seeds
+    ]
     return torch.cat([x.repeat(2, 1, 1, 1) for x in lat])
 
-def generate_pairs(pipe, # a loaded SDXL pipeline (`img_diff.core.models.load_diffusers`)
-                   pairs:list, # [(base prompt, edit prompt), ...]
-                   seeds:list, # one seed per pair
-                   cfg:P2PConfig|None=None, # Prompt-to-Prompt settings (None or mode 'off': plain generation)
-                   steps:int=50, guidance:float=7.5, height:int=1024, width:int=1024,
-                   blend_words:list|None=None, # per pair, for cfg.local_blend=True
-                   self_fractions:list|None=None, # per pair self-injection fraction ('self-only')
-                   output_type:str='np', # 'np' (uint8 arrays), 'float' (arrays in [0, 1]) or 'latent'
-                   return_controller:bool=False, # also return the (cleared) controller, for inspection
-                  )->tuple:
+
+def generate_pairs(
+    pipe,  # a loaded SDXL pipeline (`img_diff.core.models.load_diffusers`)
+    pairs: list,  # [(base prompt, edit prompt), ...]
+    seeds: list,  # one seed per pair
+    cfg: P2PConfig | None = None,  # Prompt-to-Prompt settings (None or mode 'off': plain generation)
+    steps: int = 50,
+    guidance: float = 7.5,
+    height: int = 1024,
+    width: int = 1024,
+    blend_words: list | None = None,  # per pair, for cfg.local_blend=True
+    self_fractions: list | None = None,  # per pair self-injection fraction ('self-only')
+    output_type: str = 'np',  # 'np' (uint8 arrays), 'float' (arrays in [0, 1]) or 'latent'
+    return_controller: bool = False,  # also return the (cleared) controller, for inspection
+) -> tuple:
     "Render each pair of prompts as a pair of images; returns (images [n, 2, ...], info per pair[, controller])."
     cfg = cfg or P2PConfig(mode='off')
-    if len(seeds) != len(pairs): raise ValueError(f"{len(pairs)} pairs but {len(seeds)} seeds")
+    if len(seeds) != len(pairs):
+        raise ValueError(f"{len(pairs)} pairs but {len(seeds)} seeds")
     dev, dt = pipe.unet.device, pipe.unet.dtype
     lat = pair_latents(seeds, height, width, pipe.vae.config.latent_channels, pipe.vae_scale_factor).to(dev, dt)
     prompts = [p for ab in pairs for p in ab]
-    call = dict(prompt=prompts, num_inference_steps=steps, guidance_scale=guidance, height=height, width=width, latents=lat,
-                output_type='latent' if output_type == 'latent' else 'np')
+    call = dict(
+        prompt=prompts,
+        num_inference_steps=steps,
+        guidance_scale=guidance,
+        height=height,
+        width=width,
+        latents=lat,
+        output_type='latent' if output_type == 'latent' else 'np',
+    )
     info, ctl = [{} for _ in pairs], None
-    if cfg.mode == 'off': res = pipe(**call).images
+    if cfg.mode == 'off':
+        res = pipe(**call).images
     else:
         shapes = layer_shapes(pipe.unet, height, width, pipe.vae_scale_factor)
-        ctl = P2PController(cfg, pipe.tokenizer, pairs, steps, shapes, map_resolution(shapes, height, width), blend_words, self_fractions)
-        def on_step(p, i, t, kw): return {'latents': ctl.blend(kw['latents'])}
+        ctl = P2PController(
+            cfg,
+            pipe.tokenizer,
+            pairs,
+            steps,
+            shapes,
+            map_resolution(shapes, height, width),
+            blend_words,
+            self_fractions,
+        )
+
+        def on_step(p, i, t, kw):
+            return {'latents': ctl.blend(kw['latents'])}
+
         with prompt_to_prompt(pipe, ctl):
-            res = pipe(**call, callback_on_step_end=on_step if cfg.local_blend else None,
-                       callback_on_step_end_tensor_inputs=['latents']).images
+            res = pipe(
+                **call,
+                callback_on_step_end=on_step if cfg.local_blend else None,
+                callback_on_step_end_tensor_inputs=['latents'],
+            ).images
             counts, masks = dict(ctl.counts), ctl.last_masks
         for i in range(len(pairs)):
             info[i] = {'counts': counts, 'self_steps': ctl.self_steps[i].tolist(), 'map_resolution': list(ctl.map_hw)}
-            if masks is not None: info[i]['blend_mask_fraction'] = float(masks[i].mean())
-    if output_type == 'latent': imgs = res.float().cpu().view(len(pairs), 2, *res.shape[1:]).numpy()
+            if masks is not None:
+                info[i]['blend_mask_fraction'] = float(masks[i].mean())
+    if output_type == 'latent':
+        imgs = res.float().cpu().view(len(pairs), 2, *res.shape[1:]).numpy()
     else:
         imgs = np.asarray(res).reshape(len(pairs), 2, *np.asarray(res).shape[1:])
-        if output_type == 'np': imgs = (imgs*255).round().clip(0, 255).astype(np.uint8)
+        if output_type == 'np':
+            imgs = (imgs * 255).round().clip(0, 255).astype(np.uint8)
     return (imgs, info, ctl) if return_controller else (imgs, info)
