@@ -91,3 +91,15 @@ def test_ruff_clean():
     assert exe, 'ruff is not installed (a dev requirement)'
     r = subprocess.run([exe, 'check', '--no-cache', '.'], cwd=ROOT, capture_output=True, text=True)
     assert r.returncode == 0, r.stdout[-3000:] + r.stderr
+
+
+def test_ruff_format():
+    "The source (notebooks), benchmarks, tests and tools are formatted (the generated library follows the notebooks)."
+    exe = shutil.which('ruff', path=str(Path(sys.executable).parent)) or shutil.which('ruff')
+    r = subprocess.run(
+        [exe, 'format', '--check', '--no-cache', 'nbs', 'benchmarks', 'tests', 'tools'],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
+    assert r.returncode == 0, r.stdout[-3000:] + r.stderr
