@@ -33,6 +33,7 @@ class StageContext:
     succeeded: int = 0
     oom_splits: int = 0  # times a batch was halved after running out of memory
     on_start: object = None  # called with the stage's name when it starts on a batch (the progress bar shows it)
+    on_end: object = None  # called with the stage's name and the number of records when it has done a batch
 
 # %% ../../nbs/core/05_pipeline.ipynb #98656748
 @dataclass(frozen=True)
@@ -461,6 +462,8 @@ def apply_stage(
             error.add_note(f"img-diff: stage {ctx.name!r} failed on every record so far, so the run stops")
             raise error
     ctx.seconds += time.perf_counter() - t0
+    if ctx.on_end is not None:
+        ctx.on_end(ctx.name, len(records))
     for r in done:
         if r.kept or r.rejected_by == ctx.name:
             r.stages.append(ctx.name)
@@ -528,15 +531,21 @@ def run_pipeline(
     if progress:
         from tqdm.auto import tqdm
 
-        bar = tqdm(total=len(planned), initial=len(planned) - len(todo), desc='pairs', unit='pair')
+        fmt = '{desc}: {percentage:3.0f}%|{bar}| {n:.0f}/{total} [{elapsed}<{remaining}]{postfix}'
+        bar = tqdm(total=len(planned), initial=len(planned) - len(todo), desc='pairs', unit='pair', bar_format=fmt)
         for _, ctx, _ in stages:
             ctx.on_start = lambda name: bar.set_postfix_str(name, refresh=True)  # which stage is at work
+    per_stage = bar is not None and engine == 'local' and bool(stages)
+    if per_stage:  # the bar moves as each stage finishes a batch: a share of a pair per stage, not once per batch
+        for _, ctx, _ in stages:
+            ctx.on_end = lambda name, n: bar.update(n / len(stages))
     bs = int(config.get('batch_size', 8))
     finished = run_engine(todo, stages, folder, bs, **(engine_options or {}))
     for batch in finished:
         folder.append(batch)
         if bar is not None:
-            bar.update(len(batch))
+            bar.n = round(bar.n) if per_stage else bar.n + len(batch)  # whole pairs once they are written
+            bar.refresh()
     if bar is not None:
         bar.close()
     records = folder.load_records()

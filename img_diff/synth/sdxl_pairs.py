@@ -11,7 +11,7 @@ import numpy as np
 from .prompt_to_prompt import P2PConfig, generate_pairs
 from dataclasses import dataclass, fields
 from typing import Annotated
-from ..core.pipeline import NonNegativeFloat, PositiveInt, Range
+from ..core.pipeline import NonNegativeFloat, PositiveInt, Range, batches
 
 # %% ../../nbs/synth/04_sdxl_pairs.ipynb #8c321eb8
 @dataclass(kw_only=True)
@@ -27,6 +27,8 @@ class SDXLPairParams(P2PConfig):
     dtype: str | None = None  # default: half precision on CUDA, float32 on CPU
     device: str | None = None
     self_fraction_range: tuple[float, float] = (0.1, 0.9)  # 'self-only' mode: self-injection fraction drawn per pair
+    pairs_per_call: PositiveInt | None = None  # SDXL pairs per pipeline call (None: the whole record batch)
+    vae_slicing: bool | None = None  # decode one image at a time (None: for images of 768 px or more)
 
 
 def sdxl_pairs_stage(records, ctx, params: SDXLPairParams):
@@ -50,19 +52,30 @@ def sdxl_pairs_stage(records, ctx, params: SDXLPairParams):
         if cfg.mode == 'self-only'
         else None
     )
-    imgs, info = generate_pairs(
-        pipe,
-        [(r.caption_a, r.caption_b) for r in todo],
-        [r.seed for r in todo],
-        cfg,
-        steps,
-        guidance,
-        H,
-        W,
-        blend_words=[r.objects for r in todo] if cfg.local_blend is True else None,
-        self_fractions=fr,
-        output_type='float',
-    )
+    # the micro-batch: pairs per pipeline call, apart from the runner's record batch; large images decode one at a time
+    per_call = params.pairs_per_call or len(todo)
+    slicing = params.vae_slicing if params.vae_slicing is not None else max(H, W) >= 768
+    if hasattr(pipe.vae, 'enable_slicing'):
+        pipe.vae.enable_slicing() if slicing else pipe.vae.disable_slicing()
+    parts = []
+    for k, part in enumerate(batches(todo, per_call)):
+        parts.append(
+            generate_pairs(
+                pipe,
+                [(r.caption_a, r.caption_b) for r in part],
+                [r.seed for r in part],
+                cfg,
+                steps,
+                guidance,
+                H,
+                W,
+                blend_words=[r.objects for r in part] if cfg.local_blend is True else None,
+                self_fractions=fr[k * per_call : (k + 1) * per_call] if fr is not None else None,
+                output_type='float',
+            )
+        )
+    imgs = np.concatenate([x[0] for x in parts])
+    info = [d for x in parts for d in x[1]]
     for i, r in enumerate(todo):
         r.params.update(
             {
