@@ -55,8 +55,9 @@ def sdxl_pairs_stage(records, ctx, params: SDXLPairParams):
     # the micro-batch: pairs per pipeline call, apart from the runner's record batch; large images decode one at a time
     per_call = params.pairs_per_call or len(todo)
     slicing = params.vae_slicing if params.vae_slicing is not None else max(H, W) >= 768
-    if hasattr(pipe.vae, 'enable_slicing'):
-        pipe.vae.enable_slicing() if slicing else pipe.vae.disable_slicing()
+    vae = getattr(pipe, 'vae', None)
+    if hasattr(vae, 'enable_slicing'):
+        vae.enable_slicing() if slicing else vae.disable_slicing()
     parts = []
     for k, part in enumerate(batches(todo, per_call)):
         parts.append(
