@@ -10,7 +10,7 @@ __all__ = ['VICUNA_SYSTEM', 'SAMPLING_KEYS', 'GENERATION_KEYS', 'vicuna_prompt',
 # %% ../../nbs/core/08_inference.ipynb #ff3a9fd5
 import numpy as np
 from .imaging import load_image
-from .pipeline import batches
+from .budget import micro_batches
 
 # %% ../../nbs/core/08_inference.ipynb #18f5f525
 VICUNA_SYSTEM = (
@@ -85,7 +85,7 @@ def ask_full(
     model,
     processor,  # a loaded image-text-to-text model and its processor
     max_new_tokens: int = 64,
-    batch_size: int = 8,
+    batch_size: int = 8,  # prompts per `generate` call (halved when memory runs out)
     do_sample: bool = False,
     system: str | None = None,  # a system message (e.g. `VICUNA_SYSTEM`, as the released Img-Diff code sends)
     **generate_kw,
@@ -102,17 +102,20 @@ def ask_full(
         tok.pad_token = tok.eos_token
     kw, eff = generation_settings(model, max_new_tokens=max_new_tokens, do_sample=do_sample, **generate_kw)
     prompts = [chat_prompt(processor, q, system, image=True) for q in qs]
-    out = []
-    for i in range(0, len(images), batch_size):
-        ims = [load_image(x) for x in images[i : i + batch_size]]
-        texts = prompts[i : i + batch_size]
+
+    def call(idx):  # one `generate` call on the (image, prompt)s at `idx`
+        ims = [load_image(images[j]) for j in idx]
+        texts = [prompts[j] for j in idx]
         extra = {} if adds_bos(processor, texts[0]) else {'add_special_tokens': False}
         x = processor(images=ims, text=texts, return_tensors='pt', padding=True, **extra).to(model.device)
         if 'pixel_values' in x:
             x['pixel_values'] = x['pixel_values'].to(model.dtype)
         with torch.no_grad():
             g = model.generate(**x, pad_token_id=tok.pad_token_id, **kw)
-        out += [a.strip() for a in processor.batch_decode(g[:, x['input_ids'].shape[1] :], skip_special_tokens=True)]
+        return [a.strip() for a in processor.batch_decode(g[:, x['input_ids'].shape[1] :], skip_special_tokens=True)]
+
+    # prompts per call: the micro-batch, halved when memory runs out
+    out = [a for part in micro_batches(call, list(range(len(images))), batch_size) for a in part]
     return {'answers': out, 'prompts': prompts, 'generation': eff}
 
 
@@ -157,7 +160,8 @@ def _embed(items: list, batch_size: int, encode, dim: int):
         if i == len(uniq):
             uniq.append(x)
     with torch.inference_mode():
-        out = [torch.nn.functional.normalize(encode(b).float(), dim=-1) for b in batches(uniq, batch_size)]
+        # items per call: the micro-batch, halved when memory runs out
+        out = micro_batches(lambda b: torch.nn.functional.normalize(encode(b).float(), dim=-1), uniq, batch_size)
     e = torch.cat(out) if out else torch.zeros(0, dim)
     return e[torch.tensor(idx, dtype=torch.long)] if len(uniq) < len(items) else e.clone()
 

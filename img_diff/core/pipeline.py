@@ -17,7 +17,7 @@ from typing import Annotated, Iterable, Literal, Protocol
 from fastcore.docments import docments
 from .records import check_id
 from .run_folder import RunFolder, rejected_transiently
-from .budget import release_memory, set_model_budget
+from .budget import BUDGET, is_out_of_memory, release_memory, set_model_budget
 from .registry import lookup, register_engine, engine as get_engine
 
 # %% ../../nbs/core/05_pipeline.ipynb #c54160e2
@@ -31,7 +31,7 @@ class StageContext:
     seconds: float = 0.0
     calls: int = 0
     succeeded: int = 0
-    oom_splits: int = 0  # times a batch was halved after running out of memory
+    oom_splits: int = 0  # times a batch or a micro-batch was halved after running out of memory
     on_start: object = None  # called with the stage's name when it starts on a batch (the progress bar shows it)
     on_end: object = None  # called with the stage's name and the number of records when it has done a batch
 
@@ -400,11 +400,6 @@ def _disk_error(e):
     return isinstance(e, OSError) and e.errno in (errno.ENOSPC, errno.EDQUOT, errno.EROFS)
 
 
-def _out_of_memory(e) -> bool:
-    "A CUDA (or CPU allocator) out-of-memory error."
-    return type(e).__name__ == 'OutOfMemoryError' or 'out of memory' in str(e).lower()
-
-
 def _attempt(fn, recs, ctx, params) -> tuple:
     "(records, None) from the stage, or (None, error) with the records put back as they came (a full disk stops the run)."
     before = [copy.deepcopy(r.__dict__) for r in recs]
@@ -423,7 +418,7 @@ def _isolate(fn, recs, ctx, params, error) -> tuple:
     release_memory()  # out of the `except` block: the failed call's tensors are gone, the allocator's cache is given back
     if len(recs) == 1:
         return [recs[0].reject(ctx.name, f"error: {type(error).__name__}: {error}")], [error]
-    if _out_of_memory(error):
+    if is_out_of_memory(error):
         ctx.oom_splits += 1
         mid = len(recs) // 2
         parts = [recs[:mid], recs[mid:]]
@@ -455,12 +450,14 @@ def apply_stage(
     ctx.calls += 1
     if ctx.on_start is not None:
         ctx.on_start(ctx.name)
+    splits = BUDGET.oom_splits
     done, error = _attempt(fn, live, ctx, params)
     if error is not None:
         done, errors = _isolate(fn, live, ctx, params, error)
         if len(errors) == len(live) and ctx.succeeded == 0:
             error.add_note(f"img-diff: stage {ctx.name!r} failed on every record so far, so the run stops")
             raise error
+    ctx.oom_splits += BUDGET.oom_splits - splits  # micro-batches the stage itself halved (`micro_batches`)
     ctx.seconds += time.perf_counter() - t0
     if ctx.on_end is not None:
         ctx.on_end(ctx.name, len(records))

@@ -11,7 +11,8 @@ import numpy as np
 from .prompt_to_prompt import P2PConfig, generate_pairs
 from dataclasses import dataclass, fields
 from typing import Annotated
-from ..core.pipeline import NonNegativeFloat, PositiveInt, Range, batches
+from ..core.budget import micro_batches
+from ..core.pipeline import NonNegativeFloat, PositiveInt, Range
 
 # %% ../../nbs/synth/04_sdxl_pairs.ipynb #8c321eb8
 @dataclass(kw_only=True)
@@ -58,23 +59,24 @@ def sdxl_pairs_stage(records, ctx, params: SDXLPairParams):
     vae = getattr(pipe, 'vae', None)
     if hasattr(vae, 'enable_slicing'):
         vae.enable_slicing() if slicing else vae.disable_slicing()
-    parts = []
-    for k, part in enumerate(batches(todo, per_call)):
-        parts.append(
-            generate_pairs(
-                pipe,
-                [(r.caption_a, r.caption_b) for r in part],
-                [r.seed for r in part],
-                cfg,
-                steps,
-                guidance,
-                H,
-                W,
-                blend_words=[r.objects for r in part] if cfg.local_blend is True else None,
-                self_fractions=fr[k * per_call : (k + 1) * per_call] if fr is not None else None,
-                output_type='float',
-            )
+
+    def call(idx):  # one pipeline call on the pairs at `idx`
+        part = [todo[j] for j in idx]
+        return generate_pairs(
+            pipe,
+            [(r.caption_a, r.caption_b) for r in part],
+            [r.seed for r in part],
+            cfg,
+            steps,
+            guidance,
+            H,
+            W,
+            blend_words=[r.objects for r in part] if cfg.local_blend is True else None,
+            self_fractions=[fr[j] for j in idx] if fr is not None else None,
+            output_type='float',
         )
+
+    parts = micro_batches(call, list(range(len(todo))), per_call)  # halved when memory runs out
     imgs = np.concatenate([x[0] for x in parts])
     info = [d for x in parts for d in x[1]]
     for i, r in enumerate(todo):
