@@ -95,13 +95,15 @@ def print_outputs(f):
         if p not in WRITTEN:
             print(f"  {p}")
             continue
-        n = sum(1 for line in f.file(p).read_text(encoding='utf-8').splitlines() if line.strip())
+        lines = [line for line in f.file(p).read_text(encoding='utf-8').splitlines() if line.strip()]
+        neg = sum('"no_difference": true' in line for line in lines)  # opt-in samples (side-by-side.no_difference)
+        n = len(lines) - neg
         why = (
             ' (no difference area has captions: a caption stage writes them)'
             if n == 0 and p == 'img_diff.jsonl'
             else ''
         )
-        print(f"  {p}: {n} {WRITTEN[p]}{why}")
+        print(f"  {p}: {n} {WRITTEN[p]}{why}" + (f" and {neg} no-difference samples" if neg else ''))
 
 
 @call_parse

@@ -361,7 +361,7 @@ found boxes numbered (red: kept, grey dashed: rejected).</p>{{ img(figures.examp
 {%- if rows is not none %}
 <h2>Records</h2><p>{{ rows|length }} Img-Diff records (img_diff.jsonl, llava.json); the first {{ [n_examples, rows|length]|min }}:</p>
 {%- for x in rows[:n_examples] %}<div class="row"><img src="{{ x.image }}" alt="{{ x.id }}"><br><b>{{ x.id }}</b> bbox {{ x.bbox }} — \
-left: {{ x.captions1 }} | right: {{ x.captions2 }}<br><i>{{ x.conversations[1].value }}</i> \
+{% if x.no_difference %}a no-difference sample{% else %}left: {{ x.captions1 }} | right: {{ x.captions2 }}{% endif %}<br><i>{{ x.conversations[1].value }}</i> \
 <span class="note">(captions: {{ x.get('caption_source') }})</span></div>{% endfor %}{% endif %}
 <h2>Config</h2><pre>{{ config }}</pre>
 </body></html>
