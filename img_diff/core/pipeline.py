@@ -508,8 +508,17 @@ def run_pipeline(
     "Run (or resume) the pipeline described by `config` into the folder `out`; the config is checked before the folder is made."
     check_config(config)
     run_engine = get_engine(engine)  # an unknown engine is refused before the folder is made
-    if 'model_budget_gb' in config:
-        set_model_budget(config['model_budget_gb'])
+    if 'model_budget_gb' not in config:
+        return _run(out, config, progress, command, engine, engine_options, run_engine)
+    before = BUDGET.limit_bytes
+    set_model_budget(config['model_budget_gb'])  # for this run only: the process's budget comes back after it
+    try:
+        return _run(out, config, progress, command, engine, engine_options, run_engine)
+    finally:
+        BUDGET.limit_bytes = before
+
+
+def _run(out, config, progress, command, engine, engine_options, run_engine) -> RunFolder:
     folder = RunFolder(out)
     folder.start(config, command=command)
     src_name, src_params = config_entry(config['source'])

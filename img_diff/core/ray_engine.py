@@ -10,6 +10,7 @@ import json
 from .records import record_to_json, record_from_dict
 from .pipeline import StageContext, batches, run_batch
 from .run_folder import RunFolder
+from .budget import set_model_budget
 
 # %% ../../nbs/core/06_ray_engine.ipynb #4d20d2e2
 class ChainWorker:
@@ -17,6 +18,7 @@ class ChainWorker:
 
     def __init__(self, folder_path: str, config: dict, stages: list):
         folder = RunFolder(folder_path, create=False)
+        set_model_budget(config.get('model_budget_gb'))  # the run's model budget holds in every worker process
         self.stages = [(fn, StageContext(folder, name, config), params) for fn, name, params in stages]
 
     def __call__(self, batch: dict) -> dict:
