@@ -64,13 +64,9 @@ def run(
     if ray_pool:
         if engine != 'ray':
             raise ValueError("--ray-pool needs --engine ray")
-        from img_diff.core.ray_engine import parse_pool, pool_plan
-        from img_diff.core.pipeline import config_entry
+        from img_diff.core.ray_engine import parse_pool
 
-        opts['pools'] = [parse_pool(x) for x in ray_pool]
-        pool_plan(
-            [config_entry(e)[0] for e in cfg.get('stages', [])], opts['pools']
-        )  # checked before the folder exists
+        opts['pools'] = [parse_pool(x) for x in ray_pool]  # `run_pipeline` checks them before the folder exists
     f = run_pipeline(out, cfg, progress=not no_progress, command=_command_line(), engine=engine, engine_options=opts)
     m = f.read_manifest()
     print(
@@ -107,7 +103,7 @@ def print_outputs(f):
             print(f"  {p}")
             continue
         lines = [line for line in f.file(p).read_text(encoding='utf-8').splitlines() if line.strip()]
-        neg = sum('"no_difference": true' in line for line in lines)  # opt-in samples (side-by-side.no_difference)
+        neg = sum(bool(_json.loads(line).get('no_difference')) for line in lines)  # side-by-side.no_difference
         n = len(lines) - neg
         why = (
             ' (no difference area has captions: a caption stage writes them)'
@@ -333,7 +329,8 @@ def captions(
     rows = lookup('img-diff-records')(f, f.load_records())
     for row in f.read_manifest()['funnel'][-len(st) :]:
         print(f"{row['stage']}: {row['in']} in, {row['out']} out")
-    print(f"{len(rows)} Img-Diff records in {f.file('img_diff.jsonl')}")
+    nd = sum(bool(x.get('no_difference')) for x in rows)
+    print(f"{len(rows) - nd} Img-Diff records" + (f" and {nd} no-difference samples" if nd else '') + f" in {f.file('img_diff.jsonl')}")
     return f
 
 

@@ -359,7 +359,7 @@ found boxes numbered (red: kept, grey dashed: rejected).</p>{{ img(figures.examp
 {%- if b.rejected %} <span class="note">(rejected: {{ b.rejected }})</span>{% endif %}</li>{% endfor %}</ul></div>{% endfor %}
 {%- else %}<p class="note">No record to show.</p>{% endif %}
 {%- if rows is not none %}
-<h2>Records</h2><p>{{ rows|length }} Img-Diff records (img_diff.jsonl, llava.json); the first {{ [n_examples, rows|length]|min }}:</p>
+{% set nd = rows|selectattr('no_difference')|list|length %}<h2>Records</h2><p>{{ rows|length - nd }} Img-Diff records{% if nd %} and {{ nd }} no-difference samples{% endif %} (img_diff.jsonl, llava.json); the first {{ [n_examples, rows|length]|min }}:</p>
 {%- for x in rows[:n_examples] %}<div class="row"><img src="{{ x.image }}" alt="{{ x.id }}"><br><b>{{ x.id }}</b> bbox {{ x.bbox }} — \
 {% if x.no_difference %}a no-difference sample{% else %}left: {{ x.captions1 }} | right: {{ x.captions2 }}{% endif %}<br><i>{{ x.conversations[1].value }}</i> \
 <span class="note">(captions: {{ x.get('caption_source') }})</span></div>{% endfor %}{% endif %}

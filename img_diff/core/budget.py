@@ -4,7 +4,7 @@
 
 # %% auto #0
 __all__ = ['BUDGET', 'model_bytes', 'Resident', 'ModelBudget', 'release_memory', 'set_model_budget', 'is_out_of_memory',
-           'micro_batches']
+           'forget_frames', 'micro_batches']
 
 # %% ../../nbs/core/07a_budget.ipynb #4ddfe2fe
 from dataclasses import dataclass, field
@@ -55,6 +55,7 @@ class ModelBudget:
     peak: dict = field(default_factory=dict)  # device -> the most bytes ever resident there
     clock: int = 0
     oom_splits: int = 0  # micro-batches halved after running out of memory (see `micro_batches`)
+    fits: dict = field(default_factory=dict)  # micro-batch key -> the largest size that fitted after a halving
 
     def resident(self, device: str) -> int:
         "Bytes of models now on `device`."
@@ -104,6 +105,7 @@ class ModelBudget:
 
     def clear(self):
         self.models.clear()
+        self.fits.clear()
         self.events.clear()
         self.peak.clear()
         release_memory()
@@ -140,8 +142,18 @@ def set_model_budget(gb: float | None) -> ModelBudget:
 
 # %% ../../nbs/core/07a_budget.ipynb #a510e55b
 def is_out_of_memory(e) -> bool:
-    "A CUDA (or CPU allocator) out-of-memory error."
-    return type(e).__name__ == 'OutOfMemoryError' or 'out of memory' in str(e).lower()
+    "An out-of-memory error: CUDA's, torch's CPU allocator's, or Python's `MemoryError`."
+    if isinstance(e, MemoryError) or type(e).__name__ == 'OutOfMemoryError':
+        return True
+    s = str(e).lower()
+    return 'out of memory' in s or "can't allocate memory" in s
+
+
+def forget_frames(e: BaseException):
+    "Let go of the locals of every finished frame `e`'s traceback holds (a failed call's tensors among them)."
+    import traceback
+
+    traceback.clear_frames(e.__traceback__)
 
 
 def _try(run, chunk):
@@ -155,11 +167,13 @@ def micro_batches(
     run,  # run(items) -> the result of one model call on a list of items
     items: list,  # the work of one stage call
     size: int,  # the micro-batch to start with (items per call)
-    budget: ModelBudget | None = None,  # where halvings are counted (default: the process's `BUDGET`)
+    key=None,  # remember the size that fitted under this key (e.g. the model), so later calls start there
+    budget: ModelBudget | None = None,  # where halvings and sizes are kept (default: the process's `BUDGET`)
 ) -> list:
     "The results of `run` on consecutive chunks of `items`, in order; out of memory halves the chunk and retries it."
     budget = BUDGET if budget is None else budget
-    out, i, n = [], 0, max(1, int(size))
+    n = max(1, min(int(size), budget.fits.get(key, int(size)) if key is not None else int(size)))
+    out, i = [], 0
     while i < len(items):
         chunk = items[i : i + n]
         res, err = _try(run, chunk)
@@ -167,10 +181,16 @@ def micro_batches(
             out.append(res)
             i += len(chunk)
             continue
-        if n == 1 or not is_out_of_memory(err):
-            raise err
-        err = None  # drop the failed call's traceback (and the tensors its frames hold) before giving memory back
+        forget_frames(err)  # the failed call's locals (and tensors) go now, not when the error does
+        if len(chunk) == 1 or not is_out_of_memory(err):
+            try:
+                raise err
+            finally:
+                err = None  # no cycle between this frame and the error
+        err = None
         release_memory()
         budget.oom_splits += 1
-        n = max(1, n // 2)
+        n = max(1, len(chunk) // 2)
+        if key is not None:
+            budget.fits[key] = n
     return out

@@ -60,21 +60,22 @@ def unchanged_box(
     return None
 
 
-def _no_difference_sample(r, ctx, draw, max_mean_diff, margin):
+def _pair_rng(r, stream: int) -> np.random.Generator:
+    "A generator of its own for each pair: from its seed, or from its id when it has none (own pairs)."
+    import zlib
+
+    return np.random.default_rng([r.seed if r.seed is not None else zlib.crc32(r.id.encode()), stream])
+
+
+def _no_difference_sample(r, ctx, a, b, draw, max_mean_diff, margin):
     "A red box where the pair agrees, drawn on both images, as `r.outputs['no-difference']` (or why there is none)."
-    a = load_image(ctx.folder.file(r.images['a']))
-    b = resize_to(load_image(ctx.folder.file(r.images['b'])), a)
     avoid = [x.bbox for x in r.boxes] + [x.bbox for c in r.changes for x in c.boxes]
-    rng = np.random.default_rng([r.seed if r.seed is not None else 0, 17])
-    found = unchanged_box(a, b, r.boxes[0].bbox, avoid, rng, margin, max_mean_diff)
+    like = captioned_boxes(r)[0][1].bbox  # the size of the pair's first captioned difference area
+    found = unchanged_box(a, b, like, avoid, _pair_rng(r, 17), margin, max_mean_diff)
     if found is None:
         return {'skipped': 'no place where the two images agree, away from every difference area'}
     box, d = found
-    return {
-        'bbox': box,
-        'mean_difference': round(d, 3),
-        **draw(ctx.folder.file(r.images['a']), ctx.folder.file(r.images['b']), box, f'{r.id}_nd'),
-    }
+    return {'bbox': box, 'mean_difference': round(d, 3), **draw(a, b, box, f'{r.id}_nd')}
 
 
 def side_by_side_stage(
@@ -97,29 +98,28 @@ def side_by_side_stage(
         prefix = f'boxed/{name}'
         ctx.folder.save_image(pa, f'{prefix}_0.{ext}', **kw)
         ctx.folder.save_image(pb, f'{prefix}_1.{ext}', **kw)
-        return {
-            'path': prefix,
-            'ext': ext,
-            'image': ctx.folder.save_image(side_by_side(pa, pb, bar=bar), f'side_by_side/{name}.{ext}', **kw),
-        }
+        sbs = ctx.folder.save_image(side_by_side(pa, pb, bar=bar), f'side_by_side/{name}.{ext}', **kw)
+        return {'path': prefix, 'ext': ext, 'image': sbs}
 
     for r in records:
-        boxed = []
-        for k, b in captioned_boxes(r):
-            boxed.append(
-                {'box': k, **draw(ctx.folder.file(r.images['a']), ctx.folder.file(r.images['b']), b, f'{r.id}_{k}')}
-            )
-        r.outputs['side-by-side'] = boxed
-        if (
-            boxed
-            and no_difference > 0
-            and np.random.default_rng([r.seed if r.seed is not None else 0, 16]).random() < no_difference
-        ):
-            r.outputs['no-difference'] = _no_difference_sample(r, ctx, draw, max_mean_diff, grow + width)
+        r.outputs.pop('no-difference', None)  # made again below, or not at all
+        boxes = captioned_boxes(r)
+        if not boxes:
+            r.outputs['side-by-side'] = []
+            continue
+        a = load_image(ctx.folder.file(r.images['a']))
+        b = resize_to(load_image(ctx.folder.file(r.images['b'])), a)  # boxes are in A's pixels: B drawn at A's size
+        r.outputs['side-by-side'] = [{'box': k, **draw(a, b, x, f'{r.id}_{k}')} for k, x in boxes]
+        if no_difference > 0 and _pair_rng(r, 16).random() < no_difference:
+            r.outputs['no-difference'] = _no_difference_sample(r, ctx, a, b, draw, max_mean_diff, grow + width)
     return records
 
 # %% ../../nbs/core/10_exports.ipynb #f6aee097
-def img_diff_rows(records: list, question: str = QUESTION) -> list:
+def img_diff_rows(
+    records: list,
+    question: str = QUESTION,
+    no_difference: bool = False,  # with the opt-in no-difference samples (for training files; not for scoring captions)
+) -> list:
     "Img-Diff-format rows: one per captioned box of each kept record, and its no-difference sample if it has one."
     rows = []
     for r in records:
@@ -141,7 +141,7 @@ def img_diff_rows(records: list, question: str = QUESTION) -> list:
                     'caption_source': c.get('source'),
                 }
             )
-        nd = r.outputs.get('no-difference') if r.kept else None
+        nd = r.outputs.get('no-difference') if r.kept and no_difference else None
         if nd and 'image' in nd:  # opt-in: a red box where the two images agree, and the answer that nothing differs
             rows.append(
                 {
@@ -175,7 +175,7 @@ def llava_rows(rows: list) -> list:
 
 def write_img_diff_records(folder, records: list, question: str = QUESTION):
     "Run output: `img_diff.jsonl` (Img-Diff format) and `llava.json` (LLaVA format) in the run folder."
-    rows = img_diff_rows(records, question)
+    rows = img_diff_rows(records, question, no_difference=True)
     atomic_write(folder.file('img_diff.jsonl'), ''.join(json.dumps(x, ensure_ascii=False) + '\n' for x in rows))
     atomic_write(folder.file('llava.json'), json.dumps(llava_rows(rows), ensure_ascii=False, indent=1))
     return rows

@@ -115,7 +115,9 @@ def ask_full(
         return [a.strip() for a in processor.batch_decode(g[:, x['input_ids'].shape[1] :], skip_special_tokens=True)]
 
     # prompts per call: the micro-batch, halved when memory runs out
-    out = [a for part in micro_batches(call, list(range(len(images))), batch_size) for a in part]
+    out = [
+        a for part in micro_batches(call, list(range(len(images))), batch_size, ('generate', id(model))) for a in part
+    ]
     return {'answers': out, 'prompts': prompts, 'generation': eff}
 
 
@@ -150,7 +152,7 @@ def _key(x):
     return (a.shape, a.dtype.str, hashlib.blake2b(a.data, digest_size=16).digest())
 
 
-def _embed(items: list, batch_size: int, encode, dim: int):
+def _embed(items: list, batch_size: int, encode, dim: int, key=None):
     "L2-normalised embeddings of `items`: each distinct item `encode`d once, batch by batch, in inference mode."
     import torch
 
@@ -161,7 +163,7 @@ def _embed(items: list, batch_size: int, encode, dim: int):
             uniq.append(x)
     with torch.inference_mode():
         # items per call: the micro-batch, halved when memory runs out
-        out = micro_batches(lambda b: torch.nn.functional.normalize(encode(b).float(), dim=-1), uniq, batch_size)
+        out = micro_batches(lambda b: torch.nn.functional.normalize(encode(b).float(), dim=-1), uniq, batch_size, key)
     e = torch.cat(out) if out else torch.zeros(0, dim)
     return e[torch.tensor(idx, dtype=torch.long)] if len(uniq) < len(items) else e.clone()
 
@@ -176,7 +178,9 @@ def clip_image_embeddings(images: list, model, processor, batch_size: int = 64):
             )
         )
 
-    return _embed([load_image(x) for x in images], batch_size, enc, model.config.projection_dim)
+    return _embed(
+        [load_image(x) for x in images], batch_size, enc, model.config.projection_dim, ('clip-image', id(model))
+    )
 
 
 def clip_text_embeddings(texts: list, model, processor, batch_size: int = 256):
@@ -189,7 +193,7 @@ def clip_text_embeddings(texts: list, model, processor, batch_size: int = 256):
             )
         )
 
-    return _embed(list(texts), batch_size, enc, model.config.projection_dim)
+    return _embed(list(texts), batch_size, enc, model.config.projection_dim, ('clip-text', id(model)))
 
 
 def blip_image_embeddings(images: list, model, processor, batch_size: int = 64):
@@ -201,7 +205,13 @@ def blip_image_embeddings(images: list, model, processor, batch_size: int = 64):
         ).last_hidden_state
         return model.vision_proj(h[:, 0, :])
 
-    return _embed([load_image(x) for x in images], batch_size, enc, model.config.image_text_hidden_size)
+    return _embed(
+        [load_image(x) for x in images],
+        batch_size,
+        enc,
+        model.config.image_text_hidden_size,
+        ('blip-image', id(model)),
+    )
 
 
 def blip_text_embeddings(texts: list, model, processor, batch_size: int = 256):
@@ -213,7 +223,7 @@ def blip_text_embeddings(texts: list, model, processor, batch_size: int = 256):
             model.text_encoder(input_ids=x['input_ids'], attention_mask=x['attention_mask']).last_hidden_state[:, 0, :]
         )
 
-    return _embed(list(texts), batch_size, enc, model.config.image_text_hidden_size)
+    return _embed(list(texts), batch_size, enc, model.config.image_text_hidden_size, ('blip-text', id(model)))
 
 # %% ../../nbs/core/08_inference.ipynb #e683af74
 def crop(img: np.ndarray, bbox) -> np.ndarray:

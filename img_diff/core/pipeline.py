@@ -17,7 +17,7 @@ from typing import Annotated, Iterable, Literal, Protocol
 from fastcore.docments import docments
 from .records import check_id
 from .run_folder import RunFolder, rejected_transiently
-from .budget import BUDGET, is_out_of_memory, release_memory, set_model_budget
+from .budget import BUDGET, forget_frames, is_out_of_memory, release_memory, set_model_budget
 from .registry import lookup, register_engine, engine as get_engine
 
 # %% ../../nbs/core/05_pipeline.ipynb #c54160e2
@@ -384,6 +384,11 @@ def check_config(cfg: dict) -> dict:
             except KeyError as err:
                 raise ValueError(f"{kind} {name!r}: {err.args[0]}") from None
             check_params(name, kind, fn, params)
+    names = [config_entry(e)[0] for e in cfg.get('stages', [])]
+    if twice := next((n for n in names if names.count(n) > 1), None):
+        raise ValueError(
+            f"stage {twice!r} appears twice in 'stages': records note their stages by name, so each runs once"
+        )
     return cfg
 
 # %% ../../nbs/core/05_pipeline.ipynb #4eda19da
@@ -410,6 +415,7 @@ def _attempt(fn, recs, ctx, params) -> tuple:
             raise  # a full disk says nothing about the records: stop (nothing written is lost)
         for r, d in zip(recs, before):
             r.__dict__.update(d)  # retry from the records as they came, not as the failed call left them
+        forget_frames(e)  # the failed call's locals (its tensors) go now, though the error is kept for its message
         return None, e
 
 
@@ -508,6 +514,8 @@ def run_pipeline(
     "Run (or resume) the pipeline described by `config` into the folder `out`; the config is checked before the folder is made."
     check_config(config)
     run_engine = get_engine(engine)  # an unknown engine is refused before the folder is made
+    if hasattr(run_engine, 'check'):  # the engine's options, checked against the stages before the folder is made
+        run_engine.check([config_entry(e)[0] for e in config.get('stages', [])], **(engine_options or {}))
     if 'model_budget_gb' not in config:
         return _run(out, config, progress, command, engine, engine_options, run_engine)
     before = BUDGET.limit_bytes
@@ -631,6 +639,14 @@ def run_stages(
         post_stages=post,
         funnel=funnel(records, list(dict.fromkeys(names))),
         n_kept=sum(r.kept for r in records),
-        runs=man.get('runs', []) + [{'command': command or 'run_stages', 'stages': stages, 'records': len(todo)}],
+        runs=man.get('runs', [])
+        + [
+            {
+                'command': command or 'run_stages',
+                'stages': stages,
+                'records': len(todo),
+                **({'oom_splits': oom} if (oom := {c.name: c.oom_splits for _, c, _ in ctxs if c.oom_splits}) else {}),
+            }
+        ],
     )
     return folder

@@ -76,7 +76,9 @@ def sdxl_pairs_stage(records, ctx, params: SDXLPairParams):
             output_type='float',
         )
 
-    parts = micro_batches(call, list(range(len(todo))), per_call)  # halved when memory runs out
+    parts = micro_batches(
+        call, list(range(len(todo))), per_call, ('sdxl-p2p', id(pipe), H, W)
+    )  # halved when memory runs out
     imgs = np.concatenate([x[0] for x in parts])
     info = [d for x in parts for d in x[1]]
     for i, r in enumerate(todo):
