@@ -257,17 +257,19 @@ def tolerant_delta_e(
     la: np.ndarray,  # image A in CIELAB, H x W x 3
     lb: np.ndarray,  # image B in CIELAB
     radius: int = 1,  # misalignment tolerated, px (0: plain ΔE)
+    chroma_radius: int | None = None,  # ... for the colour channels a*, b* (None: `radius`)
 ) -> np.ndarray:
     "CIE76 ΔE from each pixel to the colours the other image holds within `radius` px (a per-channel min-max box), both ways, the larger."
     from scipy import ndimage as ndi
 
-    if radius == 0:
+    rc = radius if chroma_radius is None else chroma_radius
+    if radius == 0 and rc == 0:
         return np.sqrt(((la - lb) ** 2).sum(axis=2))
-    k = 2 * radius + 1
 
     def one_way(x, y):
         e = np.zeros(x.shape[:2], np.float32)
         for c in range(3):
+            k = 2 * (radius if c == 0 else rc) + 1
             lo, hi = ndi.minimum_filter(y[..., c], k), ndi.maximum_filter(y[..., c], k)
             e += (np.maximum(lo - x[..., c], 0) + np.maximum(x[..., c] - hi, 0)) ** 2
         return np.sqrt(e)
@@ -305,7 +307,8 @@ def group_boxes(
 def join_rows(
     boxes: list,  # [x1, y1, x2, y2] boxes
     gap: float = 0.8,  # largest gap between neighbours on a line, in heights
-    overlap: float = 0.8,  # smallest vertical overlap, as a share of the taller height
+    overlap: float = 0.8,  # smallest vertical overlap, as a share of the taller height (of the shorter with `shorter`)
+    shorter: bool = False,  # overlap as a share of the shorter height (letters of unlike heights, as 'a' and 'B')
 ) -> list:
     "Groups (lists of indices) of boxes side by side on one line, of about one height, like the letters of a word."
     groups = [[i] for i in range(len(boxes))]
@@ -320,7 +323,9 @@ def join_rows(
                 a, b = bx[i], bx[j]
                 ha, hb = a[3] - a[1], b[3] - b[1]
                 ov = min(a[3], b[3]) - max(a[1], b[1])
-                if ov >= overlap * max(ha, hb) and max(a[0], b[0]) - min(a[2], b[2]) <= gap * max(ha, hb):
+                if ov >= overlap * (min(ha, hb) if shorter else max(ha, hb)) and max(a[0], b[0]) - min(
+                    a[2], b[2]
+                ) <= gap * max(ha, hb):
                     bx[i] = [min(a[0], b[0]), min(a[1], b[1]), max(a[2], b[2]), max(a[3], b[3])]
                     bx[j] = None
                     groups[i] += groups[j]
@@ -419,6 +424,9 @@ class PixelAreaParams:
     delta: float = _f(24.0, "'ssim': absolute difference (grey levels) at which a change counts fully", gt=0)
     delta_e: float = _f(20.0, "'colour': CIELAB ΔE at which a change counts fully", gt=0)
     tolerance: float = _f(1.0, "'colour': misalignment forgiven, px at 512 px", ge=0, le=8)
+    chroma_tolerance: float = _f(
+        0.0, "'colour': px more forgiven in a*, b* (JPEG and video keep colour at half resolution)", ge=0, le=4
+    )
     threshold: float | None = _f(
         None, "dissimilarity above which a (smoothed) pixel differs (None: the method's)", ge=0, le=1
     )
@@ -438,8 +446,8 @@ class PixelAreaParams:
     max_areas: int | None = _f(None, "keep at most this many areas (highest score first); None: all", ge=1)
     tighten: bool = _f(True, "pixel masks keep only pixels whose own (unblurred) difference exceeds delta / 2")
     row_gap: float = _f(
-        0.0,
-        "'colour': join areas on one line (letters) up to this many heights apart; 0: off (it joined neighbours on the benchmark)",
+        0.8,
+        "'colour': join fragments on one line (letters) up to this many heights apart, when `row_min` of them line up; 0: off",
         ge=0,
         le=5,
     )
@@ -453,6 +461,13 @@ class PixelAreaParams:
     particle: float = _f(
         0.0004, "'colour': fragments below this fraction of the image are particles when there are many", ge=0, lt=1
     )
+    row_height: float = _f(
+        0.05, "'colour': only fragments up to this fraction of the longest side tall are letters", ge=0, le=1
+    )
+    row_overlap: float = _f(
+        0.8, "'colour': letters on one line overlap by this share of the shorter height", ge=0, le=1
+    )
+    row_min: int = _f(3, "'colour': a row of at least this many fragments is a word (joined, never a texture)", ge=2)
     repeats: int = _f(6, "'colour': this many particles or more are a texture (snow, leaves), not differences", ge=1)
 
     def __post_init__(self):  # the fields left None take the method's own values
@@ -509,7 +524,8 @@ def colour_difference_map(
         shift = [round(float(x), 3) for x in sh]
         a, a0 = np.clip(a + sh, 0, 255), np.clip(a0 + sh, 0, 255)
     S = ssim_map(a, b, sigma=p.sigma, data_range=255.0)
-    de = tolerant_delta_e(to_lab(a), to_lab(b), int(round(p.tolerance * scale)))
+    r = int(round(p.tolerance * scale))
+    de = tolerant_delta_e(to_lab(a), to_lab(b), r, r + int(round(p.chroma_tolerance)))
     dis = np.clip(de / p.delta_e, 0, 1) * valid
     m = DifferenceMap(
         S.map.min(axis=2).astype(np.float32),
@@ -543,16 +559,23 @@ def colour_areas(
     lab, n = ndi.label(mask)
     sizes = ndi.sum(mask, lab, range(1, n + 1))
     ids = [i for i in range(n) if sizes[i] >= p.speck * H * W]
-    if (
-        sum(sizes[i] < p.particle * H * W for i in ids) >= p.repeats
-    ):  # many tiny changes: a texture (snow, leaves), not objects
-        ids = [i for i in ids if sizes[i] >= p.particle * H * W]
     objs = ndi.find_objects(lab)
-    boxes = [[objs[i][1].start, objs[i][0].start, objs[i][1].stop, objs[i][0].stop] for i in ids]
-    groups = [[ids[k] for k in g] for g in group_boxes(boxes, p.merge * max(H, W), p.merge_rel)]
-    if p.row_gap:  # the letters of a word
-        gb = [mask_bbox(np.isin(lab, [i + 1 for i in g])) for g in groups]
-        groups = [sum((groups[k] for k in r), []) for r in join_rows(gb, p.row_gap)]
+    box = {i: [objs[i][1].start, objs[i][0].start, objs[i][1].stop, objs[i][0].stop] for i in ids}
+    words = []  # the letters of a word: low fragments side by side on one line, at least `row_min` of them
+    if p.row_gap:
+        low = [i for i in ids if box[i][3] - box[i][1] <= p.row_height * max(H, W)]
+        rows = join_rows([box[i] for i in low], p.row_gap, p.row_overlap, shorter=True)
+        words = [[low[k] for k in r] for r in rows if len(r) >= p.row_min]
+    in_words = {i for w in words for i in w}
+    tiny = [i for i in ids if i not in in_words and sizes[i] < p.particle * H * W]
+    if len(tiny) >= p.repeats:  # many tiny changes: a texture (snow, leaves), not objects
+        ids = [i for i in ids if i not in set(tiny)]
+    units = words + [[i] for i in ids if i not in in_words]
+    ub = [
+        [min(box[i][0] for i in u), min(box[i][1] for i in u), max(box[i][2] for i in u), max(box[i][3] for i in u)]
+        for u in units
+    ]
+    groups = [sum((units[k] for k in g), []) for g in group_boxes(ub, p.merge * max(H, W), p.merge_rel)]
     frags = [np.isin(lab, [i + 1 for i in g]) for g in groups]
     if p.objects and len(frags) > 1:
         frags = [
