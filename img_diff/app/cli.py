@@ -330,7 +330,11 @@ def captions(
     for row in f.read_manifest()['funnel'][-len(st) :]:
         print(f"{row['stage']}: {row['in']} in, {row['out']} out")
     nd = sum(bool(x.get('no_difference')) for x in rows)
-    print(f"{len(rows) - nd} Img-Diff records" + (f" and {nd} no-difference samples" if nd else '') + f" in {f.file('img_diff.jsonl')}")
+    print(
+        f"{len(rows) - nd} Img-Diff records"
+        + (f" and {nd} no-difference samples" if nd else '')
+        + f" in {f.file('img_diff.jsonl')}"
+    )
     return f
 
 
