@@ -172,7 +172,7 @@ def micro_batches(
 ) -> list:
     "The results of `run` on consecutive chunks of `items`, in order; out of memory halves the chunk and retries it."
     budget = BUDGET if budget is None else budget
-    n = max(1, min(int(size), budget.fits.get(key, int(size)) if key is not None else int(size)))
+    n = max(1, min(int(size), budget.fits.get(key, int(size))))  # sizes are kept only under a key
     out, i = [], 0
     while i < len(items):
         chunk = items[i : i + n]
