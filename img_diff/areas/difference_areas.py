@@ -567,9 +567,9 @@ def colour_areas(
         rows = join_rows([box[i] for i in low], p.row_gap, p.row_overlap, shorter=True)
         words = [[low[k] for k in r] for r in rows if len(r) >= p.row_min]
     in_words = {i for w in words for i in w}
-    tiny = [i for i in ids if i not in in_words and sizes[i] < p.particle * H * W]
+    tiny = {i for i in ids if i not in in_words and sizes[i] < p.particle * H * W}
     if len(tiny) >= p.repeats:  # many tiny changes: a texture (snow, leaves), not objects
-        ids = [i for i in ids if i not in set(tiny)]
+        ids = [i for i in ids if i not in tiny]
     units = words + [[i] for i in ids if i not in in_words]
     ub = [
         [min(box[i][0] for i in u), min(box[i][1] for i in u), max(box[i][2] for i in u), max(box[i][3] for i in u)]

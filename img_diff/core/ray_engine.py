@@ -74,7 +74,9 @@ def pool_plan(
     owner = {}
     for i, p in enumerate(pools or []):
         if not isinstance(p, dict):
-            raise ValueError(f"ray pool {i + 1}: an object with 'stages' and optionally {', '.join(list(POOL_SPEC)[1:])}, got {p!r}")
+            raise ValueError(
+                f"ray pool {i + 1}: an object with 'stages' and optionally {', '.join(list(POOL_SPEC)[1:])}, got {p!r}"
+            )
         check_values(POOL_SPEC, p, f"ray pool {i + 1}")
         if err := _pool_error(p, names):
             raise ValueError(f"ray pool {i + 1} {err}")
