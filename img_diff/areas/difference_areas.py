@@ -144,13 +144,12 @@ def register_pair(
     a: np.ndarray,  # image A, H x W x 3 (float or uint8)
     b: np.ndarray,  # image B, the same size
     model: str = 'similarity',  # 'similarity' (shift, small rotation and scale), 'shift', or 'none'
-    tiles: int = 4,  # tiles per side whose shifts the similarity is fitted to
+    tiles: tuple = (4, 8),  # tile grids (tiles per side) whose shifts a similarity is fitted to; the best fit wins
     max_shift: float = 0.03,  # largest shift believed, as a fraction of the longest side
 ) -> tuple:
     "B warped into A's frame (float32), the mask of pixels B covers there, and the 3 x 3 transform (None: B was aligned)."
     from skimage.registration import phase_cross_correlation
     from skimage.transform import SimilarityTransform, warp
-    from skimage.measure import ransac
 
     H, W = a.shape[:2]
     if model == 'none':
@@ -160,13 +159,12 @@ def register_pair(
     s = phase_cross_correlation(ga, gb, upsample_factor=10)[0]  # (rows, cols): a(x) ~ b(x - s)
     if np.abs(s).max() > lim:
         s = np.zeros(2)
-    src, dst = _tile_matches(ga, gb, s, tiles, lim) if model == 'similarity' else (np.zeros((0, 2)), None)
-    if len(src) >= 4:  # a robust fit: tiles holding a difference (or a flat sky) disagree and are left out
-        T = ransac((src, dst), SimilarityTransform, min_samples=3, residual_threshold=0.7, max_trials=200, rng=0)[0]
-    else:
-        T = None
-    if T is None:
-        T = SimilarityTransform(translation=-s[::-1])
+    T = SimilarityTransform(translation=-s[::-1])
+    if model == 'similarity':
+        # one similarity per tile grid, fitted robustly (tiles holding a difference are left out); the best fit wins
+        fits = [T] + [_fit_tiles(ga, gb, s, max(2, min(n, min(H, W) // 64)), lim) for n in tiles]
+        fits = [t for t in fits if t is not None]
+        T = fits[int(np.argmin([_misfit(ga, gb, t) for t in fits]))] if len(fits) > 1 else T
     corners = np.array([[0, 0], [W, 0], [0, H], [W, H]], float)
     if np.abs(T(corners) - corners).max() < 0.25:
         return b.astype(np.float32), np.ones((H, W), bool), None
@@ -177,8 +175,29 @@ def register_pair(
     return bw, ndi.binary_erosion(valid, iterations=3, border_value=1), T.params
 
 
+def _fit_tiles(ga, gb, s, tiles, lim):
+    "The similarity (A to B) fitted with RANSAC to the shifts of a tiles x tiles grid, or None."
+    from skimage.transform import SimilarityTransform
+    from skimage.measure import ransac
+
+    src, dst = _tile_matches(ga, gb, s, tiles, lim)
+    if len(src) < 4:
+        return None
+    return ransac((src, dst), SimilarityTransform, min_samples=3, residual_threshold=0.7, max_trials=200, rng=0)[0]
+
+
+def _misfit(ga, gb, T, clip=30.0):
+    "How badly B warped by T matches A: the mean absolute grey difference, each pixel's clipped (differences weigh alike)."
+    from skimage.transform import warp
+
+    bw = warp(gb, T, order=1, mode='constant', cval=np.nan, preserve_range=True)
+    d = np.abs(bw - ga)
+    return float(np.minimum(d[~np.isnan(d)], clip).mean())
+
+
 def _tile_matches(ga, gb, s, tiles, lim):
     "Tile centres of A (x, y) and where phase correlation finds them in B, after the global shift `s`."
+    import warnings
     from skimage.registration import phase_cross_correlation
     from skimage.filters import window
 
@@ -193,7 +212,10 @@ def _tile_matches(ga, gb, s, tiles, lim):
             if ta.std() < 2 or y0 < 0 or x0 < 0 or y0 + th > H or x0 + tw > W:
                 continue
             tb = gb[y0 : y0 + th, x0 : x0 + tw]
-            ls = phase_cross_correlation((ta - ta.mean()) * hann, (tb - tb.mean()) * hann, upsample_factor=10)[0]
+            # a flat tile of B: scikit-image warns about an error estimate that is not used here
+            with warnings.catch_warnings():
+                warnings.simplefilter('ignore', UserWarning)
+                ls = phase_cross_correlation((ta - ta.mean()) * hann, (tb - tb.mean()) * hann, upsample_factor=10)[0]
             if np.abs(ls).max() > lim / 2:
                 continue
             c = np.array([(j + 0.5) * tw, (i + 0.5) * th])
@@ -419,11 +441,22 @@ class PixelAreaParams:
         choices=('tone', 'shift', 'none', None),
     )
     max_correction: float = _f(64.0, "the tone fit moves no grey level further than this", ge=0, le=255)
-    blur: float = _f(1.0, "Gaussian blur of both images, px at 512 px (scaled with the image); 0: none", ge=0, le=10)
+    blur: float | None = _f(
+        None,
+        "Gaussian blur of both images, px at 512 px (scaled with the image); 0: none (None: the method's)",
+        ge=0,
+        le=10,
+    )
+    blur_min: float = _f(
+        1.0,
+        "'colour': ... but never under this many px (JPEG's 8 x 8 blocks do not shrink with the image)",
+        ge=0,
+        le=5,
+    )
     sigma: float = _f(1.5, "SSIM Gaussian window, px", gt=0, le=10)
     delta: float = _f(24.0, "'ssim': absolute difference (grey levels) at which a change counts fully", gt=0)
     delta_e: float = _f(20.0, "'colour': CIELAB ΔE at which a change counts fully", gt=0)
-    tolerance: float = _f(1.0, "'colour': misalignment forgiven, px at 512 px", ge=0, le=8)
+    tolerance: float = _f(1.0, "'colour': misalignment forgiven, px at 512 px (never under 1 px)", ge=0, le=8)
     chroma_tolerance: float = _f(
         0.0, "'colour': px more forgiven in a*, b* (JPEG and video keep colour at half resolution)", ge=0, le=4
     )
@@ -483,8 +516,8 @@ class PixelAreaParams:
 
 # each method's own values of the fields it shares: 'colour' chosen on the development benchmark (02a), 'ssim' the paper era's
 METHOD_DEFAULTS = {
-    'colour': dict(register='similarity', normalize='tone', threshold=0.4, merge=0.004, min_area=0.0002),
-    'ssim': dict(register='none', normalize='shift', threshold=0.3, merge=0.012, min_area=0.002),
+    'colour': dict(register='similarity', normalize='tone', blur=0.6, threshold=0.4, merge=0.004, min_area=0.0002),
+    'ssim': dict(register='none', normalize='shift', blur=1.0, threshold=0.3, merge=0.012, min_area=0.002),
 }
 
 
@@ -513,7 +546,7 @@ def colour_difference_map(
     b, valid, T = register_pair(a, b, p.register)
     a0, b0 = a, b
     if p.blur:
-        ab = gaussian_blur(np.concatenate([a, b], axis=2), p.blur * scale)
+        ab = gaussian_blur(np.concatenate([a, b], axis=2), max(p.blur * scale, p.blur_min))
         a, b = ab[..., :3], ab[..., 3:]
     tone, shift = None, [0.0, 0.0, 0.0]
     if p.normalize == 'tone':
@@ -524,7 +557,7 @@ def colour_difference_map(
         shift = [round(float(x), 3) for x in sh]
         a, a0 = np.clip(a + sh, 0, 255), np.clip(a0 + sh, 0, 255)
     S = ssim_map(a, b, sigma=p.sigma, data_range=255.0)
-    r = int(round(p.tolerance * scale))
+    r = max(int(round(p.tolerance * scale)), 1)  # at least a pixel: resampling and JPEG do not shrink with the image
     de = tolerant_delta_e(to_lab(a), to_lab(b), r, r + int(round(p.chroma_tolerance)))
     dis = np.clip(de / p.delta_e, 0, 1) * valid
     m = DifferenceMap(
