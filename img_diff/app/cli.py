@@ -136,7 +136,7 @@ def boxes(
     normalize: str = None,  # photometric fit of A to B: 'tone', 'shift' or 'none' (default: the method's)
     delta: float = None,  # 'ssim': absolute difference (grey levels) at which a change counts fully
     delta_e: float = None,  # 'colour': CIELAB difference at which a change counts fully
-    blur: float = None,  # blur before comparing, px at 512 px (0: none)
+    blur: float = None,  # blur before comparing, px at 512 px (0: none; default: the method's)
     min_area: float = None,  # smallest area, as a fraction of the image (default: the method's)
     max_areas: int = None,  # at most this many areas
 ):
