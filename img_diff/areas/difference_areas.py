@@ -148,6 +148,7 @@ def register_pair(
     max_shift: float = 0.03,  # largest shift believed, as a fraction of the longest side
 ) -> tuple:
     "B warped into A's frame (float32), the mask of pixels B covers there, and the 3 x 3 transform (None: B was aligned)."
+    import warnings
     from skimage.registration import phase_cross_correlation
     from skimage.transform import SimilarityTransform, warp
 
@@ -156,7 +157,9 @@ def register_pair(
         return b.astype(np.float32), np.ones((H, W), bool), None
     ga, gb = a.mean(axis=2), b.mean(axis=2)
     lim = max_shift * max(H, W)
-    s = phase_cross_correlation(ga, gb, upsample_factor=10)[0]  # (rows, cols): a(x) ~ b(x - s)
+    with warnings.catch_warnings():  # a flat image: scikit-image warns about an error estimate not used here
+        warnings.simplefilter('ignore', UserWarning)
+        s = phase_cross_correlation(ga, gb, upsample_factor=10)[0]  # (rows, cols): a(x) ~ b(x - s)
     if np.abs(s).max() > lim:
         s = np.zeros(2)
     T = SimilarityTransform(translation=-s[::-1])
