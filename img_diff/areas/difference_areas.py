@@ -505,6 +505,12 @@ class PixelAreaParams:
     )
     row_min: int = _f(3, "'colour': a row of at least this many fragments is a word (joined, never a texture)", ge=2)
     repeats: int = _f(6, "'colour': this many particles or more are a texture (snow, leaves), not differences", ge=1)
+    texture_join: float = _f(
+        1.5,
+        "'colour': in a texture, fragments up to this many times `particle` are particles too (flakes side by side)",
+        ge=1,
+        le=10,
+    )
 
     def __post_init__(self):  # the fields left None take the method's own values
         for k, v in METHOD_DEFAULTS[self.method].items():
@@ -605,7 +611,8 @@ def colour_areas(
     in_words = {i for w in words for i in w}
     tiny = {i for i in ids if i not in in_words and sizes[i] < p.particle * H * W}
     if len(tiny) >= p.repeats:  # many tiny changes: a texture (snow, leaves), not objects
-        ids = [i for i in ids if i not in tiny]
+        # ... in which two particles that drift side by side make one fragment, up to `texture_join` x the size
+        ids = [i for i in ids if i in in_words or sizes[i] >= p.texture_join * p.particle * H * W]
     units = words + [[i] for i in ids if i not in in_words]
     ub = [
         [min(box[i][0] for i in u), min(box[i][1] for i in u), max(box[i][2] for i in u), max(box[i][3] for i in u)]
