@@ -459,7 +459,7 @@ class PixelAreaParams:
     sigma: float = _f(1.5, "SSIM Gaussian window, px", gt=0, le=10)
     delta: float = _f(24.0, "'ssim': absolute difference (grey levels) at which a change counts fully", gt=0)
     delta_e: float = _f(20.0, "'colour': CIELAB ΔE at which a change counts fully", gt=0)
-    tolerance: float = _f(1.0, "'colour': misalignment forgiven, px at 512 px (never under 1 px)", ge=0, le=8)
+    tolerance: float = _f(1.0, "'colour': misalignment forgiven, px at 512 px (never under 1 px; 0: none)", ge=0, le=8)
     chroma_tolerance: float = _f(
         0.0, "'colour': px more forgiven in a*, b* (JPEG and video keep colour at half resolution)", ge=0, le=4
     )
@@ -566,7 +566,8 @@ def colour_difference_map(
         shift = [round(float(x), 3) for x in sh]
         a, a0 = np.clip(a + sh, 0, 255), np.clip(a0 + sh, 0, 255)
     S = ssim_map(a, b, sigma=p.sigma, data_range=255.0)
-    r = max(int(round(p.tolerance * scale)), 1)  # at least a pixel: resampling and JPEG do not shrink with the image
+    # at least a pixel (resampling and JPEG do not shrink with the image); 0: compare pixel to pixel
+    r = max(int(round(p.tolerance * scale)), 1) if p.tolerance else 0
     de = tolerant_delta_e(to_lab(a), to_lab(b), r, r + int(round(p.chroma_tolerance)))
     dis = np.clip(de / p.delta_e, 0, 1) * valid
     m = DifferenceMap(
