@@ -165,7 +165,8 @@ def register_pair(
     T = SimilarityTransform(translation=-s[::-1])
     if model == 'similarity':
         # one similarity per tile grid, fitted robustly (tiles holding a difference are left out); the best fit wins
-        fits = [T] + [_fit_tiles(ga, gb, s, max(2, min(n, min(H, W) // 64)), lim) for n in tiles]
+        grids = sorted({max(2, min(int(n), min(H, W) // 64)) for n in np.atleast_1d(tiles)})  # an int: one grid
+        fits = [T] + [_fit_tiles(ga, gb, s, n, lim) for n in grids]
         fits = [t for t in fits if t is not None]
         T = fits[int(np.argmin([_misfit(ga, gb, t) for t in fits]))] if len(fits) > 1 else T
     corners = np.array([[0, 0], [W, 0], [0, H], [W, H]], float)
@@ -195,7 +196,8 @@ def _misfit(ga, gb, T, clip=30.0):
 
     bw = warp(gb, T, order=1, mode='constant', cval=np.nan, preserve_range=True)
     d = np.abs(bw - ga)
-    return float(np.minimum(d[~np.isnan(d)], clip).mean())
+    d = d[~np.isnan(d)]
+    return float(np.minimum(d, clip).mean()) if d.size else np.inf  # no overlap: the worst fit
 
 
 def _tile_matches(ga, gb, s, tiles, lim):
