@@ -148,8 +148,6 @@ def register_pair(
     max_shift: float = 0.03,  # largest shift believed, as a fraction of the longest side
 ) -> tuple:
     "B warped into A's frame (float32), the mask of pixels B covers there, and the 3 x 3 transform (None: B was aligned)."
-    import warnings
-    from skimage.registration import phase_cross_correlation
     from skimage.transform import SimilarityTransform, warp
 
     H, W = a.shape[:2]
@@ -157,9 +155,7 @@ def register_pair(
         return b.astype(np.float32), np.ones((H, W), bool), None
     ga, gb = a.mean(axis=2), b.mean(axis=2)
     lim = max_shift * max(H, W)
-    with warnings.catch_warnings():  # a flat image: scikit-image warns about an error estimate not used here
-        warnings.simplefilter('ignore', UserWarning)
-        s = phase_cross_correlation(ga, gb, upsample_factor=10)[0]  # (rows, cols): a(x) ~ b(x - s)
+    s = _phase_shift(ga, gb)  # (rows, cols): a(x) ~ b(x - s)
     if np.abs(s).max() > lim:
         s = np.zeros(2)
     T = SimilarityTransform(translation=-s[::-1])
@@ -168,7 +164,8 @@ def register_pair(
         grids = sorted({max(2, min(int(n), min(H, W) // 64)) for n in np.atleast_1d(tiles)})  # an int: one grid
         fits = [T] + [_fit_tiles(ga, gb, s, n, lim) for n in grids]
         fits = [t for t in fits if t is not None]
-        T = fits[int(np.argmin([_misfit(ga, gb, t) for t in fits]))] if len(fits) > 1 else T
+        if len(fits) > 1:
+            T = min(fits, key=lambda t: _misfit(ga, gb, t))
     corners = np.array([[0, 0], [W, 0], [0, H], [W, H]], float)
     if np.abs(T(corners) - corners).max() < 0.25:
         return b.astype(np.float32), np.ones((H, W), bool), None
@@ -177,6 +174,16 @@ def register_pair(
     from scipy import ndimage as ndi
 
     return bw, ndi.binary_erosion(valid, iterations=3, border_value=1), T.params
+
+
+def _phase_shift(a, b):
+    "The (rows, cols) shift s with a(x) ~ b(x - s), by phase correlation to a tenth of a pixel."
+    import warnings
+    from skimage.registration import phase_cross_correlation
+
+    with warnings.catch_warnings():  # a flat image: scikit-image warns about an error estimate not used here
+        warnings.simplefilter('ignore', UserWarning)
+        return phase_cross_correlation(a, b, upsample_factor=10)[0]
 
 
 def _fit_tiles(ga, gb, s, tiles, lim):
@@ -202,8 +209,6 @@ def _misfit(ga, gb, T, clip=30.0):
 
 def _tile_matches(ga, gb, s, tiles, lim):
     "Tile centres of A (x, y) and where phase correlation finds them in B, after the global shift `s`."
-    import warnings
-    from skimage.registration import phase_cross_correlation
     from skimage.filters import window
 
     H, W = ga.shape
@@ -217,10 +222,7 @@ def _tile_matches(ga, gb, s, tiles, lim):
             if ta.std() < 2 or y0 < 0 or x0 < 0 or y0 + th > H or x0 + tw > W:
                 continue
             tb = gb[y0 : y0 + th, x0 : x0 + tw]
-            # a flat tile of B: scikit-image warns about an error estimate that is not used here
-            with warnings.catch_warnings():
-                warnings.simplefilter('ignore', UserWarning)
-                ls = phase_cross_correlation((ta - ta.mean()) * hann, (tb - tb.mean()) * hann, upsample_factor=10)[0]
+            ls = _phase_shift((ta - ta.mean()) * hann, (tb - tb.mean()) * hann)
             if np.abs(ls).max() > lim / 2:
                 continue
             c = np.array([(j + 0.5) * tw, (i + 0.5) * th])
