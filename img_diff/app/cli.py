@@ -134,11 +134,12 @@ def boxes(
     threshold: float = None,  # dissimilarity threshold (default: the method's)
     register: str = None,  # align B to A first: 'similarity', 'shift' or 'none' (default: the method's)
     normalize: str = None,  # photometric fit of A to B: 'tone', 'shift' or 'none' (default: the method's)
-    delta: float = None,  # 'ssim': absolute difference (grey levels) at which a change counts fully
-    delta_e: float = None,  # 'colour': CIELAB difference at which a change counts fully
+    delta: float = None,  # 'ssim': absolute difference (grey levels) at which a change counts fully (default: the stage's)
+    delta_e: float = None,  # 'colour': CIELAB difference at which a change counts fully (default: the stage's)
     blur: float = None,  # blur before comparing, px at 512 px (0: none; default: the method's)
     min_area: float = None,  # smallest area, as a fraction of the image (default: the method's)
-    max_areas: int = None,  # at most this many areas
+    max_areas: int = None,  # at most this many areas (default: all)
+    overrides: list = None,  # (--set) any other parameter of the pixel-areas stage, repeatable: --set tolerance=2 --set merge=0.01
 ):
     "Print where two images differ: boxes in pixels with scores (pixel-level difference areas); nothing when they do not."
     from img_diff.areas.difference_areas import pixel_difference
@@ -154,6 +155,15 @@ def boxes(
         min_area=min_area,
         max_areas=max_areas,
     )
+    for o in overrides or []:  # the rest of `PixelAreaParams` by name, checked as a run config's values are
+        key, eq, val = str(o).partition('=')
+        if not eq or not key.strip():
+            raise ValueError(f"--set {o!r}: expected NAME=VALUE, e.g. --set tolerance=2")
+        try:
+            val = _json.loads(val)
+        except _json.JSONDecodeError:
+            val = val.strip()  # a word: 'similarity', 'tone'
+        given[key.strip().replace('-', '_')] = val
     res = pixel_difference(
         image_a, image_b, **{k: v for k, v in given.items() if v is not None}
     )  # a bad value: exit 2
@@ -498,6 +508,7 @@ def command_parser(func, prog: str) -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog=prog, description=func.__doc__)
     for name, d in docments(func, full=True, returns=False, eval_str=True).items():
         t, flag = _type(d.anno), '--' + FLAGS.get(name, name).replace('_', '-')
+        d.docment = (d.docment or '').removeprefix(f'({flag}) ')  # the notebook's note of the flag, said by argparse
         alias = [] if '_' not in name or name in FLAGS else ['--' + name]
         if d.default is inspect.Parameter.empty:
             p.add_argument(name, type=t, help=d.docment)
@@ -517,7 +528,15 @@ def command_parser(func, prog: str) -> argparse.ArgumentParser:
             )
         else:
             p.add_argument(
-                flag, *alias, dest=name, type=t, default=d.default, help=f"{d.docment} (default: {d.default})"
+                flag,
+                *alias,
+                dest=name,
+                type=t,
+                default=d.default,
+                # a default of None is said in words by the parameter's own note, or there is none
+                help=d.docment
+                if d.default is None or 'default' in d.docment
+                else f"{d.docment} (default: {d.default})",
             )
     return p
 
