@@ -463,7 +463,7 @@ class PixelAreaParams:
     sigma: float = _f(1.5, "SSIM Gaussian window, px", gt=0, le=10)
     delta: float = _f(24.0, "'ssim': absolute difference (grey levels) at which a change counts fully", gt=0)
     delta_e: float = _f(20.0, "'colour': CIELAB ΔE at which a change counts fully", gt=0)
-    tolerance: float = _f(1.0, "'colour': misalignment forgiven, px at 512 px (never under 1 px; 0: none)", ge=0, le=8)
+    tolerance: float = _f(0.5, "'colour': misalignment forgiven, px at 512 px (never under 1 px; 0: none)", ge=0, le=8)
     chroma_tolerance: float = _f(
         0.0, "'colour': px more forgiven in a*, b* (JPEG and video keep colour at half resolution)", ge=0, le=4
     )
