@@ -310,8 +310,19 @@ def group_boxes(
     boxes: list,  # [x1, y1, x2, y2] boxes
     pad: float,  # grow every box by this many px before testing contact
     rel: float = 0.0,  # ... and by this fraction of its own longer side
+    members: bool = False,  # test the boxes themselves (single linkage), not the growing boxes of the groups so far
 ) -> list:
     "Groups (lists of indices) of boxes that touch once grown, joined until none touches another."
+    if members:  # a pair joins when its own two boxes touch: a group's enclosing box, grown, reaches nothing
+        from scipy.sparse.csgraph import connected_components
+
+        b = np.asarray(boxes, float).reshape(-1, 4)
+        G = pad + rel * np.maximum(b[:, 2] - b[:, 0], b[:, 3] - b[:, 1])
+        G = G[:, None] + G[None, :]
+        touch = (b[:, None, 0] - G < b[None, :, 2]) & (b[None, :, 0] - G < b[:, None, 2])
+        touch &= (b[:, None, 1] - G < b[None, :, 3]) & (b[None, :, 1] - G < b[:, None, 3])
+        n, lab = connected_components(touch, directed=False)
+        return [[int(i) for i in np.flatnonzero(lab == k)] for k in range(n)]
     bx = [list(map(float, b)) for b in boxes]
     groups = [[i] for i in range(len(bx))]
     grow = lambda b: pad + rel * max(b[2] - b[0], b[3] - b[1])
@@ -623,7 +634,7 @@ def colour_areas(
         [min(box[i][0] for i in u), min(box[i][1] for i in u), max(box[i][2] for i in u), max(box[i][3] for i in u)]
         for u in units
     ]
-    groups = [sum((units[k] for k in g), []) for g in group_boxes(ub, p.merge * max(H, W), p.merge_rel)]
+    groups = [sum((units[k] for k in g), []) for g in group_boxes(ub, p.merge * max(H, W), p.merge_rel, members=True)]
     frags = [np.isin(lab, [i + 1 for i in g]) for g in groups]
     if p.objects and len(frags) > 1:
         frags = [
