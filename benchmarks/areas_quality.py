@@ -7,9 +7,10 @@ Every pair of `benchmark_plan(seed)` is made once and given to both methods, in 
             closing (disk 3) then opening (disk 1), connected regions (contours) of at least 0.05% of the image
 
 Found boxes are matched one-to-one to truth boxes (Hungarian, IoU >= 0.5, as in the localization chapter). Printed:
-precision, recall and F1 overall, per kind of difference, per nuisance and per scene, and specificity: the share of
-identical and of nuisance-only pairs that get no box at all. Per kind, a found box counts for the kind of the truth
-box it matches or, unmatched, of the truth box it overlaps most (unmatched boxes that overlap no truth count only
+precision, recall and F1 overall, per kind of difference, per size of difference (its truth box, as a share of the
+image), per nuisance and per scene, and specificity: the share of
+identical and of nuisance-only pairs that get no box at all. Per kind and per size, a found box counts for the kind (size) of
+the truth box it matches or, unmatched, of the truth box it overlaps most (unmatched boxes that overlap no truth count only
 overall, per nuisance and per scene).
 
 Usage: python benchmarks/areas_quality.py [--seed 0] [--paper-era] [--set threshold=0.5 --set register=shift]
@@ -45,6 +46,15 @@ def baseline_boxes(a, b, min_area=0.0005):
     return [[r.bbox[1], r.bbox[0], r.bbox[3], r.bbox[2]] for r in regionprops(label(m)) if r.area >= min_area * H * W]
 
 
+SIZES = [(0.002, 'small  < 0.2%'), (0.01, 'medium 0.2-1%'), (1.01, 'large  >= 1%')]  # truth box / image
+
+
+def size_of(box, H, W):
+    "The size bucket of a box: its area as a share of the image."
+    share = (box[2] - box[0]) * (box[3] - box[1]) / (H * W)
+    return next(name for top, name in SIZES if share < top)
+
+
 class Tally:
     "Counts of one method: tp/fp/fn overall and per kind, nuisance and scene; clean pairs of the two specificity sets."
 
@@ -69,14 +79,18 @@ class Tally:
             self.c[key][0] += tp
             self.c[key][1] += fp
             self.c[key][2] += fn
+        H, W = p.a.shape[:2]
         for j, d in enumerate(p.differences):
             self.c[f'kind:{d.kind}'][0 if j in hit_t else 2] += 1
+            self.c[f'size:{size_of(d.bbox, H, W)}'][0 if j in hit_t else 2] += 1
         for i, q in enumerate(pred):
             if i in hit_p:
                 continue
             ov = [box_iou(q, t) for t in truth]
             if max(ov) > 0:
-                self.c[f'kind:{p.differences[int(np.argmax(ov))].kind}'][1] += 1
+                d = p.differences[int(np.argmax(ov))]
+                self.c[f'kind:{d.kind}'][1] += 1
+                self.c[f'size:{size_of(d.bbox, H, W)}'][1] += 1
 
     def f(self, key):
         return prf(*self.c[key])
@@ -122,6 +136,8 @@ def main():
     row('overall', 'all')
     print('per kind')
     [row('  ' + k, f'kind:{k}') for k in KINDS]
+    print('per size of difference (truth box / image)')
+    [row('  ' + k, f'size:{k}') for _, k in SIZES]
     print('per nuisance of B')
     [row('  ' + k, f'nuisance:{k}') for k in NUISANCES]
     print('per scene')
