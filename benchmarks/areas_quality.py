@@ -20,7 +20,7 @@ import argparse, json, time
 from collections import defaultdict
 import numpy as np
 from img_diff.areas.benchmark import benchmark_plan, make_benchmark_pair, KINDS, NUISANCES
-from img_diff.areas.difference_areas import pixel_difference, PixelAreaParams
+from img_diff.areas.difference_areas import pixel_difference, pixel_area_params, PixelAreaParams
 from img_diff.core.imaging import box_iou
 from img_diff.eval.localization import match_boxes, prf
 
@@ -53,6 +53,18 @@ def size_of(box, H, W):
     "The size bucket of a box: its area as a share of the image."
     share = (box[2] - box[0]) * (box[3] - box[1]) / (H * W)
     return next(name for top, name in SIZES if share < top)
+
+
+def value(s: str):
+    "A --set value: JSON (0.5, null, [4, 8]), a number JSON does not take (.5), else the word (similarity, none)."
+    try:
+        return json.loads(s)
+    except json.JSONDecodeError:
+        pass
+    try:
+        return float(s)
+    except ValueError:
+        return s.strip()
 
 
 class Tally:
@@ -104,8 +116,8 @@ def main():
     ap.add_argument('--limit', type=int, default=None, help="only the first N pairs of the plan (a quick look)")
     args = ap.parse_args()
     params = PixelAreaParams.paper_era() if args.paper_era else PixelAreaParams()
-    kw = {k: json.loads(v) if v[:1] in '0123456789-[{tfn' else v for k, v in (s.split('=', 1) for s in args.set)}
-    params = PixelAreaParams(**{**params.__dict__, **kw})
+    kw = {k.strip(): value(v) for k, v in (s.split('=', 1) for s in args.set)}
+    params = pixel_area_params(**{**params.__dict__, **kw})  # checked: a misspelt name or a bad value stops here
     plan = benchmark_plan(args.seed)[: args.limit]
     ours, base = Tally(), Tally()
     n_diff = 0

@@ -124,6 +124,18 @@ def presets(
     for n in preset_names():
         print(f"{n}\n    {preset_description(n)}\n")
 
+# %% ../../nbs/app/02_cli.ipynb #9a63283cbaf04dbcab1f6479b197f3a8
+def _set_value(s: str):
+    "The value of a `--set KEY=VALUE`: JSON (2, 0.5, null, true, [4, 8]), a number JSON does not take (.5, 1.), else the word."
+    try:
+        return _json.loads(s)
+    except _json.JSONDecodeError:
+        pass
+    try:
+        return float(s)
+    except ValueError:
+        return s.strip()  # a word: similarity, tone
+
 # %% ../../nbs/app/02_cli.ipynb #f5137056
 @call_parse
 def boxes(
@@ -134,17 +146,17 @@ def boxes(
     threshold: float = None,  # dissimilarity threshold (default: the method's)
     register: str = None,  # align B to A first: 'similarity', 'shift' or 'none' (default: the method's)
     normalize: str = None,  # photometric fit of A to B: 'tone', 'shift' or 'none' (default: the method's)
-    delta: float = None,  # 'ssim': absolute difference (grey levels) at which a change counts fully (default: the stage's)
-    delta_e: float = None,  # 'colour': CIELAB difference at which a change counts fully (default: the stage's)
+    delta: float = None,  # 'ssim': absolute difference (grey levels) at which a change counts fully (default: 24)
+    delta_e: float = None,  # 'colour': CIELAB difference at which a change counts fully (default: 20)
     blur: float = None,  # blur before comparing, px at 512 px (0: none; default: the method's)
     min_area: float = None,  # smallest area, as a fraction of the image (default: the method's)
     max_areas: int = None,  # at most this many areas (default: all)
-    overrides: list = None,  # (--set) any other parameter of the pixel-areas stage, repeatable: --set tolerance=2 --set merge=0.01
+    overrides: list = None,  # (--set) any other parameter of the pixel-areas stage (`PixelAreaParams`), repeatable: --set tolerance=2 --set merge=0.01; a misspelt one lists them all
 ):
     "Print where two images differ: boxes in pixels with scores (pixel-level difference areas); nothing when they do not."
     from img_diff.areas.difference_areas import pixel_difference
 
-    given = dict(
+    named = dict(
         method=method,
         threshold=threshold,
         register=register,
@@ -155,18 +167,16 @@ def boxes(
         min_area=min_area,
         max_areas=max_areas,
     )
+    given = {k: v for k, v in named.items() if v is not None}
     for o in overrides or []:  # the rest of `PixelAreaParams` by name, checked as a run config's values are
         key, eq, val = str(o).partition('=')
-        if not eq or not key.strip():
-            raise ValueError(f"--set {o!r}: expected NAME=VALUE, e.g. --set tolerance=2")
-        try:
-            val = _json.loads(val)
-        except _json.JSONDecodeError:
-            val = val.strip()  # a word: 'similarity', 'tone'
-        given[key.strip().replace('-', '_')] = val
-    res = pixel_difference(
-        image_a, image_b, **{k: v for k, v in given.items() if v is not None}
-    )  # a bad value: exit 2
+        key = key.strip().replace('-', '_')
+        if not eq or not key:
+            raise ValueError(f"--set {o!r}: expected KEY=VALUE, e.g. --set tolerance=2")
+        if key in given:
+            raise ValueError(f"--set {o!r}: {key} is already given as --{key.replace('_', '-')}; give it once")
+        given[key] = _set_value(val)
+    res = pixel_difference(image_a, image_b, **given)  # a bad value: exit 2
     if res.map.resized:
         print(f"img-diff boxes: note: {image_b} was resized to the size of {image_a}", file=sys.stderr)
     bx = res.boxes()
