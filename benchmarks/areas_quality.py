@@ -16,12 +16,13 @@ overall, per nuisance and per scene).
 Usage: python benchmarks/areas_quality.py [--seed 0] [--paper-era] [--set threshold=0.5 --set register=shift]
 """
 
-import argparse, json, time
+import argparse, time
 from collections import defaultdict
 import numpy as np
 from img_diff.areas.benchmark import benchmark_plan, make_benchmark_pair, KINDS, NUISANCES
 from img_diff.areas.difference_areas import pixel_difference, pixel_area_params, PixelAreaParams
 from img_diff.core.imaging import box_iou
+from img_diff.core.presets import parse_value
 from img_diff.eval.localization import match_boxes, prf
 
 
@@ -53,18 +54,6 @@ def size_of(box, H, W):
     "The size bucket of a box: its area as a share of the image."
     share = (box[2] - box[0]) * (box[3] - box[1]) / (H * W)
     return next(name for top, name in SIZES if share < top)
-
-
-def value(s: str):
-    "A --set value: JSON (0.5, null, [4, 8]), a number JSON does not take (.5), else the word (similarity, none)."
-    try:
-        return json.loads(s)
-    except json.JSONDecodeError:
-        pass
-    try:
-        return float(s)
-    except ValueError:
-        return s.strip()
 
 
 class Tally:
@@ -116,7 +105,7 @@ def main():
     ap.add_argument('--limit', type=int, default=None, help="only the first N pairs of the plan (a quick look)")
     args = ap.parse_args()
     params = PixelAreaParams.paper_era() if args.paper_era else PixelAreaParams()
-    kw = {k.strip(): value(v) for k, v in (s.split('=', 1) for s in args.set)}
+    kw = {k.strip(): parse_value(v) for k, v in (s.split('=', 1) for s in args.set)}
     params = pixel_area_params(**{**params.__dict__, **kw})  # checked: a misspelt name or a bad value stops here
     plan = benchmark_plan(args.seed)[: args.limit]
     ours, base = Tally(), Tally()

@@ -15,7 +15,7 @@ import img_diff
 from pathlib import Path
 
 # %% ../../nbs/app/02_cli.ipynb #0663f980
-from ..core.presets import load_preset, preset_names, preset_description, build_config
+from ..core.presets import load_preset, preset_names, preset_description, build_config, parse_value
 
 OFFLINE_DEMO = load_preset('offline-demo')  # the default run (img_diff/presets/offline-demo.json)
 
@@ -124,18 +124,6 @@ def presets(
     for n in preset_names():
         print(f"{n}\n    {preset_description(n)}\n")
 
-# %% ../../nbs/app/02_cli.ipynb #9a63283cbaf04dbcab1f6479b197f3a8
-def _set_value(s: str):
-    "The value of a `--set KEY=VALUE`: JSON (2, 0.5, null, true, [4, 8]), a number JSON does not take (.5, 1.), else the word."
-    try:
-        return _json.loads(s)
-    except _json.JSONDecodeError:
-        pass
-    try:
-        return float(s)
-    except ValueError:
-        return s.strip()  # a word: similarity, tone
-
 # %% ../../nbs/app/02_cli.ipynb #f5137056
 @call_parse
 def boxes(
@@ -175,7 +163,7 @@ def boxes(
             raise ValueError(f"--set {o!r}: expected KEY=VALUE, e.g. --set tolerance=2")
         if key in given:
             raise ValueError(f"--set {o!r}: {key} is already given as --{key.replace('_', '-')}; give it once")
-        given[key] = _set_value(val)
+        given[key] = parse_value(val)
     res = pixel_difference(image_a, image_b, **given)  # a bad value: exit 2
     if res.map.resized:
         print(f"img-diff boxes: note: {image_b} was resized to the size of {image_a}", file=sys.stderr)

@@ -4,7 +4,7 @@
 
 # %% auto #0
 __all__ = ['PRESETS_DIR', 'DATA_DIR', 'MAKES_PAIRS', 'NEEDS_TRUTH', 'preset_names', 'preset_description', 'load_preset',
-           'apply_overrides', 'extend_config', 'model_fields', 'with_model_defaults', 'resolve_config',
+           'parse_value', 'apply_overrides', 'extend_config', 'model_fields', 'with_model_defaults', 'resolve_config',
            'missing_models', 'check_models', 'own_pairs_config', 'build_config']
 
 # %% ../../nbs/core/09_presets.ipynb #d4713983
@@ -37,11 +37,16 @@ def load_preset(name: str) -> dict:
     return cfg
 
 # %% ../../nbs/core/09_presets.ipynb #17411ddc
-def _value(s: str):
+def parse_value(s: str):
+    "The value of a `KEY=VALUE` override: JSON (2, 0.5, null, true, [4, 8]), a number JSON does not take (.5, 1.), else the text."
     try:
         return json.loads(s)
     except json.JSONDecodeError:
-        return s
+        pass
+    try:
+        return float(s)
+    except ValueError:
+        return s.strip()  # a word: similarity, tone
 
 
 def apply_overrides(cfg: dict, overrides: list) -> dict:
@@ -54,7 +59,7 @@ def apply_overrides(cfg: dict, overrides: list) -> dict:
         key, eq, val = str(o).partition('=')
         if not eq or not key.strip():
             raise ValueError(f"override {o!r}: expected KEY=VALUE, e.g. sdxl-p2p.steps=30")
-        key, val = key.strip(), _value(val)
+        key, val = key.strip(), parse_value(val)
         if '.' not in key:
             if key in ('source', 'stages', 'outputs', 'name'):
                 raise ValueError(f"override {o!r}: {key!r} cannot be set as a whole; set its fields")
