@@ -162,7 +162,8 @@ def boxes(
         if not eq or not key:
             raise ValueError(f"--set {o!r}: expected KEY=VALUE, e.g. --set tolerance=2")
         if key in given:
-            raise ValueError(f"--set {o!r}: {key} is already given as --{key.replace('_', '-')}; give it once")
+            how = f"as --{key.replace('_', '-')}" if key in named and named[key] is not None else 'by an earlier --set'
+            raise ValueError(f"--set {o!r}: {key} is already given {how}; give it once")
         given[key] = parse_value(val)
     res = pixel_difference(image_a, image_b, **given)  # a bad value: exit 2
     if res.map.resized:
