@@ -162,7 +162,7 @@ def boxes(
         if not eq or not key:
             raise ValueError(f"--set {o!r}: expected KEY=VALUE, e.g. --set tolerance=2")
         if key in given:
-            how = f"as --{key.replace('_', '-')}" if key in named and named[key] is not None else 'by an earlier --set'
+            how = f"as --{key.replace('_', '-')}" if named.get(key) is not None else 'by an earlier --set'
             raise ValueError(f"--set {o!r}: {key} is already given {how}; give it once")
         given[key] = parse_value(val)
     res = pixel_difference(image_a, image_b, **given)  # a bad value: exit 2
@@ -507,14 +507,14 @@ def command_parser(func, prog: str) -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog=prog, description=func.__doc__)
     for name, d in docments(func, full=True, returns=False, eval_str=True).items():
         t, flag = _type(d.anno), '--' + FLAGS.get(name, name).replace('_', '-')
-        d.docment = (d.docment or '').removeprefix(f'({flag}) ')  # the notebook's note of the flag, said by argparse
+        doc = (d.docment or '').removeprefix(f'({flag}) ')  # the notebook's note of the flag, said by argparse
         alias = [] if '_' not in name or name in FLAGS else ['--' + name]
         if d.default is inspect.Parameter.empty:
-            p.add_argument(name, type=t, help=d.docment)
+            p.add_argument(name, type=t, help=doc)
         elif d.default is Ellipsis:
-            p.add_argument(flag, *alias, dest=name, type=t, required=True, help=d.docment)
+            p.add_argument(flag, *alias, dest=name, type=t, required=True, help=doc)
         elif t is bool:
-            p.add_argument(flag, *alias, dest=name, action='store_true', help=d.docment)
+            p.add_argument(flag, *alias, dest=name, action='store_true', help=doc)
         elif t is list:
             p.add_argument(
                 flag,
@@ -523,7 +523,7 @@ def command_parser(func, prog: str) -> argparse.ArgumentParser:
                 action='append',
                 default=None,
                 metavar=METAVARS.get(name, 'KEY=VALUE'),
-                help=d.docment,
+                help=doc,
             )
         else:
             p.add_argument(
@@ -533,9 +533,7 @@ def command_parser(func, prog: str) -> argparse.ArgumentParser:
                 type=t,
                 default=d.default,
                 # a default of None is said in words by the parameter's own note, or there is none
-                help=d.docment
-                if d.default is None or 'default' in d.docment
-                else f"{d.docment} (default: {d.default})",
+                help=doc if d.default is None or 'default' in doc else f"{doc} (default: {d.default})",
             )
     return p
 

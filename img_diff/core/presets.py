@@ -43,10 +43,12 @@ def parse_value(s: str):
         return json.loads(s)
     except json.JSONDecodeError:
         pass
-    try:
-        return float(s)
-    except ValueError:
-        return s.strip()  # a word: similarity, tone
+    if any(c.isdigit() for c in s):  # a number, not a word such as nan or inf
+        try:
+            return float(s)
+        except ValueError:
+            pass
+    return s.strip()  # a word: similarity, tone
 
 
 def apply_overrides(cfg: dict, overrides: list) -> dict:
