@@ -4,10 +4,15 @@ Same two prompts, latents, steps (10), guidance (7.5) and size, on a tiny random
 
   plain     the stock diffusers pipeline, no attention control
   p2p       img-diff's Prompt-to-Prompt (refine, cross 100%, self 40%: the paper's setting)
+  masks     p2p plus the generator masks: the differing words' cross-attention maps read during the pass, upsampled
+            and thresholded to one mask per word (what the sdxl-p2p stage does by default)
+  paste     exact_background: LocalBlend on the differing words, the masks, and A's pixels pasted into B outside the
+            dilated masks (feathered seam)
   peer      an emulation of the explicit-attention P2P ports (softmax(QK^T) built on every layer, every step, and an
             attention store that keeps probability tensors until the call ends)
 
 Usage: python benchmarks/p2p_overhead.py [--sizes 256 512] [--repeats 3] [--model DIR] [--dtype float32] [--device cpu]
+       [--configs plain p2p masks paste peer]
 Memory: each configuration in its own process (peak RSS, and the peak above the RSS before generating; peak CUDA memory on
 a GPU). Time: all configurations in one process, interleaved round by round (order rotated), so that the machine's drift
 hits them alike; the ratio is the median over rounds of (config time / plain time in the same round).
@@ -109,10 +114,44 @@ def generator(pipe, config, size):
                 pipe.unet.set_attn_processor(original)
 
         return gen
-    cfg = None if config == 'plain' else P2PConfig('refine')
+    if config in ('masks', 'paste'):
+        return masks_generator(pipe, config == 'paste', size)
+    cfg = None if config == 'plain' else P2PConfig(mode='refine')
     return lambda: generate_pairs(
         pipe, [PAIR], [1], cfg, steps=10, guidance=7.5, height=size, width=size, output_type='float'
     )[0]
+
+
+def masks_generator(pipe, paste: bool, size: int):
+    "P2P with the generator masks (with `paste`: LocalBlend on the differing words and the exact-background paste)."
+    import numpy as np
+    from img_diff.synth.prompt_to_prompt import P2PConfig, differing_words, generate_pairs, paste_outside, word_masks
+
+    words = [differing_words(*PAIR)]
+    cfg = P2PConfig(mode='refine', local_blend=paste)
+
+    def gen():
+        imgs, _, ctl = generate_pairs(
+            pipe,
+            [PAIR],
+            [1],
+            cfg,
+            steps=10,
+            guidance=7.5,
+            height=size,
+            width=size,
+            output_type='float',
+            blend_words=[[w for w, _ in words[0]]] if paste else None,
+            mask_words=words,
+            return_controller=True,
+        )
+        masks = word_masks(ctl.word_maps[0], size, size)
+        if paste:
+            a, b = ((imgs[0, j] * 255).round().clip(0, 255).astype(np.uint8) for j in (0, 1))
+            paste_outside(a, b, masks.any(0), dilate=8, seam=3)
+        return imgs
+
+    return gen
 
 
 def timed(configs, size, repeats, model, dtype, device):
@@ -140,6 +179,7 @@ def timed(configs, size, repeats, model, dtype, device):
                 c: {
                     'seconds': statistics.median(x[c] for x in rounds),
                     'ratio': statistics.median(x[c] / x['plain'] for x in rounds),
+                    'ratio_p2p': statistics.median(x[c] / x['p2p'] for x in rounds) if 'p2p' in configs else None,
                 }
                 for c in configs
             }
@@ -183,7 +223,7 @@ def main():
     ap.add_argument('--model', default=None)
     ap.add_argument('--dtype', default='float32')
     ap.add_argument('--device', default='cpu')
-    ap.add_argument('--configs', nargs='+', default=['plain', 'p2p', 'peer'])
+    ap.add_argument('--configs', nargs='+', default=['plain', 'p2p', 'masks', 'paste', 'peer'])
     ap.add_argument('--one', default=None)
     ap.add_argument('--timed', action='store_true', help=argparse.SUPPRESS)
     a = ap.parse_args()
@@ -238,15 +278,21 @@ def main():
                 raise SystemExit(f'{c} at {size} failed')
             rows.append(json.loads(out.stdout.strip().splitlines()[-1]))
     print(
-        f"{'size':>5} {'config':>6} {'seconds':>8} {'x time':>7} {'peak MB':>8} {'x peak':>7} {'above start MB':>15} {'x above':>8}"
+        f"{'size':>5} {'config':>6} {'seconds':>8} {'x time':>7} {'peak MB':>8} {'x peak':>7} {'above start MB':>15} "
+        f"{'x above':>8} {'x p2p time':>11} {'x p2p peak':>11}"
     )
     for r in rows:
         p = next(x for x in rows if x['size'] == r['size'] and x['config'] == 'plain')
+        q = next((x for x in rows if x['size'] == r['size'] and x['config'] == 'p2p'), None)
         key = 'cuda_peak_mb' if 'cuda_peak_mb' in r else 'peak_rss_mb'
         tm = times[r['size']][r['config']]
+        vs_p2p = (
+            f"{tm['ratio_p2p']:11.2f} {r[key] / q[key]:11.3f}" if q is not None else f"{'-':>11} {'-':>11}"
+        )  # masks and paste beside P2P without them
         print(
             f"{r['size']:>5} {r['config']:>6} {tm['seconds']:8.3f} {tm['ratio']:7.2f} {r[key]:8.0f} {r[key] / p[key]:7.2f} "
-            f"{r['peak_above_start_mb']:15.0f} {r['peak_above_start_mb'] / max(p['peak_above_start_mb'], 1e-9):8.2f}"
+            f"{r['peak_above_start_mb']:15.0f} {r['peak_above_start_mb'] / max(p['peak_above_start_mb'], 1e-9):8.2f} "
+            f"{vs_p2p}"
         )
 
 

@@ -7,8 +7,11 @@ machines without internet, so this tool gives an offline equivalent that can be 
   `hide_line` lines, magics (`%config ...`) and ANSI escapes are cleaned; cells left empty (`#| default_exp`) go;
 - pages are named as nbdev names them (`00_records.ipynb` -> `records.html`, the number prefix dropped), and links to
   notebooks (`01_imaging.ipynb`) are rewritten to the pages (`imaging.html`), so index's chapter links work as on the site;
+- outputs show as the notebook shows them: printed (stream) text, results, errors as text -- nbdev's `strip_ansi` turns a
+  stream's text into a list of characters, which is joined again; ipywidgets as static HTML of the state the notebook
+  saved (progress bars at their last value, sliders with their values), else as their text;
 - nbconvert's HTML exporter writes the pages; output images are embedded as `data:` URIs; scripts and styles from the
-  web (require.js, MathJax, the widget manager) are left out, so a page loads with no network (widgets show as text);
+  web (require.js, MathJax, the widget manager) are left out, so a page loads with no network;
 - every page gets a bar of links to all pages.
 
 Run: `python tools/render_docs.py [--dest _docs_offline] [--screenshots]`. `Browser` drives one headless Chromium (Debian
@@ -56,7 +59,87 @@ def process_notebook(path: Path):
         if c.cell_type == 'code':
             c.source = re.sub(r'\A(\s*#\|[^\n]*\n?)+', '', c.source)  # Quarto options left by nbdev
     nb.cells = [c for c in nb.cells if c.source.strip() or c.get('outputs')]
+    widgets = (nb.metadata.get('widgets') or {}).get(_WIDGET_STATE, {}).get('state', {})
+    for c in nb.cells:
+        for o in c.get('outputs', []):
+            fix_output(o, widgets)
+    from nbconvert.preprocessors import CoalesceStreamsPreprocessor
+
+    # consecutive prints as one block (as Jupyter shows them), a line rewritten by \r as the terminal left it
+    CoalesceStreamsPreprocessor().preprocess(nb, {})
     return nb
+
+
+_WIDGET_VIEW, _WIDGET_STATE = 'application/vnd.jupyter.widget-view+json', 'application/vnd.jupyter.widget-state+json'
+
+
+def _text(x) -> str:
+    """A notebook's multiline string as one string: nbformat keeps it as a string, nbdev's processors (`strip_ansi`, which
+    iterates over it) and raw JSON as a list of pieces; a list of single characters must become text again, not its repr."""
+    return ''.join(x) if isinstance(x, (list, tuple)) else x
+
+
+def fix_output(o, widgets: dict | None = None):
+    "One output made ready for nbconvert: text as text (stream, error, every mime type), widgets as static HTML."
+    if 'text' in o:
+        o['text'] = _text(o['text'])
+    if 'traceback' in o:
+        o['traceback'] = [_text(t) for t in o['traceback']]
+    data = o.get('data')
+    if not data:
+        return o
+    for k, v in list(data.items()):
+        if not k.endswith('json'):
+            data[k] = _text(v)
+    # the widget manager (from the web) is left out: show the widget's saved state, else its text/plain
+    if _WIDGET_VIEW in data:
+        view = data.pop(_WIDGET_VIEW)
+        h = widget_html(view.get('model_id'), widgets or {})
+        if h is not None:
+            data['text/html'] = h
+    return o
+
+
+def _num(v):
+    return f'{v:g}' if isinstance(v, float) else str(v)
+
+
+def widget_html(mid, state: dict, depth=0) -> str | None:
+    "Static HTML of the ipywidget `mid` as its saved state (notebook metadata) last showed it, or None when it was not saved."
+    m = state.get(str(mid or '').removeprefix('IPY_MODEL_'))
+    if m is None or depth > 20:
+        return None
+    name, s = m.get('model_name', ''), m.get('state', {})
+    desc = html.escape(str(s.get('description') or ''))
+    label = f'<span class="widget-label">{desc}</span> ' if desc else ''
+    if 'children' in s:
+        kids = [widget_html(c, state, depth + 1) or '' for c in s['children']]
+        row = name in ('HBoxModel', 'BoxModel', 'GridBoxModel')
+        style = f'display:flex;flex-direction:{"row" if row else "column"};gap:4px 8px;align-items:{"center" if row else "stretch"}'
+        return f'<div class="widget-box" style="{style}">{"".join(f"<div>{k}</div>" for k in kids)}</div>'
+    if name in ('HTMLModel', 'HTMLMathModel'):
+        return label + str(s.get('value', ''))
+    if name == 'LabelModel':
+        return html.escape(str(s.get('value', '')))
+    if name.endswith('ProgressModel'):
+        return f'{label}<progress value="{_num(s.get("value", 0))}" max="{_num(s.get("max", 100))}"></progress>'
+    if name in ('CheckboxModel', 'ToggleButtonModel', 'ValidModel'):
+        return f'{"☑" if s.get("value") else "☐"} {desc}'
+    if 'index' in s and '_options_labels' in s:  # Dropdown, ToggleButtons, RadioButtons, Select, SelectionSlider
+        opts, i = s.get('_options_labels') or [], s.get('index')
+        i = i if isinstance(i, (list, tuple)) else [i]
+        return label + html.escape(', '.join(str(opts[j]) for j in i if isinstance(j, int) and 0 <= j < len(opts)))
+    if name == 'ButtonModel':
+        return f'<button disabled>{desc}</button>'
+    if name == 'OutputModel':
+        return ''.join(
+            f'<pre>{html.escape(_text(o.get("text", "")))}</pre>' for o in s.get('outputs', []) if 'text' in o
+        )
+    v = s.get('value')
+    if v is None:
+        return label
+    v = ' – '.join(map(_num, v)) if isinstance(v, (list, tuple)) else _num(v)
+    return f'{label}<span class="widget-value">{html.escape(v)}</span>'
 
 
 _HREF = re.compile(r'''(href|src)=(["'])([^"'#?:]+?\.ipynb)((?:#[^"']*)?)\2''')

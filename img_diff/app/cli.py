@@ -4,8 +4,9 @@
 
 # %% auto #0
 __all__ = ['OFFLINE_DEMO', 'WRITTEN', 'COMMANDS', 'FLAGS', 'METAVARS', 'load_config', 'run', 'print_outputs', 'presets', 'boxes',
-           'synth', 'filter_pairs', 'find_areas', 'captions', 'ocr', 'tiny_models', 'report', 'eval_captions',
-           'eval_ab', 'eval_model', 'command_parser', 'quiet_libraries', 'dispatch', 'main']
+           'synth', 'filter_pairs', 'find_areas', 'captions', 'ocr', 'merge', 'export', 'tiny_models', 'report',
+           'eval_captions', 'eval_ab', 'eval_model', 'survive_encoding', 'command_parser', 'quiet_libraries',
+           'dispatch', 'main']
 
 # %% ../../nbs/app/02_cli.ipynb #4697548b
 import argparse, inspect, json as _json, sys
@@ -13,6 +14,7 @@ from fastcore.script import call_parse
 from fastcore.docments import docments
 import img_diff
 from pathlib import Path
+from ..core.models import BLIP_ITM_MODEL, CLIP_MODEL, LLAVA_MODEL
 
 # %% ../../nbs/app/02_cli.ipynb #0663f980
 from ..core.presets import load_preset, preset_names, preset_description, build_config, parse_value
@@ -44,6 +46,7 @@ def run(
     ray_address: str = None,  # with --engine ray: the cluster ('auto', 'ray://HOST:10001'); default: RAY_ADDRESS, else a local one
     ray_pool: list = None,  # with --engine ray, repeatable: STAGES[:GPUS[:WORKERS]] runs those stages in an actor pool of their own, e.g. --ray-pool sdxl-p2p:1:2
     no_progress: bool = False,  # hide the progress bar
+    force: bool = False,  # write into an --out folder that is neither empty nor a run folder (files may be replaced)
 ):
     "Run (or resume) a pipeline into a run folder: a preset (by default the offline demo on real photographs) or a config."
     from img_diff.core.pipeline import run_pipeline
@@ -67,6 +70,10 @@ def run(
         from img_diff.core.ray_engine import parse_pool
 
         opts['pools'] = [parse_pool(x) for x in ray_pool]  # `run_pipeline` checks them before the folder exists
+    if force:  # (after the config's checks: a wrong command leaves the folder as it was)
+        from img_diff.core.run_folder import RunFolder
+
+        RunFolder(out).adopt()
     f = run_pipeline(out, cfg, progress=not no_progress, command=_command_line(), engine=engine, engine_options=opts)
     m = f.read_manifest()
     print(
@@ -81,8 +88,12 @@ def run(
 
 WRITTEN = {
     'img_diff.jsonl': 'Img-Diff records (captioned difference areas)',
-    'grounding.jsonl': 'difference-grounding records',
+    'img_diff.json': "Img-Diff records in the release's form",
+    'llava.json': 'LLaVA training rows',
+    'grounding.jsonl': 'difference-grounding records (two images each)',
+    'grounding_llava.json': 'difference-grounding rows (one side-by-side image each)',
     'object_removal.jsonl': 'object-removal A/B records',
+    'object_removal.json': 'object-removal A/B rows in LLaVA form',
 }
 
 
@@ -91,9 +102,12 @@ def print_outputs(f):
     for p in [
         'records.jsonl',
         'img_diff.jsonl',
+        'img_diff.json',
         'llava.json',
         'grounding.jsonl',
+        'grounding_llava.json',
         'object_removal.jsonl',
+        'object_removal.json',
         'eval/localization.json',
         'report.html',
     ]:
@@ -102,9 +116,10 @@ def print_outputs(f):
         if p not in WRITTEN:
             print(f"  {p}")
             continue
-        lines = [line for line in f.file(p).read_text(encoding='utf-8').splitlines() if line.strip()]
-        neg = sum(bool(_json.loads(line).get('no_difference')) for line in lines)  # side-by-side.no_difference
-        n = len(lines) - neg
+        text = f.file(p).read_text(encoding='utf-8')
+        rows = _json.loads(text) if p.endswith('.json') else [_json.loads(x) for x in text.splitlines() if x.strip()]
+        neg = sum(bool(x.get('no_difference')) for x in rows)  # side-by-side.no_difference
+        n = len(rows) - neg
         why = (
             ' (no difference area has captions: a caption stage writes them)'
             if n == 0 and p == 'img_diff.jsonl'
@@ -239,7 +254,7 @@ def synth(
 @call_parse
 def filter_pairs(
     out: str,  # the run folder
-    clip_model: str = 'openai/clip-vit-base-patch32',  # CLIP for the image-image band
+    clip_model: str = CLIP_MODEL,  # CLIP for the image-image band
     low: float = 0.90,  # keep pairs with CLIP cosine above this
     high: float = 0.98,  # and below this
     ssim_low: float = None,  # also an SSIM band, from this ...
@@ -259,7 +274,7 @@ def filter_pairs(
     if naturalness:
         st.append({'name': 'naturalness', 'model': naturalness, 'dtype': dtype, 'device': device})
     f = run_stages(out, st, batch_size, not no_progress, _command_line())
-    for row in f.read_manifest()['funnel'][-len(st) :]:
+    for row in [x for x in f.read_manifest()['funnel'] if x['stage'] in {e['name'] for e in st}]:
         print(f"{row['stage']}: {row['in']} in, {row['out']} out")
     return f
 
@@ -267,8 +282,8 @@ def filter_pairs(
 @call_parse
 def find_areas(
     out: str,  # the run folder
-    clip_model: str = 'openai/clip-vit-base-patch32',  # CLIP for the crop-difference gate
-    blip_model: str = 'Salesforce/blip-itm-large-coco',  # BLIP for the noun gate
+    clip_model: str = CLIP_MODEL,  # CLIP for the crop-difference gate
+    blip_model: str = BLIP_ITM_MODEL,  # BLIP for the noun gate
     sam_model: str = None,  # a SAM model for segment proposals (default: only the pixel difference areas)
     crop_threshold: float = 0.85,  # keep boxes whose crops' CLIP cosine is below this
     noun_threshold: float = 0.35,  # keep boxes whose crops match a differing object above this (BLIP ITC)
@@ -296,7 +311,7 @@ def find_areas(
         }
     ]
     f = run_stages(out, st, batch_size, not no_progress, _command_line())
-    for row in f.read_manifest()['funnel'][-len(st) :]:
+    for row in [x for x in f.read_manifest()['funnel'] if x['stage'] in {e['name'] for e in st}]:
         print(f"{row['stage']}: {row['in']} in, {row['out']} out")
     return f
 
@@ -304,9 +319,9 @@ def find_areas(
 @call_parse
 def captions(
     out: str,  # the run folder
-    model: str = 'llava-hf/llava-v1.6-vicuna-7b-hf',  # the MLLM (image-text-to-text) for region and difference captions
-    clip_model: str = 'openai/clip-vit-base-patch32',  # CLIP for the "captions must differ" filter
-    blip_model: str = 'Salesforce/blip-itm-large-coco',  # BLIP for the "caption matches its crop" filter
+    model: str = LLAVA_MODEL,  # the MLLM (image-text-to-text) for region and difference captions
+    clip_model: str = CLIP_MODEL,  # CLIP for the "captions must differ" filter
+    blip_model: str = BLIP_ITM_MODEL,  # BLIP for the "caption matches its crop" filter
     differ_threshold: float = 0.85,  # region captions must be less similar than this
     match_threshold: float = 0.4,  # each region caption must match its crop above this (the released code: 0.35)
     text_backend: str = 'clip',  # 'clip' or 'sentence' (all-MiniLM-L6-v2) for the differ filter
@@ -336,7 +351,7 @@ def captions(
     ]
     f = run_stages(out, st, batch_size, not no_progress, _command_line())
     rows = lookup('img-diff-records')(f, f.load_records())
-    for row in f.read_manifest()['funnel'][-len(st) :]:
+    for row in [x for x in f.read_manifest()['funnel'] if x['stage'] in {e['name'] for e in st}]:
         print(f"{row['stage']}: {row['in']} in, {row['out']} out")
     nd = sum(bool(x.get('no_difference')) for x in rows)
     print(
@@ -364,6 +379,47 @@ def ocr(
     n = sum(len(r.outputs.get('ocr', {}).get('differences', [])) for r in recs)
     print(f"text read in {sum('ocr' in r.outputs for r in recs)} pairs; {n} text differences")
     return f
+
+# %% ../../nbs/app/02_cli.ipynb #7ab83535
+@call_parse
+def merge(
+    runs: list,  # the run folders to merge: runs, Ray shards or merged folders
+    out: str = None,  # the new training folder (refused when it holds anything); required
+    names: list = None,  # (--name) a name per run, repeatable, in the order of the runs (default: from each run's config)
+):
+    "Merge runs (or Ray shards) into one training folder: one image folder, one file per kind of rows, no clashing names."
+    from img_diff.core.datasets import merge_runs
+
+    if not out:
+        raise ValueError("--out DIR is required: the new training folder")
+    f = merge_runs(runs, out, names=names)
+    m = f.read_manifest()
+    print(f"{len(m['merged_from'])} runs merged into {f.path} ({m['n_images']} pictures in images/)")
+    for r in m['merged_from']:
+        print(f"  run {r['name']} ({r['folder']})")
+    for n, k in m['counts'].items():
+        d = m['duplicates_dropped'].get(n, 0)
+        print(f"  {n}: {k} rows" + (f" ({d} duplicates dropped)" if d else ''))
+    return f
+
+
+@call_parse
+def export(
+    run: str,  # a run folder or a merged folder
+    out: str = None,  # the new dataset folder (refused when it holds anything); required
+    format: str = 'parquet',  # 'parquet' (pictures inside the files) or 'imagefolder' (pictures and a metadata.jsonl)
+):
+    "Export a run (or a merged folder) as a dataset `datasets.load_dataset` reads in one line, with its card (README.md)."
+    from img_diff.core.datasets import export_dataset, DATASET_CONFIGS
+
+    if not out:
+        raise ValueError("--out DIR is required: the new dataset folder")
+    p = export_dataset(run, out, format=format)
+    configs = [c for c in DATASET_CONFIGS if (p / 'data' / c).is_dir() or (p / c).is_dir()]
+    print(f"{p} ({format}; configs: {', '.join(configs)}; card: README.md)")
+    print(f"  load it:   datasets.load_dataset('{p}', '{configs[0]}', split='train')")
+    print(f"  upload it: hf upload USER/REPO {p} --repo-type dataset")
+    return p
 
 # %% ../../nbs/app/02_cli.ipynb #b42de472
 @call_parse
@@ -472,6 +528,13 @@ def eval_model(
     )
     return _print_scores(s, as_json, {'predictions': Path(out) / PREDICTIONS})
 
+# %% ../../nbs/app/02_cli.ipynb #ff6e2067
+def survive_encoding(*streams):
+    "Let the streams (default: stdout, stderr) write any text: what their encoding lacks becomes `\\u` escapes."
+    for s in streams or (sys.stdout, sys.stderr):
+        if hasattr(s, 'reconfigure') and getattr(s, 'errors', None) == 'strict':
+            s.reconfigure(errors='backslashreplace')
+
 # %% ../../nbs/app/02_cli.ipynb #74a9053c
 COMMANDS = {
     'run': run,
@@ -484,6 +547,8 @@ COMMANDS = {
     'tiny-models': tiny_models,
     'presets': presets,
     'report': report,
+    'merge': merge,
+    'export': export,
     'eval captions': eval_captions,
     'eval ab': eval_ab,
     'eval model': eval_model,
@@ -498,8 +563,9 @@ def _type(anno):
 FLAGS = {
     'overrides': 'set',
     'as_json': 'json',
+    'names': 'name',
 }  # parameters whose flag is not their name (`set` and `json` are builtins)
-METAVARS = {'ray_pool': 'STAGES[:GPUS[:WORKERS]]'}  # repeatable flags that are not KEY=VALUE
+METAVARS = {'ray_pool': 'STAGES[:GPUS[:WORKERS]]', 'names': 'NAME'}  # repeatable flags that are not KEY=VALUE
 
 
 def command_parser(func, prog: str) -> argparse.ArgumentParser:
@@ -509,7 +575,9 @@ def command_parser(func, prog: str) -> argparse.ArgumentParser:
         t, flag = _type(d.anno), '--' + FLAGS.get(name, name).replace('_', '-')
         doc = (d.docment or '').removeprefix(f'({flag}) ')  # the notebook's note of the flag, said by argparse
         alias = [] if '_' not in name or name in FLAGS else ['--' + name]
-        if d.default is inspect.Parameter.empty:
+        if d.default is inspect.Parameter.empty and t is list:  # RUN... : one or more positional values
+            p.add_argument(name, nargs='+', metavar=name.rstrip('s').upper(), help=doc)
+        elif d.default is inspect.Parameter.empty:
             p.add_argument(name, type=t, help=doc)
         elif d.default is Ellipsis:
             p.add_argument(flag, *alias, dest=name, type=t, required=True, help=doc)
@@ -587,6 +655,7 @@ def dispatch(argv: list):
 def main(argv: list | None = None):
     "Entry point of the `img-diff` command: `img-diff COMMAND [options]`."
     argv = sys.argv[1:] if argv is None else [str(a) for a in argv]
+    survive_encoding()
     if not argv or argv[0] in ('-h', '--help'):
         print(f"usage: img-diff {{{','.join(COMMANDS)}}} ...  (img-diff {img_diff.__version__})\n")
         for n, f in COMMANDS.items():

@@ -4,8 +4,8 @@
 
 # %% auto #0
 __all__ = ['SCORES', 'REPORT_TEMPLATE', 'stage_default', 'run_thresholds', 'collect_scores', 'box_geometry', 'coverage',
-           'funnel_figure', 'scores_figure', 'boxes_figure', 'coverage_figure', 'example_records', 'examples_figure',
-           'report_figures', 'report_html', 'write_report', 'report_folder']
+           'funnel_figure', 'scores_figure', 'boxes_figure', 'coverage_figure', 'example_records', 'box_legend',
+           'examples_figure', 'report_figures', 'report_html', 'write_report', 'report_folder']
 
 # %% ../../nbs/app/01_report.ipynb #e9929b5e
 import json, math
@@ -252,8 +252,21 @@ def example_records(records: list, n: int = 12) -> list:
     return (kept or [r for r in records if r.images.get('a') and r.images.get('b')])[:n]
 
 
+def box_legend(records: list) -> list:
+    "The legend of the examples: found boxes (kept, rejected) and, where the records know them, the true changes."
+    from matplotlib.lines import Line2D
+
+    out = [
+        Line2D([], [], color='red', lw=1.5, label='found'),
+        Line2D([], [], color='#999', ls='--', label='found, rejected'),
+    ]
+    if any(r.truth_boxes for r in records):
+        out.append(Line2D([], [], color='#1a1', ls=':', lw=1.2, label='truth (known change)'))
+    return out
+
+
 def examples_figure(folder, records: list, rel='figures/report_examples.png', cols: int = 2):
-    "A grid: image A | image B of each record with its found boxes (kept: red, rejected: grey, dashed) and the box numbers."
+    "A grid: image A | image B of each record, found boxes numbered (kept red, rejected grey dashed), truth green dotted."
     from matplotlib.patches import Rectangle
     from img_diff.core.imaging import load_image, resize_to
 
@@ -285,8 +298,14 @@ def examples_figure(folder, records: list, rel='figures/report_examples.png', co
                     )
                 )
             ax.text(x1 + 1, y1 + 1, str(k), color='red' if ok else '#999', fontsize=7, va='top')
+        for t in r.truth_boxes:  # the known changes, where the pair was made with them
+            x1, y1, x2, y2 = t.bbox
+            for dx in (0, W + gap):
+                xy, w, h = (x1 + dx - 2.5, y1 - 2.5), x2 - x1 + 4, y2 - y1 + 4  # 2 px out: beside a found box
+                ax.add_patch(Rectangle(xy, w, h, fill=False, lw=1.2, ec='#1a1', ls=':'))
         ax.set_title(f"{r.id} — {'kept' if r.kept else 'rejected'}", fontsize=8)
-    fig.tight_layout()
+    fig.tight_layout(rect=(0, 0, 1, 1 - 0.25 / (2.6 * rows)))
+    fig.legend(handles=box_legend(records), loc='upper center', ncol=3, fontsize=7, frameon=False)
     return _save(fig, folder, rel, dpi=80)
 
 # %% ../../nbs/app/01_report.ipynb #51a20731
@@ -351,18 +370,29 @@ the verdict on the box. Dashed lines: the thresholds acting on a score, from the
 IoU ≥ {{ loc.iou }}.</p>{{ table(loc.metrics, ['metric', 'value']) }}{{ table(loc.by_kind, ['kind of change', 'recall', 'truth boxes']) }}
 {%- for fig in loc.figures %}{{ img(fig, fig) }}{% endfor %}{% endif %}
 <h2>Examples</h2>
-{%- if examples %}<p class="note">{{ examples|length }} {{ 'kept' if kept else 'rejected' }} records; image A on the left, B on the right; \
-found boxes numbered (red: kept, grey dashed: rejected).</p>{{ img(figures.examples, 'examples') }}
-{%- for r in examples %}<div class="ex"><b>{{ r.id }}</b>{% if r.rejected %} — rejected by {{ r.rejected_by }}: {{ r.rejected }}{% endif %}\
-<br><span class="note">A: {{ r.caption_a }}<br>B: {{ r.caption_b }}</span><ul>
-{%- for b in r.boxes %}<li>box {{ loop.index0 }}: {{ b.captions.get('difference') or b.captions.get('a') or '' }}
-{%- if b.rejected %} <span class="note">(rejected: {{ b.rejected }})</span>{% endif %}</li>{% endfor %}</ul></div>{% endfor %}
+{%- if examples %}<p class="note">{{ examples|length }} {{ 'kept' if kept else 'rejected' }} records; image A on the left, B on the right. \
+Legend: red: found (numbered), grey dashed: found and rejected by a gate\
+{%- if has_truth %}, green dotted: truth (the change the pair was made with){% endif %}; \
+boxes in pixels of image A [x1, y1, x2, y2].</p>{{ img(figures.examples, 'examples') }}
+{%- for r in examples %}<div class="ex"><b>{{ r.id }}</b>{% if r.rejected %} — rejected by {{ r.rejected_by }}: {{ r.rejected }}{% endif %}
+{%- if r.caption_a or r.caption_b %}<br><span class="note">A: {{ r.caption_a or '(no caption)' }}<br>B: {{ r.caption_b or '(no caption)' }}</span>
+{%- elif r.params.original_name %}<br><span class="note">your pair {{ r.params.original_name }}</span>{% endif %}<ul>
+{%- for b in r.boxes %}<li>found box {{ loop.index0 }} [{{ b.bbox|join(', ') }}]{% if b.score is not none %}, score {{ '%.3g' % b.score }}{% endif %}
+{%- set cap = b.captions.get('difference') or b.captions.get('a') %}{% if cap %}: {{ cap }}{% endif %}
+{%- if b.rejected %} <span class="note">(rejected: {{ b.rejected }})</span>{% endif %}</li>
+{%- else %}<li class="note">no difference area found</li>{% endfor %}
+{%- for c in r.changes %}<li class="note">truth: {{ c.kind }} {{ c.object }}{% for t in c.boxes %} [{{ t.bbox|join(', ') }}]{% endfor %} — {{ c.description }}</li>{% endfor %}</ul></div>{% endfor %}
 {%- else %}<p class="note">No record to show.</p>{% endif %}
 {%- if rows is not none %}
 {% set nd = rows|selectattr('no_difference')|list|length %}<h2>Records</h2><p>{{ rows|length - nd }} Img-Diff records{% if nd %} and {{ nd }} no-difference samples{% endif %} (img_diff.jsonl, llava.json); the first {{ [n_examples, rows|length]|min }}:</p>
-{%- for x in rows[:n_examples] %}<div class="row"><img src="{{ x.image }}" alt="{{ x.id }}"><br><b>{{ x.id }}</b> bbox {{ x.bbox }} — \
+{%- for x in rows[:n_examples] %}<div class="row"><img src="{{ x.image_file or x.image }}" alt="{{ x.id }}"><br><b>{{ x.id }}</b> bbox {{ x.bbox }} — \
 {% if x.no_difference %}a no-difference sample{% else %}left: {{ x.captions1 }} | right: {{ x.captions2 }}{% endif %}<br><i>{{ x.conversations[1].value }}</i> \
 <span class="note">(captions: {{ x.get('caption_source') }})</span></div>{% endfor %}{% endif %}
+{%- if where %}
+<h2>Grounding records</h2><p>{{ where|length }} single-image grounding records (llava.json, grounding_llava.json): the pair \
+as the model sees it, and the boxes it is taught to answer (normalised to one image); the first {{ [n_examples, where|length]|min }}:</p>
+{%- for x in where[:n_examples] %}<div class="row"><img src="{{ x.image }}" alt="{{ x.id }}"><br><b>{{ x.id }}</b> — \
+<i>{{ x.conversations[1].value }}</i></div>{% endfor %}{% endif %}
 <h2>Config</h2><pre>{{ config }}</pre>
 </body></html>
 """
@@ -387,7 +417,7 @@ def report_html(folder, records: list, n_examples: int = 12, figures: dict | Non
     ctx = dict(
         css=_CSS,
         path=str(folder.path),
-        status=man.get('status'),
+        status='done' if man.get('status') == 'writing outputs' else man.get('status'),  # the report is the last
         updated=man.get('updated'),
         v=man.get('versions', {}),
         n=len(records),
@@ -403,6 +433,8 @@ def report_html(folder, records: list, n_examples: int = 12, figures: dict | Non
         loc=_localization(folder),
         examples=[by_id[i] for i in figures.get('examples_ids', [])] if 'examples' in figures else [],
         rows=_rows(folder),
+        where=_where_rows(folder),
+        has_truth=any(r.truth_boxes for r in records),
         n_examples=n_examples,
         config=json.dumps(man.get('config', {}), indent=1),
     )
@@ -446,6 +478,16 @@ def _rows(folder) -> list | None:
     return [json.loads(l) for l in p.read_text(encoding='utf-8').splitlines() if l.strip()]
 
 
+def _where_rows(folder) -> list:
+    "The single-image grounding rows of the run (llava.json, grounding_llava.json), each once."
+    out = {}
+    for name in ('llava.json', 'grounding_llava.json'):
+        p = folder.file(name)
+        if p.exists():
+            out.update({x['id']: x for x in json.loads(p.read_text(encoding='utf-8')) if x['id'].endswith('_where')})
+    return list(out.values())
+
+
 def write_report(folder, records: list, n_examples: int = 12):
     "Run output: the report's figures under `figures/` and `report.html` in the run folder."
     return atomic_write(
@@ -458,6 +500,8 @@ def report_folder(path: str, n_examples: int = 12) -> Path:
     "Open an existing run folder, write its figures and `report.html`, and return the page's path."
     from img_diff.core.run_folder import RunFolder
 
+    if isinstance(n_examples, bool) or not isinstance(n_examples, int) or n_examples < 0:
+        raise ValueError(f"--n-examples must be a whole number >= 0 (records shown as examples), not {n_examples!r}")
     f = RunFolder(path, create=False)
     if not (f.file('manifest.json').exists() or f.records_path.exists()):
         raise FileNotFoundError(f"{f.path} is not a run folder (no manifest.json, no records.jsonl)")

@@ -10,10 +10,11 @@ __all__ = ['METHOD_DEFAULTS', 'DEFAULTS', 'DifferenceMap', 'difference_map', 'Di
 
 # %% ../../nbs/areas/02_difference_areas.ipynb #a1fe9c98
 from dataclasses import dataclass, field, asdict
+from typing import Annotated, Literal
 import numpy as np
 from ..core.imaging import load_image, mask_bbox
 from ..core.records import Box
-from ..core.pipeline import parse_params
+from ..core.pipeline import Range, check_choice, parse_params
 
 # %% ../../nbs/areas/02_difference_areas.ipynb #62bcf4d6
 @dataclass
@@ -52,6 +53,7 @@ def _channel_max(x: np.ndarray) -> np.ndarray:
 def difference_map(
     a,  # image A (path, PIL image or array; any mode)
     b,  # image B; resized to A's size when the sizes differ
+    *,
     blur: float = 1.0,  # Gaussian blur of both images, in px at 512 px (scaled with size); 0: none
     sigma: float = 1.5,  # SSIM Gaussian window
     delta: float = 24.0,  # absolute difference (grey levels) at which a change counts fully
@@ -64,14 +66,18 @@ def difference_map(
     a, b, resized = _pair(a, b)
     a, b = a.astype(np.float32), b.astype(np.float32)
     a0, b0 = a, b
-    if blur:  # both images in one call: six channels suit the blur best (chapter 22)
+    if (
+        blur
+    ):  # both images in one call: six channels suit the blur best (see the SSIM maps chapter, areas/01_ssim.ipynb)
         s = blur * max(a.shape[:2]) / 512
         ab = gaussian_blur(np.concatenate([a, b], axis=2), s)
         a, b = ab[..., :3], ab[..., 3:]
     shift = np.median(b - a, axis=(0, 1)) if normalize_brightness else np.zeros(3, np.float32)
     if normalize_brightness:  # bring A to B's brightness, clipped as B's own shift was clipped
         a, a0 = np.clip(a + shift, 0, 255), np.clip(a0 + shift, 0, 255)
-    S = ssim_map(a, b, sigma=sigma, data_range=255.0)  # scikit-image's map and mean (chapter 22)
+    S = ssim_map(
+        a, b, sigma=sigma, data_range=255.0
+    )  # scikit-image's map and mean (see the SSIM maps chapter, areas/01_ssim.ipynb)
     ssim = S.map.min(axis=2)
     ad = ndi.gaussian_filter(_channel_max(np.abs(b - a)), sigma)
     dis = np.clip(1 - ssim, 0, 1) * np.clip(ad / delta, 0, 1)
@@ -102,6 +108,7 @@ class DifferenceArea:
 
 def areas_from_map(
     dis: np.ndarray,  # dissimilarity map in [0, 1]
+    *,
     threshold: float = 0.3,  # dissimilarity above which a (smoothed) pixel differs
     smooth: float = 2.0,  # Gaussian smoothing of the map before thresholding, px
     merge: float = 0.012,  # join areas closer than 2*merge*longest side
@@ -143,6 +150,7 @@ def areas_from_map(
 def register_pair(
     a: np.ndarray,  # image A, H x W x 3 (float or uint8)
     b: np.ndarray,  # image B, the same size
+    *,
     model: str = 'similarity',  # 'similarity' (shift, small rotation and scale), 'shift', or 'none'
     tiles: tuple = (4, 8),  # tile grids (tiles per side) whose shifts a similarity is fitted to; the best fit wins
     max_shift: float = 0.03,  # largest shift believed, as a fraction of the longest side
@@ -150,6 +158,7 @@ def register_pair(
     "B warped into A's frame (float32), the mask of pixels B covers there, and the 3 x 3 transform (None: B was aligned)."
     from skimage.transform import SimilarityTransform, warp
 
+    check_choice('register_pair: model', model, ('similarity', 'shift', 'none'))
     H, W = a.shape[:2]
     if model == 'none':
         return b.astype(np.float32), np.ones((H, W), bool), None
@@ -242,6 +251,7 @@ _LEVELS = np.linspace(0, 255, 18)
 def fit_tone(
     a: np.ndarray,  # image A, H x W x C, grey levels 0-255 (float)
     b: np.ndarray,  # image B, the same size (registered)
+    *,
     max_correction: float = 64.0,  # bound on the offset, and on how far any level may move (grey levels)
     samples: int = 40000,  # pixels sampled on a grid for the fit
     prior: float = 0.05,  # weight of the identity curve, as a share of the pixels: levels the image lacks stay put
@@ -434,97 +444,92 @@ def join_by_objects(
     return out
 
 # %% ../../nbs/areas/02_difference_areas.ipynb #059b029b
-def _f(default, doc, **rng):
-    "A parameter field: its default, one line of meaning, and its allowed range (ge, gt, le, lt, choices)."
-    return field(default=default, metadata={'doc': doc, **rng})
+def _f(default, doc):
+    "A parameter field: its default and one line of meaning (its range and choices are in its type)."
+    return field(default=default, metadata={'doc': doc})
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class PixelAreaParams:
     "Every parameter of `pixel_difference` (and the `pixel-areas` stage), with its type, default and allowed range."
 
-    method: str = _f(
-        'colour',
-        "'colour': registered, tone-fitted CIELAB ΔE; 'ssim': the paper-era gated SSIM map",
-        choices=('colour', 'ssim'),
+    method: Literal['colour', 'ssim'] = _f(
+        'colour', "'colour': registered, tone-fitted CIELAB ΔE; 'ssim': the paper-era gated SSIM map"
     )
-    register: str | None = _f(
-        None,
-        "align B to A first: 'similarity' (shift, rotation, scale), 'shift' or 'none' (None: the method's)",
-        choices=('similarity', 'shift', 'none', None),
+    register: Literal['similarity', 'shift', 'none', None] = _f(
+        None, "align B to A first: 'similarity' (shift, rotation, scale), 'shift' or 'none' (None: the method's)"
     )
-    normalize: str | None = _f(
+    normalize: Literal['tone', 'shift', 'none', None] = _f(
         None,
         "photometric fit of A to B: 'tone' (gain, gamma, offset per channel), 'shift' (median), 'none' (None: the method's)",
-        choices=('tone', 'shift', 'none', None),
     )
-    max_correction: float = _f(64.0, "the tone fit moves no grey level further than this", ge=0, le=255)
-    blur: float | None = _f(
-        None,
-        "Gaussian blur of both images, px at 512 px (scaled with the image); 0: none (None: the method's)",
-        ge=0,
-        le=10,
+    max_correction: Annotated[float, Range(ge=0, le=255)] = _f(
+        64.0, 'the tone fit moves no grey level further than this'
     )
-    blur_min: float = _f(
-        1.0,
-        "'colour': ... but never under this many px (JPEG's 8 x 8 blocks do not shrink with the image)",
-        ge=0,
-        le=5,
+    blur: Annotated[float, Range(ge=0, le=10)] | None = _f(
+        None, "Gaussian blur of both images, px at 512 px (scaled with the image); 0: none (None: the method's)"
     )
-    sigma: float = _f(1.5, "SSIM Gaussian window, px", gt=0, le=10)
-    delta: float = _f(24.0, "'ssim': absolute difference (grey levels) at which a change counts fully", gt=0)
-    delta_e: float = _f(20.0, "'colour': CIELAB ΔE at which a change counts fully", gt=0)
-    tolerance: float = _f(0.5, "'colour': misalignment forgiven, px at 512 px (never under 1 px; 0: none)", ge=0, le=8)
-    chroma_tolerance: float = _f(
-        0.0, "'colour': px more forgiven in a*, b* (JPEG and video keep colour at half resolution)", ge=0, le=4
+    blur_min: Annotated[float, Range(ge=0, le=5)] = _f(
+        1.0, "'colour': ... but never under this many px (JPEG's 8 x 8 blocks do not shrink with the image)"
     )
-    threshold: float | None = _f(
-        None, "dissimilarity above which a (smoothed) pixel differs (None: the method's)", ge=0, le=1
+    sigma: Annotated[float, Range(gt=0, le=10)] = _f(1.5, 'SSIM Gaussian window, px')
+    delta: Annotated[float, Range(gt=0)] = _f(
+        24.0, "'ssim': absolute difference (grey levels) at which a change counts fully"
     )
-    smooth: float = _f(2.0, "Gaussian smoothing of the dissimilarity map before the threshold, px", ge=0, le=20)
-    merge: float | None = _f(
-        None, "join areas closer than 2 x merge x longest side (None: the method's)", ge=0, le=0.2
+    delta_e: Annotated[float, Range(gt=0)] = _f(20.0, "'colour': CIELAB ΔE at which a change counts fully")
+    tolerance: Annotated[float, Range(ge=0, le=8)] = _f(
+        0.5, "'colour': misalignment forgiven, px at 512 px (never under 1 px; 0: none)"
     )
-    merge_rel: float = _f(
-        0.05,
-        "'colour': ... and closer than merge_rel x the longer side of either (parts of a large object)",
-        ge=0,
-        le=1,
+    chroma_tolerance: Annotated[float, Range(ge=0, le=4)] = _f(
+        0.0, "'colour': px more forgiven in a*, b* (JPEG and video keep colour at half resolution)"
     )
-    min_area: float | None = _f(
-        None, "drop areas smaller than this fraction of the image (None: the method's)", ge=0, lt=1
+    threshold: Annotated[float, Range(ge=0, le=1)] | None = _f(
+        None, "dissimilarity above which a (smoothed) pixel differs (None: the method's)"
     )
-    max_areas: int | None = _f(None, "keep at most this many areas (highest score first); None: all", ge=1)
-    tighten: bool = _f(True, "pixel masks keep only pixels whose own (unblurred) difference exceeds delta / 2")
-    row_gap: float = _f(
+    smooth: Annotated[float, Range(ge=0, le=20)] = _f(
+        2.0, 'Gaussian smoothing of the dissimilarity map before the threshold, px'
+    )
+    merge: Annotated[float, Range(ge=0, le=0.2)] | None = _f(
+        None, "join areas closer than 2 x merge x longest side (None: the method's)"
+    )
+    merge_rel: Annotated[float, Range(ge=0, le=1)] = _f(
+        0.05, "'colour': ... and closer than merge_rel x the longer side of either (parts of a large object)"
+    )
+    min_area: Annotated[float, Range(ge=0, lt=1)] | None = _f(
+        None, "drop areas smaller than this fraction of the image (None: the method's)"
+    )
+    max_areas: Annotated[int, Range(ge=1)] | None = _f(
+        None, 'keep at most this many areas (highest score first); None: all'
+    )
+    tighten: bool = _f(True, 'pixel masks keep only pixels whose own (unblurred) difference exceeds delta / 2')
+    row_gap: Annotated[float, Range(ge=0, le=5)] = _f(
         0.8,
         "'colour': join fragments on one line (letters) up to this many heights apart, when `row_min` of them line up; 0: off",
-        ge=0,
-        le=5,
     )
-    objects: float = _f(
-        0.03,
-        "'colour': join fragments on one object of A or B within this fraction of the longest side; 0: off",
-        ge=0,
-        le=0.2,
+    objects: Annotated[float, Range(ge=0, le=0.2)] = _f(
+        0.03, "'colour': join fragments on one object of A or B within this fraction of the longest side; 0: off"
     )
-    speck: float = _f(0.00005, "'colour': fragments smaller than this fraction of the image are noise", ge=0, lt=1)
-    particle: float = _f(
-        0.0004, "'colour': fragments below this fraction of the image are particles when there are many", ge=0, lt=1
+    speck: Annotated[float, Range(ge=0, lt=1)] = _f(
+        5e-05, "'colour': fragments smaller than this fraction of the image are noise"
     )
-    row_height: float = _f(
-        0.05, "'colour': only fragments up to this fraction of the longest side tall are letters", ge=0, le=1
+    particle: Annotated[float, Range(ge=0, lt=1)] = _f(
+        0.0004, "'colour': fragments below this fraction of the image are particles when there are many"
     )
-    row_overlap: float = _f(
-        0.8, "'colour': letters on one line overlap by this share of the shorter height", ge=0, le=1
+    row_height: Annotated[float, Range(ge=0, le=1)] = _f(
+        0.05, "'colour': only fragments up to this fraction of the longest side tall are letters"
     )
-    row_min: int = _f(3, "'colour': a row of at least this many fragments is a word (joined, never a texture)", ge=2)
-    repeats: int = _f(6, "'colour': this many particles or more are a texture (snow, leaves), not differences", ge=1)
-    texture_join: float = _f(
+    row_overlap: Annotated[float, Range(ge=0, le=1)] = _f(
+        0.8, "'colour': letters on one line overlap by this share of the shorter height"
+    )
+    row_min: Annotated[int, Range(ge=2)] = _f(
+        3, "'colour': a row of at least this many fragments is a word (joined, never a texture)"
+    )
+    repeats: Annotated[int, Range(ge=1)] = _f(
+        6, "'colour': this many particles or more are a texture (snow, leaves), not differences"
+    )
+    texture_join: Annotated[float, Range(ge=1, le=10)] = _f(
         1.5,
         "'colour': in a texture, fragments up to this many times `particle` are particles too (flakes side by side)",
-        ge=1,
-        le=10,
     )
 
     def __post_init__(self):  # the fields left None take the method's own values
@@ -567,14 +572,14 @@ def colour_difference_map(
     a, b = a.astype(np.float32), b.astype(np.float32)
     H, W = a.shape[:2]
     scale = max(H, W) / 512
-    b, valid, T = register_pair(a, b, p.register)
+    b, valid, T = register_pair(a, b, model=p.register)
     a0, b0 = a, b
     if p.blur:
         ab = gaussian_blur(np.concatenate([a, b], axis=2), max(p.blur * scale, p.blur_min))
         a, b = ab[..., :3], ab[..., 3:]
     tone, shift = None, [0.0, 0.0, 0.0]
     if p.normalize == 'tone':
-        tone = fit_tone(a, b, p.max_correction)
+        tone = fit_tone(a, b, max_correction=p.max_correction)
         a, a0 = apply_tone(a, tone, p.max_correction), apply_tone(a0, tone, p.max_correction)
     elif p.normalize == 'shift':
         sh = np.median(b - a, axis=(0, 1))
@@ -678,7 +683,7 @@ def pixel_difference(
     **kw,  # or any field of `PixelAreaParams` by name (over `params`)
 ) -> PixelDifference:
     "Difference areas of a pair from pixels alone: boxes, scores, pixel masks and a global similarity."
-    p = pixel_area_params(**{**(asdict(params) if params else {}), **kw})
+    p = params if params is not None and not kw else pixel_area_params(**{**(asdict(params) if params else {}), **kw})
     if p.method == 'colour':
         m, a2, b2 = colour_difference_map(a, b, p)
         return PixelDifference(colour_areas(m, a2, b2, p), m, p)
@@ -686,11 +691,23 @@ def pixel_difference(
         raise ValueError("method 'ssim' takes normalize 'shift' or 'none'")
     if p.register != 'none':
         a, b, _ = _pair(a, b)
-        b = np.clip(register_pair(a.astype(np.float32), b.astype(np.float32), p.register)[0], 0, 255).astype(np.uint8)
-    m = difference_map(a, b, p.blur, p.sigma, p.delta, p.normalize == 'shift')
+        b = np.clip(register_pair(a.astype(np.float32), b.astype(np.float32), model=p.register)[0], 0, 255).astype(
+            np.uint8
+        )
+    m = difference_map(a, b, blur=p.blur, sigma=p.sigma, delta=p.delta, normalize_brightness=p.normalize == 'shift')
     exact = m.raw_absdiff > p.delta / 2 if p.tighten else None
     return PixelDifference(
-        areas_from_map(m.dissimilarity, p.threshold, p.smooth, p.merge, p.min_area, p.max_areas, exact), m, p
+        areas_from_map(
+            m.dissimilarity,
+            threshold=p.threshold,
+            smooth=p.smooth,
+            merge=p.merge,
+            min_area=p.min_area,
+            max_areas=p.max_areas,
+            exact=exact,
+        ),
+        m,
+        p,
     )
 
 # %% ../../nbs/areas/02_difference_areas.ipynb #f60cc317

@@ -8,6 +8,8 @@ __all__ = ['in_band', 'nms', 'clip_band_stage', 'ssim_band_stage', 'area_gates_s
 # %% ../../nbs/areas/03_model_gates.ipynb #79561a0c
 from ..core.imaging import box_iou, resize_to
 from ..core.inference import clip_image_embeddings, blip_image_embeddings, blip_text_embeddings, crop
+from ..core.pipeline import Cosine, Fraction, PositiveInt
+from ..core.models import BLIP_ITM_MODEL, CLIP_MODEL
 
 # %% ../../nbs/areas/03_model_gates.ipynb #cbabe5ee
 def in_band(x: float, low: float, high: float) -> bool:
@@ -38,12 +40,12 @@ def nms(
 def clip_band_stage(
     records,
     ctx,
-    model: str = 'openai/clip-vit-base-patch32',
-    low: float = 0.90,
-    high: float = 0.98,
-    batch_size: int = 64,
-    dtype=None,
-    device=None,
+    model: str = CLIP_MODEL,  # hub id or folder of a CLIP model
+    low: Cosine = 0.90,  # pairs at or below this CLIP image cosine are rejected (too different)
+    high: Cosine = 0.98,  # pairs at or above this are rejected (too alike)
+    batch_size: PositiveInt = 64,
+    dtype: str | None = None,
+    device: str | None = None,
 ):
     "Pipeline stage: CLIP image-image cosine of each pair; rejected outside (low, high)."
     from img_diff.core.models import load_transformers
@@ -59,7 +61,7 @@ def clip_band_stage(
     return records
 
 
-def ssim_band_stage(records, ctx, low: float = 0.3, high: float = 0.995):
+def ssim_band_stage(records, ctx, low: Cosine = 0.3, high: Cosine = 0.995):
     "Pipeline stage: the pair's mean SSIM; rejected outside (low, high)."
     from img_diff.areas.difference_areas import difference_map
 
@@ -77,17 +79,17 @@ def ssim_band_stage(records, ctx, low: float = 0.3, high: float = 0.995):
 def area_gates_stage(
     records,
     ctx,
-    clip_model: str = 'openai/clip-vit-base-patch32',
-    blip_model: str = 'Salesforce/blip-itm-large-coco',
-    crop_threshold: float = 0.85,
-    noun_threshold: float = 0.35,
-    nms_iou: float = 0.5,
-    max_boxes: int = 10,
-    min_frac: float = 1 / 400,
+    clip_model: str = CLIP_MODEL,
+    blip_model: str = BLIP_ITM_MODEL,
+    crop_threshold: Cosine = 0.85,
+    noun_threshold: Cosine = 0.35,
+    nms_iou: Fraction = 0.5,
+    max_boxes: PositiveInt = 10,
+    min_frac: Fraction = 1 / 400,
     noun_gate: bool = True,
-    batch_size: int = 64,
-    dtype=None,
-    device=None,
+    batch_size: PositiveInt = 64,
+    dtype: str | None = None,
+    device: str | None = None,
 ):
     "Pipeline stage: crop-difference gate (CLIP), noun gate (BLIP ITC), NMS; scores on every box, reasons on rejected ones."
     from img_diff.core.models import load_transformers
@@ -140,12 +142,12 @@ def area_gates_stage(
 def removal_gate_stage(
     records,
     ctx,
-    blip_model: str = 'Salesforce/blip-itm-large-coco',
-    before: float = 0.35,
-    after: float = 0.2,
-    batch_size: int = 64,
-    dtype=None,
-    device=None,
+    blip_model: str = BLIP_ITM_MODEL,
+    before: Cosine = 0.35,
+    after: Cosine = 0.2,
+    batch_size: PositiveInt = 64,
+    dtype: str | None = None,
+    device: str | None = None,
 ):
     "Pipeline stage: BLIP check of object-removal pairs (object seen before, not after)."
     from img_diff.core.models import load_transformers

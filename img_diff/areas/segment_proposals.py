@@ -12,6 +12,7 @@ import numpy as np
 from ..core.imaging import load_image
 from ..core.records import Box
 from ..core.pipeline import Fraction, PositiveInt, params_of, param_values
+from ..core.models import SAM_MODEL
 
 # %% ../../nbs/areas/04_segment_proposals.ipynb #0fb6fbd0
 def point_grid(
@@ -228,7 +229,7 @@ SamProposalParams = params_of(
     name='SamProposalParams',
     skip=('image', 'model', 'processor', 'full_res'),
     extra=[
-        ('model', str, 'facebook/sam-vit-base', 'a SAM checkpoint, hub id or folder'),
+        ('model', str, SAM_MODEL, 'a SAM checkpoint, hub id or folder'),
         ('images', tuple[str, ...], ('a', 'b'), 'which images of the pair to segment'),
         ('dtype', str | None, None, 'torch dtype'),
         ('device', str | None, None, 'cuda or cpu'),

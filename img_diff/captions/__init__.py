@@ -16,5 +16,6 @@ register_lazy(
         'caption-filters': 'img_diff.captions.mllm_captions:caption_filters_stage',
         'difference-captions': 'img_diff.captions.mllm_captions:difference_captions_stage',
         'ocr-text': 'img_diff.captions.ocr:ocr_stage',
-    }
+    },
+    tags={'template-captions': ('needs-truth',)},
 )

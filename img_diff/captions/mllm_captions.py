@@ -11,6 +11,9 @@ import numpy as np
 from ..core.imaging import box_to_str, grow_box, draw_boxes, side_by_side
 from ..core.inference import VICUNA_SYSTEM
 from .template_captions import select_caption_boxes
+from typing import Literal
+from ..core.pipeline import Cosine, Fraction, NonNegativeInt, PositiveInt
+from ..core.models import BLIP_ITM_MODEL, CLIP_MODEL, LLAVA_MODEL
 
 # %% ../../nbs/captions/03_mllm_captions.ipynb #010eb71f
 REGION_PROMPT = 'Please provide a clear description for this region: {box}.'
@@ -40,16 +43,16 @@ def _record_call(records, ctx, model, system, generation):
 def region_captions_stage(
     records,
     ctx,
-    model: str = 'llava-hf/llava-v1.6-vicuna-7b-hf',
-    max_new_tokens: int = 64,
-    max_boxes: int = 5,
-    min_frac: float = 1 / 400,
-    grow: int = 5,
+    model: str = LLAVA_MODEL,
+    max_new_tokens: PositiveInt = 64,
+    max_boxes: PositiveInt = 5,
+    min_frac: Fraction = 1 / 400,
+    grow: NonNegativeInt = 5,
     prompt: str = REGION_PROMPT,
-    sources=None,
-    batch_size: int = 8,
-    dtype=None,
-    device=None,
+    sources: list[str] | None = None,  # box sources to caption (None: all)
+    batch_size: PositiveInt = 8,
+    dtype: str | None = None,
+    device: str | None = None,
     system: str | None = VICUNA_SYSTEM,  # the conversation's system line (the released code's vicuna_v1)
 ):
     "Pipeline stage: an MLLM describes each selected box in image A and in image B (captions 'a', 'b')."
@@ -84,15 +87,15 @@ def region_captions_stage(
 def caption_filters_stage(
     records,
     ctx,
-    clip_model: str = 'openai/clip-vit-base-patch32',
-    blip_model: str = 'Salesforce/blip-itm-large-coco',
-    differ_threshold: float = 0.85,
-    match_threshold: float = 0.4,
-    text_backend: str = 'clip',
+    clip_model: str = CLIP_MODEL,
+    blip_model: str = BLIP_ITM_MODEL,
+    differ_threshold: Cosine = 0.85,
+    match_threshold: Cosine = 0.4,
+    text_backend: Literal['clip', 'sentence'] = 'clip',
     sentence_model_id: str | None = None,
-    batch_size: int = 64,
-    dtype=None,
-    device=None,
+    batch_size: PositiveInt = 64,
+    dtype: str | None = None,
+    device: str | None = None,
 ):
     "Pipeline stage: region captions must differ (CLIP text, or sentence embeddings) and match their crops (BLIP ITC)."
     from img_diff.core.models import load_transformers
@@ -173,12 +176,12 @@ def sentence_similarity(a: list, b: list, model=None, batch_size: int = 64) -> n
 def difference_captions_stage(
     records,
     ctx,
-    model: str = 'llava-hf/llava-v1.6-vicuna-7b-hf',
-    max_new_tokens: int = 128,
+    model: str = LLAVA_MODEL,
+    max_new_tokens: PositiveInt = 128,
     prompt: str = DIFFERENCE_PROMPT,
-    batch_size: int = 8,
-    dtype=None,
-    device=None,
+    batch_size: PositiveInt = 8,
+    dtype: str | None = None,
+    device: str | None = None,
     system: str | None = VICUNA_SYSTEM,  # the conversation's system line (the released code's vicuna_v1)
 ):
     "Pipeline stage: the MLLM writes the difference caption of each captioned box from the red-box side-by-side pair."

@@ -11,6 +11,8 @@ import re
 from dataclasses import dataclass, asdict
 import numpy as np
 from ..core.imaging import load_image, box_iou
+from typing import Annotated, Literal
+from ..core.pipeline import Fraction, PositiveInt, Range
 
 # %% ../../nbs/captions/04_ocr.ipynb #937158d7
 @dataclass
@@ -219,13 +221,13 @@ def _side_box(diffs, box):
 def ocr_stage(
     records,
     ctx,
-    backend: str = 'rapidocr',  # 'rapidocr' or 'tesseract'
-    min_score: float = 0.5,  # drop lines read with less confidence
-    min_iou: float = 0.3,  # lines of A and B overlapping more than this are the same line
-    max_side: int = 2000,  # larger images are read scaled down to this long side
-    min_side: int = 16,  # images whose short side is under this are skipped
-    max_aspect: float = 10.0,  # images thinner than 1:max_aspect are skipped
-    max_lines: int = 200,  # at most this many text regions recognised per image
+    backend: Literal['rapidocr', 'tesseract'] = 'rapidocr',  # the OCR engine
+    min_score: Fraction = 0.5,  # drop lines read with less confidence
+    min_iou: Fraction = 0.3,  # lines of A and B overlapping more than this are the same line
+    max_side: PositiveInt = 2000,  # larger images are read scaled down to this long side
+    min_side: PositiveInt = 16,  # images whose short side is under this are skipped
+    max_aspect: Annotated[float, Range(ge=1)] = 10.0,  # images thinner than 1:max_aspect are skipped
+    max_lines: PositiveInt = 200,  # at most this many text regions recognised per image
 ):
     "Pipeline stage: text read in both images, text differences, OCR words on the boxes that show them."
     _check_ocr_args(max_side, min_side, max_aspect, max_lines)

@@ -10,6 +10,7 @@ from dataclasses import replace
 import numpy as np
 from ..core.imaging import box_iou
 from ..core.text import with_article
+from ..core.pipeline import Fraction, PositiveInt
 
 # %% ../../nbs/captions/01_template_captions.ipynb #11bde67b
 def select_caption_boxes(
@@ -125,7 +126,12 @@ def difference_caption(change, part: int = 0, rng=None) -> str:
 
 # %% ../../nbs/captions/01_template_captions.ipynb #a8c4b11a
 def template_captions_stage(
-    records, ctx, max_boxes: int = 5, min_frac: float = 1 / 400, min_iou: float = 0.3, sources=('pixel-ssim',)
+    records,
+    ctx,
+    max_boxes: PositiveInt = 5,  # boxes captioned per pair, largest first
+    min_frac: Fraction = 1 / 400,  # boxes smaller than this share of the image are skipped
+    min_iou: Fraction = 0.3,  # a box shows a known change when they overlap at least this much
+    sources: tuple[str, ...] | None = ('pixel-ssim',),  # box sources to caption (None: all)
 ):
     "Pipeline stage: template region and difference captions for the found boxes of offline pairs."
     for r in records:

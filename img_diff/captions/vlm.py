@@ -9,6 +9,7 @@ __all__ = ['NATURALNESS_QUESTION', 'yes_no', 'naturalness_stage']
 import re
 from ..core.imaging import side_by_side
 from ..core.inference import ask_full
+from ..core.pipeline import PositiveInt
 
 # %% ../../nbs/captions/02_vlm.ipynb #9c715341
 def yes_no(answer: str) -> bool | None:
@@ -29,10 +30,10 @@ def naturalness_stage(
     model: str,
     question: str = NATURALNESS_QUESTION,
     reject_unclear: bool = False,
-    max_new_tokens: int = 8,
-    batch_size: int = 8,
-    dtype=None,
-    device=None,
+    max_new_tokens: PositiveInt = 8,
+    batch_size: PositiveInt = 8,
+    dtype: str | None = None,
+    device: str | None = None,
     system: str | None = None,  # a system line for the conversation (None: none)
 ):
     "Pipeline stage: a vision-language model judges the side-by-side pair; 'no' rejects (scores['natural'])."

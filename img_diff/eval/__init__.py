@@ -11,5 +11,6 @@ from ..core.registry import register_lazy
 register_lazy(
     {
         'localization-eval': 'img_diff.eval.localization:localization_output',
-    }
+    },
+    tags={'localization-eval': ('needs-truth',)},
 )

@@ -291,7 +291,9 @@ def eval_items(
             {
                 'id': q['id'],
                 'image': str(f.file(q['image'])),
-                'prompt': (q['question'] + '\n' + instruction).strip(),
+                'prompt': q['question']
+                if q['question'].endswith(instruction)
+                else (q['question'] + '\n' + instruction).strip(),
                 'question': q,
             }
             for q in removal_questions(removal_rows(recs))

@@ -15,9 +15,18 @@ register_lazy(
         'captions-file': 'img_diff.synth.caption_pairs:plan_caption_records',
         'caption-pairs': 'img_diff.synth.caption_pairs:caption_pairs_stage',
         'sdxl-p2p': 'img_diff.synth.sdxl_pairs:sdxl_pairs_stage',
+        'generator-areas': 'img_diff.synth.sdxl_pairs:generator_areas_stage',
         'object-removal': 'img_diff.synth.object_removal:object_removal_stage',
         'pairs': 'img_diff.synth.own_pairs:plan_pair_records',
         'import-pairs': 'img_diff.synth.own_pairs:import_pairs_stage',
         'grounding-records': 'img_diff.synth.own_pairs:write_grounding_records',
-    }
+    },
+    tags={
+        'offline-synth': ('makes-pairs',),
+        'caption-pairs': ('makes-pairs',),
+        'sdxl-p2p': ('makes-pairs',),
+        'pairs': ('own-pairs-source',),
+        'import-pairs': ('imports-pairs',),
+        'grounding-records': ('own-pairs-output',),
+    },
 )

@@ -10,6 +10,8 @@ import numpy as np
 from PIL import Image
 from ..core.imaging import draw_boxes, side_by_side, load_mask, resize_to
 from ..core.exports import REMOVAL_QUESTION, removal_answer
+from typing import Annotated, Literal
+from ..core.pipeline import Fraction, NonNegativeFloat, PositiveInt, Range
 
 # %% ../../nbs/synth/05_object_removal.ipynb #0a70c2ee
 REMOVAL_PROMPT = 'background, nothing, 8k'
@@ -59,15 +61,15 @@ def object_removal_stage(
     ctx,
     model: str,  # hub id or folder of an SDXL inpainting pipeline
     prompt: str = REMOVAL_PROMPT,
-    strength: float = 0.85,
-    guidance: float = 0.0,
-    steps: int = 4,
-    size: int = 512,
-    max_boxes: int = 3,
-    min_frac: float = 1 / 400,
-    dtype=None,
-    device=None,
-    ext: str = 'png',
+    strength: Annotated[float, Range(gt=0, le=1)] = 0.85,  # how much of the masked area is redrawn
+    guidance: NonNegativeFloat = 0.0,  # classifier-free guidance (SDXL-Turbo: 0)
+    steps: PositiveInt = 4,
+    size: Annotated[int, Range(ge=64)] = 512,  # inpainting size, px
+    max_boxes: PositiveInt = 3,
+    min_frac: Fraction = 1 / 400,
+    dtype: str | None = None,
+    device: str | None = None,
+    ext: Literal['png', 'jpg', 'jpeg', 'webp'] = 'png',
 ):
     "Pipeline stage: inpaint up to `max_boxes` difference areas out of image A; A/B 'which image has it' pairs."
     from img_diff.core.models import load_diffusers

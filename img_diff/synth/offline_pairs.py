@@ -16,7 +16,7 @@ from ..core.records import PairRecord, Box, Change
 from ..core.imaging import mask_bbox, box_iou
 from ..core.text import SIGN_WORDS, with_article
 from typing import Annotated
-from ..core.pipeline import Fraction, PositiveInt, Range
+from ..core.pipeline import Fraction, NonNegativeFloat, PositiveInt, Range, Seed
 
 # %% ../../nbs/synth/01_offline_pairs.ipynb #8717b04a
 BACKGROUNDS = {  # skimage.data photograph -> what it shows (used in captions)
@@ -574,13 +574,13 @@ def pair_seed(run_seed: int, index: int) -> int:
 
 def plan_offline_pairs(
     n_pairs: PositiveInt = 24,  # how many pairs
-    seed: int = 0,  # the run's seed
-    sizes=(256, 384, 512, 768, 1024),  # image sizes (longest side) to draw from
+    seed: Seed = 0,  # the run's seed
+    sizes: tuple[Annotated[int, Range(ge=64, le=4096)], ...] = (256, 384, 512, 768, 1024),  # sizes (longest side)
     max_changes: PositiveInt = 3,  # 1 to this many changes per pair
-    kinds=KINDS,  # kinds of change
+    kinds: tuple[str, ...] = KINDS,  # kinds of change
     degrade_prob: Fraction = 0.25,  # share of pairs whose image B is JPEG-compressed and brightness-shifted
-    jpeg_qualities=(75, 90),  # JPEG qualities drawn for degraded pairs
-    max_brightness: float = 8.0,  # brightness shift drawn in [-max, max] for degraded pairs
+    jpeg_qualities: tuple[Annotated[int, Range(ge=1, le=100)], ...] = (75, 90),  # JPEG qualities drawn when degraded
+    max_brightness: NonNegativeFloat = 8.0,  # brightness shift drawn in [-max, max] for degraded pairs
     prefix: str = 'offline',  # id prefix
 ) -> list:
     "Plan `n_pairs` offline pairs: ids, seeds and all parameters (no image is made here)."

@@ -4,26 +4,30 @@
 
 # %% auto #0
 __all__ = ['MODES', 'P2PConfig', 'prompt_ids', 'word_positions', 'n_tokens', 'refine_mapper', 'replace_mapper', 'step_weights',
-           'layer_shapes', 'map_resolution', 'P2PController', 'P2PAttnProcessor', 'prompt_to_prompt', 'pair_latents',
-           'generate_pairs']
+           'layer_shapes', 'map_resolution', 'P2PController', 'P2PAttnProcessor', 'prompt_to_prompt', 'differing_words',
+           'pair_latents', 'generate_pairs', 'word_masks', 'paste_outside']
 
 # %% ../../nbs/synth/03_prompt_to_prompt.ipynb #2899c8e6
-import difflib, math
+import difflib, math, re
 from contextlib import contextmanager
 from dataclasses import dataclass
 import numpy as np
 import torch
 import torch.nn.functional as F
+from fastcore.basics import patch
+from scipy import ndimage
+from typing import Literal
+from ..core.pipeline import Fraction, PositiveInt
 
 # %% ../../nbs/synth/03_prompt_to_prompt.ipynb #bc7f46e7
 MODES = ('replace', 'refine', 'reweight', 'self-only', 'off')
 
 
-@dataclass
+@dataclass(frozen=True, kw_only=True)
 class P2PConfig:
     "How the edited image of each pair is tied to its base image (defaults: the Img-Diff paper's setting)."
 
-    mode: str = 'refine'  # 'replace', 'refine', 'reweight', 'self-only' (InstructPix2Pix style) or 'off'
+    mode: Literal['replace', 'refine', 'reweight', 'self-only', 'off'] = 'refine'  # 'self-only': InstructPix2Pix style
     cross_replace_steps: float | dict = (
         1.0  # fraction of steps with cross-attention from the base, or {'default_': f, word: f or [start, end]}
     )
@@ -34,9 +38,11 @@ class P2PConfig:
         None  # {word of the edited prompt: scale}; alone in 'reweight', on top of 'replace'/'refine'
     )
     local_blend: bool | list = False  # True: blend on the pair's differing objects; a list: on these words; False: off
-    blend_threshold: float = 0.3  # LocalBlend mask threshold on the normalised maps
-    blend_start: float = 0.2  # LocalBlend from this fraction of the steps on
-    self_max_tokens: int | None = None  # inject self-attention in layers with at most this many tokens (None: auto)
+    blend_threshold: Fraction = 0.3  # LocalBlend mask threshold on the normalised maps
+    blend_start: Fraction = 0.2  # LocalBlend from this fraction of the steps on
+    self_max_tokens: PositiveInt | None = (
+        None  # inject self-attention in layers with at most this many tokens (None: auto)
+    )
     edit_uncond: bool = False  # edit the unconditional half of the guidance batch too
     explicit: bool = False  # reference path: build self-attention probabilities explicitly (slow; for tests)
 
@@ -158,6 +164,7 @@ class P2PController:
             None,
         )
         self._self_now = self._cross_now = None
+        self.word_w = self._words = self.word_maps = None  # the differing words' maps (`set_mask_words`)
         self._dev = {}
         L = tokenizer.model_max_length
         self.cross = None
@@ -196,7 +203,7 @@ class P2PController:
                 for w in ws:
                     for s, p in ((0, a), (1, b)):
                         self.blend_w[i, s, word_positions(tokenizer, p, w)] = 1.0
-                if not self.blend_w[i].any():
+                if ws and not self.blend_w[i].any():
                     raise ValueError(f"none of the blend words {ws} is in the prompts {a!r} / {b!r}")
 
     def begin_step(self):
@@ -262,7 +269,8 @@ class P2PController:
         return self._cross_now
 
     def needs_maps(self, name: str) -> bool:
-        return self.blend_w is not None and tuple(self.shapes[name]) == self.map_hw
+        "Whether this layer's cross-attention maps are read (for LocalBlend or the word maps): map-resolution layers."
+        return (self.blend_w is not None or self.word_w is not None) and tuple(self.shapes[name]) == self.map_hw
 
     def edit_cross(self, base, edit, cw):
         "The edited prompt's new cross-attention from base and edited probabilities (n, heads, tokens, L)."
@@ -289,12 +297,14 @@ class P2PController:
         return (w * a * eq, w * (1 - a) * eq + (1 - w))
 
     def add_maps(self, probs):
-        "Accumulate the blend words' attention (probs: n, 2, heads, tokens, L)."
-        m = torch.einsum(
-            'nsqt,nst->nsq', probs.float().mean(2), self.blend_w.to(probs.device)
-        )  # mean over heads, sum over the words' tokens
-        self._blend = m if self._blend is None else self._blend + m
-        self.counts['maps'] += 1
+        "Accumulate the blend words' (and the mask words') attention (probs: n, 2, heads, tokens, L)."
+        p = probs.float().mean(2)  # mean over heads
+        if self.blend_w is not None:
+            m = torch.einsum('nsqt,nst->nsq', p, self.blend_w.to(probs.device))  # sum over the words' tokens
+            self._blend = m if self._blend is None else self._blend + m
+            self.counts['maps'] += 1
+        if self.word_w is not None:
+            self.add_word_maps(p)
 
     def blend(self, latents):
         "LocalBlend after a step: keep the base latent outside the mask of the blend words' maps."
@@ -315,10 +325,12 @@ class P2PController:
 
     def tensors(self) -> list:
         "Names of the per-call tensors the controller still holds (empty after `clear`)."
-        return [k for k in ('_blend', '_dev') if getattr(self, k, None)]
+        return [
+            k for k in ('_blend', '_dev', '_words') if getattr(self, k, None) is not None and len(getattr(self, k))
+        ]
 
     def clear(self):
-        self._blend = None
+        self._blend = self._words = None
         self._dev = {}
 
 # %% ../../nbs/synth/03_prompt_to_prompt.ipynb #ae8ab1b2
@@ -415,10 +427,13 @@ class P2PAttnProcessor:
         c = self.c
         weights = c.cross_weights() if offsets else None
         maps = bool(offsets) and c.needs_maps(self.name)
-        if weights is None and not maps:
+        blend = maps and c.blend_w is not None
+        if maps and not blend:  # word maps only: read beside the unchanged computation, so that no image changes
+            c.add_maps(self.cond_probs(attn, query, key, attention_mask, offsets[-1]))
+        if weights is None and not blend:
             return _sdpa(query, key, value, attention_mask)
-        if maps or c.cfg.explicit or attention_mask is not None:
-            out = self._cross_explicit(attn, query, key, value, attention_mask, offsets, weights, maps)
+        if blend or c.cfg.explicit or attention_mask is not None:
+            out = self._cross_explicit(attn, query, key, value, attention_mask, offsets, weights, blend)
         else:
             out = self._cross_fused(query, key, value, offsets, weights)
         if weights is not None:
@@ -469,6 +484,57 @@ def prompt_to_prompt(pipe, controller: P2PController):
         unet.set_attn_processor(original)
         controller.clear()
 
+# %% ../../nbs/synth/03_prompt_to_prompt.ipynb #6ff9c3d0
+def differing_words(a: str, b: str) -> list:
+    "[(word, side), ...]: the words of caption `a` (side 0) and of caption `b` (side 1) that the other lacks."
+    wa, wb = (re.findall(r"[\w'-]+", s.lower()) for s in (a, b))
+    out = []
+    for op, i1, i2, j1, j2 in difflib.SequenceMatcher(None, wa, wb, autojunk=False).get_opcodes():
+        if op != 'equal':
+            out += [(w, 0) for w in wa[i1:i2]] + [(w, 1) for w in wb[j1:j2]]
+    return list(dict.fromkeys(out))
+
+# %% ../../nbs/synth/03_prompt_to_prompt.ipynb #6346a079
+@patch
+def set_mask_words(self: P2PController, tokenizer, pairs: list, words: list):
+    "Keep the maps of `words` (per pair, [(word, side 0 = base / 1 = edit), ...]) over the call, in `word_maps`."
+    if len(words) != self.n:
+        raise ValueError(f"{self.n} pairs but mask words for {len(words)}")
+    self.n_words = [len(ws) for ws in words]
+    self.word_w = torch.zeros(self.n, max(self.n_words + [1]), 2, tokenizer.model_max_length)
+    for i, ((a, b), ws) in enumerate(zip(pairs, words)):
+        for k, (w, s) in enumerate(ws):
+            self.word_w[i, k, s, word_positions(tokenizer, (a, b)[s], w)] = 1.0
+    self.counts['word_maps'] = 0
+
+# %% ../../nbs/synth/03_prompt_to_prompt.ipynb #e581da37
+@patch
+def add_word_maps(self: P2PController, p):
+    "Accumulate each mask word's attention in its own image (p: n, 2, tokens, L, averaged over heads)."
+    m = torch.einsum('nsqt,nkst->nkq', p, self.word_w.to(p.device))
+    self._words = m if self._words is None else self._words + m
+    self.counts['word_maps'] += 1
+
+# %% ../../nbs/synth/03_prompt_to_prompt.ipynb #10d17b52
+@patch
+def word_map_arrays(self: P2PController) -> list:
+    "Per pair, its words' maps (words, h, w) as float32 arrays: the mean over the layers and steps read."
+    h, w = self.map_hw
+    if self._words is None:
+        return [np.zeros((k, h, w), np.float32) for k in self.n_words]
+    m = (self._words / max(self.counts['word_maps'], 1)).view(self.n, -1, h, w).cpu().numpy()
+    return [m[i, :k].copy() for i, k in enumerate(self.n_words)]
+
+# %% ../../nbs/synth/03_prompt_to_prompt.ipynb #f686606f
+@patch
+def cond_probs(self: P2PAttnProcessor, attn, query, key, attention_mask, o: int):
+    "Cross-attention probabilities (n, 2, heads, pixels, tokens) of the pairs' rows from `o` on."
+    n = self.c.n
+    scores = _pairs(query, o, n) @ _pairs(key, o, n).transpose(-1, -2) * attn.scale
+    if attention_mask is not None:
+        scores = scores + _pairs(attention_mask, o, n)
+    return scores.float().softmax(-1)
+
 # %% ../../nbs/synth/03_prompt_to_prompt.ipynb #2c0e5b5d
 def pair_latents(seeds: list, height: int, width: int, channels: int = 4, vae_scale: int = 8) -> torch.Tensor:
     "Initial latents (2 per pair, identical within a pair), each pair's from its own CPU generator."
@@ -493,6 +559,7 @@ def generate_pairs(
     width: int = 1024,
     blend_words: list | None = None,  # per pair, for cfg.local_blend=True
     self_fractions: list | None = None,  # per pair self-injection fraction ('self-only')
+    mask_words: list | None = None,  # per pair, [(word, side), ...]: keep their maps (`controller.word_maps`)
     output_type: str = 'np',  # 'np' (uint8 arrays), 'float' (arrays in [0, 1]) or 'latent'
     return_controller: bool = False,  # also return the (cleared) controller, for inspection
 ) -> tuple:
@@ -527,6 +594,8 @@ def generate_pairs(
             blend_words,
             self_fractions,
         )
+        if mask_words is not None:
+            ctl.set_mask_words(pipe.tokenizer, pairs, mask_words)
 
         def on_step(p, i, t, kw):
             return {'latents': ctl.blend(kw['latents'])}
@@ -538,6 +607,7 @@ def generate_pairs(
                 callback_on_step_end_tensor_inputs=['latents'],
             ).images
             counts, masks = dict(ctl.counts), ctl.last_masks
+            ctl.word_maps = ctl.word_map_arrays() if ctl.word_w is not None else None
         for i in range(len(pairs)):
             info[i] = {'counts': counts, 'self_steps': ctl.self_steps[i].tolist(), 'map_resolution': list(ctl.map_hw)}
             if masks is not None:
@@ -549,3 +619,29 @@ def generate_pairs(
         if output_type == 'np':
             imgs = (imgs * 255).round().clip(0, 255).astype(np.uint8)
     return (imgs, info, ctl) if return_controller else (imgs, info)
+
+# %% ../../nbs/synth/03_prompt_to_prompt.ipynb #03b9d524
+def word_masks(maps, height: int, width: int, threshold: float = 0.5) -> np.ndarray:
+    "(words, height, width) bool: each (h, w) map upsampled, scaled to [0, 1] by its min and max, above `threshold`."
+    m = torch.as_tensor(np.asarray(maps, np.float32))
+    if m.shape[0] == 0:
+        return np.zeros((0, height, width), bool)
+    up = F.interpolate(m[:, None], size=(height, width), mode='bilinear', align_corners=False)[:, 0]
+    lo, hi = up.flatten(1).min(1).values[:, None, None], up.flatten(1).max(1).values[:, None, None]
+    span = hi - lo
+    return (((up - lo) / span.clamp(min=1e-12) > threshold) & (span > 1e-12)).numpy()
+
+# %% ../../nbs/synth/03_prompt_to_prompt.ipynb #66581c70
+def paste_outside(a: np.ndarray, b: np.ndarray, mask: np.ndarray, *, dilate: int = 4, seam: int = 3) -> tuple:
+    "(b', region): `b` with `a`'s pixels outside `region` (`mask` grown `dilate` px), feathered `seam` px inside."
+    region = np.asarray(mask, bool)
+    if dilate and region.any():
+        region = ndimage.binary_dilation(region, np.ones((3, 3), bool), iterations=int(dilate))
+    if region.all():
+        alpha = np.ones(region.shape)
+    else:
+        d = ndimage.distance_transform_cdt(region, metric='chessboard')  # 1 at the region's edge, 0 outside
+        alpha = np.clip(d / (seam + 1), 0, 1)
+    a64 = a.astype(np.float64)
+    out = a64 + alpha[..., None] * (b.astype(np.float64) - a64)
+    return np.where(region[..., None], out.round(), a64).clip(0, 255).astype(np.uint8), region
