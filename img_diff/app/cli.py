@@ -665,6 +665,13 @@ def main(argv: list | None = None):
     if argv[0] == '--version':
         print(img_diff.__version__)
         return 0
+    group = {n.split()[1]: f for n, f in COMMANDS.items() if n.startswith(argv[0] + ' ')}
+    if group and (len(argv) == 1 or argv[1] in ('-h', '--help')):  # `img-diff eval`: the commands of the group
+        print(f"usage: img-diff {argv[0]} {{{','.join(group)}}} ...\n")
+        for n, f in group.items():
+            print(f"  {n:13s} {f.__doc__}")
+        print(f"\n`img-diff {argv[0]} COMMAND --help` shows a command's options.")
+        return 0 if len(argv) > 1 else 2
     verbose = any(a in ('-v', '--verbose') for a in argv)
     argv = [a for a in argv if a not in ('-v', '--verbose')]
     cmd = ' '.join(argv[:2]) if len(argv) > 1 and ' '.join(argv[:2]) in COMMANDS else argv[0]

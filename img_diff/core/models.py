@@ -224,7 +224,7 @@ def _fail(what, model, e, folder=None) -> ModelLoadError:
     else:
         hint = (
             "it is neither a local folder nor a hub id that could be fetched (no network here?): download it "
-            f"where there is network (`huggingface-cli download {model} --local-dir DIR`) and pass DIR instead"
+            f"where there is network (`hf download {model} --local-dir DIR`) and pass DIR instead"
         )
     tail = '' if str(e)[:60] in hint else f" ({type(e).__name__}: {str(e)[:300]})"
     return ModelLoadError(f"cannot load {what} {m!r}: {hint}.{tail}")

@@ -8,7 +8,8 @@ __all__ = ['PositiveInt', 'NonNegativeInt', 'Fraction', 'PositiveFloat', 'Cosine
            'dataclass_params', 'params_class', 'stage_params', 'config_entry', 'batches', 'check_choice',
            'describe_param', 'check_values', 'parse_params', 'check_params', 'parse_stage_params', 'given_values',
            'call_with_params', 'params_of', 'param_values', 'check_config', 'apply_stage', 'funnel', 'progress_bar',
-           'run_batch', 'local_batches', 'resumed_config', 'extend_stages', 'run_pipeline', 'plan', 'run_stages']
+           'run_batch', 'local_batches', 'resumed_config', 'extend_stages', 'run_pipeline', 'plan', 'changed_sources',
+           'run_stages']
 
 # %% ../../nbs/core/05_pipeline.ipynb #ac87b9d8
 import copy, dataclasses, difflib, errno, inspect, json, time, types, typing
@@ -654,6 +655,30 @@ def _write_batch(folder, batch, behind: set):
     if caught := {r.id: r for r in batch if r.id in behind}:
         folder.rewrite([caught.get(r.id, r) for r in folder.load_records()])
 
+# %% ../../nbs/core/05_pipeline.ipynb #45029b14
+def changed_sources(
+    planned: list,  # the records the source plans now
+    records: list,  # the finished records of the folder
+) -> list:
+    "Ids of finished records whose source files changed since (`params['source_stamp']` differs); said on stderr."
+    import sys
+
+    stored = {r.id: r.params.get('source_stamp') for r in records}
+    ids = [
+        r.id
+        for r in planned
+        if r.params.get('source_stamp') is not None
+        and stored.get(r.id) is not None
+        and stored[r.id] != r.params['source_stamp']
+    ]
+    if ids:
+        print(
+            f"img-diff: the source files of {len(ids)} finished pair(s) changed since they were made; they will be "
+            f"made again: {', '.join(ids[:5])}{' ...' if len(ids) > 5 else ''}",
+            file=sys.stderr,
+        )
+    return ids
+
 # %% ../../nbs/core/05_pipeline.ipynb #22c229d3
 def _run(out, config, progress, command, engine, engine_options, run_engine, new_pairs=True) -> RunFolder:
     folder = RunFolder(out, create=new_pairs)
@@ -663,7 +688,7 @@ def _run(out, config, progress, command, engine, engine_options, run_engine, new
     folder.start(config, command=command, ignore=RESUMABLE_KEYS + (('stages',) if adds else ()))
     src_name = config_entry(config['source'])[0]
     planned = plan(config) if new_pairs else []
-    done = folder.done_ids()
+    done = folder.done_ids() - set(changed_sources(planned, folder.load_records()))
     todo = [r for r in planned if r.id not in done]
     stages = [  # each stage's parameters parsed once, for the whole run
         (lookup(n), StageContext(folder, n, config), parse_stage_params(n, 'stage', lookup(n), p))

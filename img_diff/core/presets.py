@@ -246,7 +246,7 @@ def check_models(cfg: dict, what: str = 'this run'):
     ex = next((f'{n}.{k}' for n, k, v in miss if '/' in v), 'sdxl-p2p.model')
     raise ModelLoadError(
         f"{what} needs {len(ids)} model(s) that are not local folders and cannot be downloaded (no network, or HF_HUB_OFFLINE is set):\n{lines}\n"
-        f"Fix: download them where there is a network (`huggingface-cli download ID --local-dir DIR/ID`), copy DIR here and pass "
+        f"Fix: download them where there is a network (`hf download ID --local-dir DIR/ID`), copy DIR here and pass "
         f"`--model-dir DIR` (folders named like the ids, e.g. DIR/{ids[0]}), or point single stages at folders with "
         f"`--set {ex}=/path/to/folder`. `--preset tiny` runs the same chain offline on tiny random-weight models."
     )
