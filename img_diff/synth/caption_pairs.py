@@ -44,6 +44,18 @@ class Lexicon:
 def default_lexicon() -> Lexicon:
     return Lexicon()
 
+# %% ../../nbs/synth/02_caption_pairs.ipynb #1deaa0bd
+def _put(caption: str, s: int, e: int, new: str, is_pl: bool) -> str:
+    "`caption` with the object at [s, e) replaced by lexicon name `new` (same number, capital, article fixed)."
+    word = _case_like(plural(new) if is_pl else new, caption[s:e])
+    before = caption[:s]
+    m = re.search(r'\b(a|an|A|An|AN)(\s+)$', before)
+    if m and not is_pl:
+        art = article_for(new)
+        art = art.capitalize() if m.group(1)[0].isupper() else art
+        before = before[: m.start()] + art + m.group(2)
+    return before + word + caption[e:]
+
 # %% ../../nbs/synth/02_caption_pairs.ipynb #d301aff3
 @dataclass
 class CaptionPair:
@@ -80,14 +92,9 @@ def swap_object(
     present = {f[2] for f in found}
     pool = [n for n in (candidates or lexicon.names) if n not in present]
     new = pool[int(rng.integers(len(pool)))]
-    word = _case_like(plural(new) if is_pl else new, caption[s:e])
-    before = caption[:s]
-    m = re.search(r'\b(a|an|A|An|AN)(\s+)$', before)
-    if m and not is_pl:
-        art = article_for(new)
-        art = art.capitalize() if m.group(1)[0].isupper() else art
-        before = before[: m.start()] + art + m.group(2)
-    return CaptionPair(caption, before + word + caption[e:], [name], [new], 'lexicon', {'replaced': name, 'with': new})
+    return CaptionPair(
+        caption, _put(caption, s, e, new, is_pl), [name], [new], 'lexicon', {'replaced': name, 'with': new}
+    )
 
 # %% ../../nbs/synth/02_caption_pairs.ipynb #52478f53
 def swap_quoted_text(caption: str, rng: np.random.Generator, words=SIGN_WORDS) -> CaptionPair | None:
@@ -372,18 +379,6 @@ def caption_pairs_stage(records, ctx, params: CaptionPairParams):
     return records
 
 # %% ../../nbs/synth/02_caption_pairs.ipynb #371c071f
-def _put(caption: str, s: int, e: int, new: str, is_pl: bool) -> str:
-    "`caption` with the object at [s, e) replaced by lexicon name `new` (same number, capital, article fixed)."
-    word = _case_like(plural(new) if is_pl else new, caption[s:e])
-    before = caption[:s]
-    m = re.search(r'\b(a|an|A|An|AN)(\s+)$', before)
-    if m and not is_pl:
-        art = article_for(new)
-        art = art.capitalize() if m.group(1)[0].isupper() else art
-        before = before[: m.start()] + art + m.group(2)
-    return before + word + caption[e:]
-
-
 def swap_objects(
     caption: str,  # the source caption
     rng: np.random.Generator,  # draws which objects and their replacements

@@ -301,31 +301,11 @@ def grounding_rows(
     max_boxes: int = 20,  # at most this many boxes per answer (the largest ones)
 ) -> list:
     "Difference-grounding training rows: one per kept record with live difference areas; the answer is the boxes."
-    from img_diff.core.imaging import box_to_str
+    from img_diff.core.exports import grounding_images_rows
 
     if isinstance(max_boxes, bool) or not isinstance(max_boxes, int) or max_boxes < 1:
         raise ValueError(f"max_boxes must be a whole number >= 1, not {max_boxes!r}")
-    rows = []
-    for r in records:
-        live = [b.bbox for b in r.boxes if b.rejected is None]
-        if not r.kept or not live or not r.size or not {'a', 'b'} <= set(r.images):
-            continue
-        live = sorted(
-            sorted(live, key=lambda b: -(b[2] - b[0]) * (b[3] - b[1]))[:max_boxes], key=lambda b: (b[1], b[0])
-        )
-        answer = ', '.join(box_to_str(b, r.size) for b in live)
-        conv = [{'from': 'human', 'value': question}, {'from': 'gpt', 'value': answer}]
-        rows.append(
-            {
-                'id': f'{r.id}_grounding',
-                'pair_id': r.id,
-                'image': [r.images['a'], r.images['b']],
-                'boxes': live,
-                'size': r.size,
-                'conversations': conv,
-            }
-        )
-    return rows
+    return grounding_images_rows(records, question, max_boxes)
 
 
 def write_grounding_records(
