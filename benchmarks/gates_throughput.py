@@ -43,7 +43,9 @@ def main():
     model = CLIPModel(CLIPConfig()).eval()  # ViT-B/32 vision tower, 224 px, projection 512
     proc = CLIPImageProcessor()  # resize 224, centre crop 224, CLIP normalisation
     print(f'image processor: {type(proc).__name__}')
-    pairs = [make_pair(r.seed, **r.params) for r in plan_offline_pairs(a.pairs, seed=11, sizes=(256, 384, 512))]
+    pairs = [
+        make_pair(r.seed, **r.params) for r in plan_offline_pairs(n_pairs=a.pairs, seed=11, sizes=(256, 384, 512))
+    ]
     boxes = [[x.bbox for x in pixel_difference(p.a, p.b).areas] for p in pairs]
     n_crops = sum(len(b) for b in boxes)
     print(

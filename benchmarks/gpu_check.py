@@ -2,8 +2,9 @@
 architectures (configs written here from the published values; weights initialised on the device): seconds per pair
 for each stage, pairs per hour, peak GPU memory per stage, the Prompt-to-Prompt / plain time ratio at 1024², the cost
 of the generator masks and of the exact-background paste beside plain P2P (time and peak memory ratios), SSIM maps
-per second at 1024². Random weights measure time and memory, never quality. Without a GPU (and without --smoke) it
-says so and measures nothing.
+per second at 1024², and colour difference maps (`pixel_difference`) per second at 960 x 720, numpy a pair at a time
+beside `pixel_difference_batch` on the GPU. Random weights measure time and memory, never quality. Without a GPU (and
+without --smoke) it says so and measures nothing.
 
     python benchmarks/gpu_check.py            # on a GPU (bf16, 1024², 50 steps); about 5-8 minutes on one H200
     python benchmarks/gpu_check.py --smoke    # the same code at miniature sizes on the CPU, in seconds (CI runs it)
@@ -15,7 +16,7 @@ the decoder they are: Vicuna-13B writing caption pairs, and LLaVA-NeXT-13B's dec
 out. The last line printed is one JSON object with `pairs_per_hour`, `peak_gpu_gb` and `stage_seconds`.
 """
 
-import argparse, gc, json, time
+import argparse, gc, json, os, time
 import torch
 
 GiB = 2**30
@@ -213,7 +214,9 @@ def main():
     pipe = sdxl_pipeline(full, device, dtype)
     prompts = [('a photo of a dog on a sofa', 'a photo of a cat on a sofa')] * n
     seeds = list(range(n))
-    run = lambda cfg: generate_pairs(pipe, prompts, seeds, cfg, steps, 7.5, size, size, output_type='latent')
+    run = lambda cfg: generate_pairs(
+        pipe, prompts, seeds, cfg, steps=steps, guidance=7.5, height=size, width=size, output_type='latent'
+    )
     run(P2PConfig(mode='refine'))  # warm-up (kernels, allocator)
     meter('sdxl-p2p', lambda: run(P2PConfig(mode='refine')), n)
     meter('sdxl-plain', lambda: run(P2PConfig(mode='off')), n)
@@ -232,7 +235,7 @@ def main():
     def masked(paste: bool):
         cfg = P2PConfig(mode='refine', local_blend=paste)
         kw = dict(blend_words=blend if paste else None, mask_words=words, output_type='latent', return_controller=True)
-        _, _, ctl = generate_pairs(pipe, prompts, seeds, cfg, steps, 7.5, size, size, **kw)
+        _, _, ctl = generate_pairs(pipe, prompts, seeds, cfg, steps=steps, guidance=7.5, height=size, width=size, **kw)
         for m in ctl.word_maps:
             wm = word_masks(m, size, size)
             if paste:
@@ -332,6 +335,42 @@ def main():
         torch.cuda.synchronize()
     out['ssim_maps_per_s'] = round(m / (time.perf_counter() - t0), 2)
     release(a, b)
+
+    # 7. colour difference maps (`pixel_difference`'s default method), 960 x 720 benchmark pairs: numpy a pair at a
+    # time on the CPU beside `pixel_difference_batch` (per-pixel work batched on the device; registration, the tone fit
+    # and the areas on the CPU, in one thread or in `workers`); with how far the maps and boxes agree
+    from img_diff.areas.benchmark import make_benchmark_pair
+    from img_diff.areas.difference_areas import pixel_difference
+    from img_diff.areas.torch_map import pixel_difference_batch
+
+    side, k, workers = (960, 8, min(8, os.cpu_count() or 1)) if full else (128, 2, 2)
+    bench = [make_benchmark_pair(i, 'cartoon', ('none', 'gamma')[i % 2], long_side=side) for i in range(k)]
+    pairs = [(x.a, x.b) for x in bench]
+    pixel_difference_batch(pairs[:1], device=device)  # warm-up (kernels, allocator)
+    rate, res = {}, {}
+    for name, fn in [
+        ('numpy', lambda: [pixel_difference(a, b) for a, b in pairs]),
+        ('torch', lambda: pixel_difference_batch(pairs, device=device, batch_size=8)),
+        ('torch_workers', lambda: pixel_difference_batch(pairs, device=device, batch_size=8, workers=workers)),
+    ]:
+        t0 = time.perf_counter()
+        res[name] = fn()
+        if full:
+            torch.cuda.synchronize()
+        rate[name] = round(k / (time.perf_counter() - t0), 3)
+    ref, got = res['numpy'], res['torch']
+    out['colour_map_pairs_per_s'] = {
+        'size': f'{side}x{side * 3 // 4}',
+        'pairs': k,
+        'device': device,
+        'workers': workers,  # threads of 'torch_workers' for registration, the tone fit and the areas
+        **rate,
+        'max_abs_diff_dissimilarity': float(
+            max(abs(r.map.dissimilarity - g.map.dissimilarity).max() for r, g in zip(ref, got))
+        ),
+        'same_boxes': sum(r.boxes() == g.boxes() for r, g in zip(ref, got)) / k,
+    }
+    release(bench, pairs, res)
 
     chain = ['caption-pairs', 'sdxl-p2p', 'clip-gates', 'sam-proposals', 'mllm-captions']
     per_pair = sum(meter.seconds[k] for k in chain)

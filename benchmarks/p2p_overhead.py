@@ -79,7 +79,7 @@ def load(model, dtype, device):
     if model:
         from img_diff.core.models import load_diffusers
 
-        return load_diffusers('StableDiffusionXLPipeline', model, dtype, device)
+        return load_diffusers('StableDiffusionXLPipeline', model, dtype=dtype, device=device)
     from img_diff.miniatures.tiny_models import tiny_sdxl_components
 
     pipe = StableDiffusionXLPipeline(**tiny_sdxl_components(0)).to(device, getattr(torch, dtype))

@@ -17,7 +17,14 @@ def test_gpu_check_smoke():
     )
     assert r.returncode == 0, r.stderr[-3000:]
     out = json.loads(r.stdout.strip().splitlines()[-1])
-    assert {'pairs_per_hour', 'peak_gpu_gb', 'stage_seconds', 'p2p_plain_ratio', 'ssim_maps_per_s'} <= set(out)
+    assert {
+        'pairs_per_hour',
+        'peak_gpu_gb',
+        'stage_seconds',
+        'p2p_plain_ratio',
+        'ssim_maps_per_s',
+        'colour_map_pairs_per_s',
+    } <= set(out)
     assert {'caption-pairs', 'sdxl-p2p', 'sdxl-plain', 'clip-gates', 'sam-proposals', 'mllm-captions'} <= set(
         out['stage_seconds']
     )

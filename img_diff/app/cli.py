@@ -60,7 +60,14 @@ def run(
     ]
     if batch_size is not None:
         extra.append(f'batch_size={batch_size}')
-    cfg = build_config(preset, config, extra + list(overrides or []), pairs, model_dir, max_side)
+    cfg = build_config(
+        preset,
+        config=config,
+        overrides=extra + list(overrides or []),
+        pairs=pairs,
+        model_dir=model_dir,
+        max_side=max_side,
+    )
     opts = (
         {'workers': workers, 'gpus_per_worker': gpus_per_worker, 'address': ray_address} if engine == 'ray' else None
     )
@@ -94,6 +101,8 @@ WRITTEN = {
     'grounding_llava.json': 'difference-grounding rows (one side-by-side image each)',
     'object_removal.jsonl': 'object-removal A/B records',
     'object_removal.json': 'object-removal A/B rows in LLaVA form',
+    'known_differences.jsonl': 'count and swap-grounding rows of pairs whose differences are known (two images each)',
+    'known_differences_llava.json': 'count and swap-grounding rows of pairs whose differences are known (one side-by-side image each)',
 }
 
 
@@ -108,6 +117,8 @@ def print_outputs(f):
         'grounding_llava.json',
         'object_removal.jsonl',
         'object_removal.json',
+        'known_differences.jsonl',
+        'known_differences_llava.json',
         'eval/localization.json',
         'report.html',
     ]:
@@ -273,7 +284,7 @@ def filter_pairs(
         st.append({'name': 'ssim-band', 'low': ssim_low or 0.0, 'high': ssim_high or 1.0})
     if naturalness:
         st.append({'name': 'naturalness', 'model': naturalness, 'dtype': dtype, 'device': device})
-    f = run_stages(out, st, batch_size, not no_progress, _command_line())
+    f = run_stages(out, st, batch_size=batch_size, progress=not no_progress, command=_command_line())
     for row in [x for x in f.read_manifest()['funnel'] if x['stage'] in {e['name'] for e in st}]:
         print(f"{row['stage']}: {row['in']} in, {row['out']} out")
     return f
@@ -310,7 +321,7 @@ def find_areas(
             'device': device,
         }
     ]
-    f = run_stages(out, st, batch_size, not no_progress, _command_line())
+    f = run_stages(out, st, batch_size=batch_size, progress=not no_progress, command=_command_line())
     for row in [x for x in f.read_manifest()['funnel'] if x['stage'] in {e['name'] for e in st}]:
         print(f"{row['stage']}: {row['in']} in, {row['out']} out")
     return f
@@ -349,7 +360,7 @@ def captions(
         {'name': 'difference-captions', 'model': model, 'batch_size': batch_size, 'dtype': dtype, 'device': device},
         {'name': 'side-by-side'},
     ]
-    f = run_stages(out, st, batch_size, not no_progress, _command_line())
+    f = run_stages(out, st, batch_size=batch_size, progress=not no_progress, command=_command_line())
     rows = lookup('img-diff-records')(f, f.load_records())
     for row in [x for x in f.read_manifest()['funnel'] if x['stage'] in {e['name'] for e in st}]:
         print(f"{row['stage']}: {row['in']} in, {row['out']} out")
@@ -373,7 +384,11 @@ def ocr(
     from img_diff.core.pipeline import run_stages
 
     f = run_stages(
-        out, [{'name': 'ocr-text', 'backend': backend, 'min_score': min_score}], 8, not no_progress, _command_line()
+        out,
+        [{'name': 'ocr-text', 'backend': backend, 'min_score': min_score}],
+        batch_size=8,
+        progress=not no_progress,
+        command=_command_line(),
     )
     recs = f.load_records()
     n = sum(len(r.outputs.get('ocr', {}).get('differences', [])) for r in recs)
@@ -517,13 +532,13 @@ def eval_model(
         model,
         run,
         out,
-        task,
-        batch_size,
-        max_new_tokens,
-        limit,
-        _metrics(metrics),
-        dtype,
-        device,
+        task=task,
+        batch_size=batch_size,
+        max_new_tokens=max_new_tokens,
+        limit=limit,
+        metrics=_metrics(metrics),
+        dtype=dtype,
+        device=device,
         command=_command_line(),
     )
     return _print_scores(s, as_json, {'predictions': Path(out) / PREDICTIONS})

@@ -21,6 +21,7 @@ def _rel_area(r, b):
 def box_passes(
     r,
     b,
+    *,
     box_score: float | None = None,
     min_area: float | None = None,
     clip_crop: float | None = None,
@@ -43,6 +44,7 @@ def box_passes(
 
 def apply_thresholds(
     records: list,  # `PairRecord`s (e.g. a run folder's `load_records()`)
+    *,
     ssim: tuple | None = None,  # (low, high): keep pairs with low < mean SSIM < high
     clip: tuple | None = None,  # (low, high): keep pairs with low < CLIP image cosine < high
     box_score: float | None = None,  # a box needs score >= this
@@ -105,7 +107,7 @@ def _data_uri(a: np.ndarray, max_width: int = 720, fmt='JPEG') -> str:
     return f'data:image/{fmt.lower()};base64,' + base64.b64encode(buf.getvalue()).decode()
 
 
-def pair_picture(folder, r, ok_boxes: set = frozenset(), masks: bool = True, gap: int = 8) -> np.ndarray:
+def pair_picture(folder, r, *, ok_boxes: set = frozenset(), masks: bool = True, gap: int = 8) -> np.ndarray:
     "Image A | image B of record `r` with its found boxes (index in `ok_boxes`: red, else grey) and their masks tinted."
     from PIL import Image, ImageDraw
     from img_diff.core.imaging import load_image, resize_to
@@ -155,12 +157,12 @@ def funnel_html(rows: list) -> str:
     )
 
 
-def record_html(folder, r, thresholds: dict, passed: bool) -> str:
+def record_html(folder, r, *, thresholds: dict, passed: bool) -> str:
     "One record: the pair with its boxes and masks, the verdict under `thresholds`, the scores and the captions."
     bt = {k: thresholds.get(k) for k in ('box_score', 'min_area', 'clip_crop', 'blip_noun')}
     why = [box_passes(r, b, **bt) for b in r.boxes]
     ok = {k for k, w in enumerate(why) if w is None}
-    pic = pair_picture(folder, r, ok)
+    pic = pair_picture(folder, r, ok_boxes=ok)
     esc = html.escape
     sc = ', '.join(f'{k} {v:.3f}' if isinstance(v, float) else f'{k} {v}' for k, v in r.scores.items())
     rows = ''.join(
@@ -301,7 +303,7 @@ class Explorer:
         finally:
             self._busy = False
         r = next(r for r in self.records if r.id == rid)
-        self.view.value = record_html(self.folder, r, self.thresholds(), rid in self.passed)
+        self.view.value = record_html(self.folder, r, thresholds=self.thresholds(), passed=rid in self.passed)
 
     def _ipython_display_(self):
         from IPython.display import display

@@ -171,7 +171,7 @@ def funnel_figure(folder, funnel: list, rel='figures/report_funnel.png'):
     return _save(fig, folder, rel)
 
 
-def scores_figure(folder, scores: dict, thresholds: dict, rel='figures/report_scores.png'):
+def scores_figure(folder, scores: dict, thresholds: dict, *, rel='figures/report_scores.png'):
     "One histogram per score (kept and rejected stacked) with its thresholds drawn as vertical lines; returns (rel, drawn) where drawn lists (score, stage, param, value)."
     names = sorted(scores, key=lambda k: (list(SCORES).index(k) if k in SCORES else len(SCORES), k))
     cols = min(3, len(names))
@@ -205,7 +205,7 @@ def scores_figure(folder, scores: dict, thresholds: dict, rel='figures/report_sc
     return _save(fig, folder, rel), drawn
 
 
-def boxes_figure(folder, geom: np.ndarray, rel='figures/report_boxes.png', bins: int = 10):
+def boxes_figure(folder, geom: np.ndarray, *, rel='figures/report_boxes.png', bins: int = 10):
     "Histogram of the boxes' relative areas (log scale) and a heat map of their centres."
     fig = _figure(10, 3.8)
     ax = fig.add_subplot(1, 2, 1)
@@ -226,7 +226,7 @@ def boxes_figure(folder, geom: np.ndarray, rel='figures/report_boxes.png', bins:
     return _save(fig, folder, rel)
 
 
-def coverage_figure(folder, cov: dict, rel='figures/report_coverage.png', top: int = 25):
+def coverage_figure(folder, cov: dict, *, rel='figures/report_coverage.png', top: int = 25):
     "Bars of the objects named (top `top`) and of the kinds of change, all records and kept ones."
     fig = _figure(11, 0.22 * min(top, len(cov['objects'])) + 2.2)
     for i, (key, title) in enumerate([('objects', f'objects named (top {top})'), ('kinds', 'kinds of change')]):
@@ -265,7 +265,7 @@ def box_legend(records: list) -> list:
     return out
 
 
-def examples_figure(folder, records: list, rel='figures/report_examples.png', cols: int = 2):
+def examples_figure(folder, records: list, *, rel='figures/report_examples.png', cols: int = 2):
     "A grid: image A | image B of each record, found boxes numbered (kept red, rejected grey dashed), truth green dotted."
     from matplotlib.patches import Rectangle
     from img_diff.core.imaging import load_image, resize_to
@@ -398,7 +398,7 @@ as the model sees it, and the boxes it is taught to answer (normalised to one im
 """
 
 
-def report_html(folder, records: list, n_examples: int = 12, figures: dict | None = None) -> str:
+def report_html(folder, records: list, *, n_examples: int = 12, figures: dict | None = None) -> str:
     "The report page of a run folder, as an HTML string (`figures`: what `report_figures` made; none when omitted)."
     import jinja2
 
@@ -492,7 +492,7 @@ def write_report(folder, records: list, n_examples: int = 12):
     "Run output: the report's figures under `figures/` and `report.html` in the run folder."
     return atomic_write(
         folder.file('report.html'),
-        report_html(folder, records, n_examples, report_figures(folder, records, n_examples)),
+        report_html(folder, records, n_examples=n_examples, figures=report_figures(folder, records, n_examples)),
     )
 
 

@@ -4,12 +4,12 @@
 
 # %% auto #0
 __all__ = ['METHOD_DEFAULTS', 'DEFAULTS', 'DifferenceMap', 'difference_map', 'DifferenceArea', 'areas_from_map', 'register_pair',
-           'fit_tone', 'apply_tone', 'to_lab', 'tolerant_delta_e', 'group_boxes', 'join_rows', 'object_segments',
-           'join_by_objects', 'PixelAreaParams', 'pixel_area_params', 'colour_difference_map', 'colour_areas',
-           'PixelDifference', 'pixel_difference', 'pixel_areas_stage']
+           'fit_tone', 'apply_tone', 'to_lab', 'tolerant_delta_e', 'connected', 'group_boxes', 'join_rows', 'box_gap',
+           'background_like', 'join_by_objects', 'PixelAreaParams', 'pixel_area_params', 'colour_difference_map',
+           'colour_areas', 'PixelDifference', 'pixel_difference', 'pixel_areas_stage']
 
 # %% ../../nbs/areas/02_difference_areas.ipynb #a1fe9c98
-from dataclasses import dataclass, field, asdict
+from dataclasses import dataclass, field, asdict, replace
 from typing import Annotated, Literal
 import numpy as np
 from ..core.imaging import load_image, mask_bbox
@@ -171,7 +171,10 @@ def register_pair(
     if model == 'similarity':
         # one similarity per tile grid, fitted robustly (tiles holding a difference are left out); the best fit wins
         grids = sorted({max(2, min(int(n), min(H, W) // 64)) for n in np.atleast_1d(tiles)})  # an int: one grid
-        fits = [T] + [_fit_tiles(ga, gb, s, n, lim) for n in grids]
+        first = _tile_matches(ga, gb, s, grids[0], lim)
+        if np.abs(s).max() < 0.15 and _still(*first, H, W):
+            return b.astype(np.float32), np.ones((H, W), bool), None  # aligned already (most pairs): no fit, no warp
+        fits = [T] + [_fit_tiles(*(first if n == grids[0] else _tile_matches(ga, gb, s, n, lim))) for n in grids]
         fits = [t for t in fits if t is not None]
         if len(fits) > 1:
             T = min(fits, key=lambda t: _misfit(ga, gb, t))
@@ -185,6 +188,15 @@ def register_pair(
     return bw, ndi.binary_erosion(valid, iterations=3, border_value=1), T.params
 
 
+def _still(src, dst, H, W, tol=0.15):
+    "True when, in at least three quadrants of the image, most tiles moved less than `tol` px: the pair is aligned."
+    quadrants = {}  # a rotation or scale moves every tile away from the centre; a difference moves a few
+    for c, d in zip(src, dst):
+        q = (c[0] >= W / 2, c[1] >= H / 2)
+        quadrants.setdefault(q, []).append(np.abs(d - c).max() < tol)
+    return len(quadrants) >= 3 and all(np.mean(v) > 0.5 for v in quadrants.values())
+
+
 def _phase_shift(a, b):
     "The (rows, cols) shift s with a(x) ~ b(x - s), by phase correlation to a tenth of a pixel."
     import warnings
@@ -195,12 +207,11 @@ def _phase_shift(a, b):
         return phase_cross_correlation(a, b, upsample_factor=10)[0]
 
 
-def _fit_tiles(ga, gb, s, tiles, lim):
-    "The similarity (A to B) fitted with RANSAC to the shifts of a tiles x tiles grid, or None."
+def _fit_tiles(src, dst):
+    "The similarity (A to B) fitted with RANSAC to tile matches (`_tile_matches`), or None."
     from skimage.transform import SimilarityTransform
     from skimage.measure import ransac
 
-    src, dst = _tile_matches(ga, gb, s, tiles, lim)
     if len(src) < 4:
         return None
     return ransac((src, dst), SimilarityTransform, min_samples=3, residual_threshold=0.7, max_trials=200, rng=0)[0]
@@ -316,6 +327,14 @@ def tolerant_delta_e(
     return np.maximum(one_way(la, lb), one_way(lb, la))
 
 # %% ../../nbs/areas/02_difference_areas.ipynb #2c1e6d9c
+def connected(adjacency: np.ndarray) -> list:
+    "Groups (lists of indices, in order) of the items that a symmetric boolean adjacency matrix links, directly or not."
+    from scipy.sparse.csgraph import connected_components
+
+    n, lab = connected_components(np.asarray(adjacency, bool), directed=False)
+    return sorted([[int(i) for i in np.flatnonzero(lab == k)] for k in range(n)])
+
+
 def group_boxes(
     boxes: list,  # [x1, y1, x2, y2] boxes
     pad: float,  # grow every box by this many px before testing contact
@@ -324,15 +343,12 @@ def group_boxes(
 ) -> list:
     "Groups (lists of indices) of boxes that touch once grown, joined until none touches another."
     if members:  # a pair joins when its own two boxes touch: a group's enclosing box, grown, reaches nothing
-        from scipy.sparse.csgraph import connected_components
-
         b = np.asarray(boxes, float).reshape(-1, 4)
         G = pad + rel * np.maximum(b[:, 2] - b[:, 0], b[:, 3] - b[:, 1])
         G = G[:, None] + G[None, :]
         touch = (b[:, None, 0] - G < b[None, :, 2]) & (b[None, :, 0] - G < b[:, None, 2])
         touch &= (b[:, None, 1] - G < b[None, :, 3]) & (b[None, :, 1] - G < b[:, None, 3])
-        n, lab = connected_components(touch, directed=False)
-        return [[int(i) for i in np.flatnonzero(lab == k)] for k in range(n)]
+        return connected(touch)
     bx = [list(map(float, b)) for b in boxes]
     groups = [[i] for i in range(len(bx))]
     grow = lambda b: pad + rel * max(b[2] - b[0], b[3] - b[1])
@@ -384,26 +400,44 @@ def join_rows(
     return [g for g in groups if g]
 
 # %% ../../nbs/areas/02_difference_areas.ipynb #7f2dbd4c
-def object_segments(
-    img: np.ndarray,  # an RGB crop, grey levels 0-255
-    scale: float = 60.0,  # Felzenszwalb's scale: larger, fewer segments
+def box_gap(a, b) -> float:
+    "The gap between two boxes, px (0 when they touch or overlap)."
+    return float(max(a[0] - b[2], b[0] - a[2], 0) ** 2 + max(a[1] - b[3], b[1] - a[3], 0) ** 2) ** 0.5
+
+
+def _bounds(f, pad=0):
+    "(y1, x1, y2, x2) of a mask's pixels, grown by `pad` px within the image."
+    ys, xs = np.flatnonzero(f.any(axis=1)), np.flatnonzero(f.any(axis=0))
+    H, W = f.shape
+    return max(ys[0] - pad, 0), max(xs[0] - pad, 0), min(ys[-1] + 1 + pad, H), min(xs[-1] + 1 + pad, W)
+
+
+def _bridged(f, g, back, share=0.5):
+    "True when what lies between two fragments (their convex hull, less themselves) is mostly object, not background."
+    from skimage.morphology import convex_hull_image
+
+    both = f | g
+    y1, x1, y2, x2 = _bounds(both)
+    gap = convex_hull_image(both[y1:y2, x1:x2]) & ~both[y1:y2, x1:x2]
+    return not gap.any() or 1 - back[y1:y2, x1:x2][gap].mean() >= share
+
+
+def background_like(
+    la: np.ndarray,  # a window of image A in CIELAB
+    lb: np.ndarray,  # the same window of image B
+    tol: float = 10.0,  # CIE76 ΔE within which a pixel has a colour of the window's border
+    ring: int = 3,  # the border, px
 ) -> np.ndarray:
-    "Felzenszwalb segments of a crop (labels from 1); the segments touching the crop's border (its background) are 0."
-    from skimage.segmentation import felzenszwalb
+    "Pixels whose colour, in A and in B, is one the window's border holds (ground, sky, a wall): the window's background."
+    from scipy.spatial import cKDTree
 
-    seg = felzenszwalb(img / 255.0, scale=scale, sigma=0.5, min_size=10, channel_axis=2) + 1
-    seg[np.isin(seg, np.unique(np.concatenate([seg[0], seg[-1], seg[:, 0], seg[:, -1]])))] = 0
-    return seg
-
-
-def _object_of(f, segs):
-    "The pixels of the segments (of A or of B) that a fragment f mostly lies on, or that it mostly covers; and f."
-    o = f.copy()
-    for seg in segs:
-        for l, c in zip(*np.unique(seg[f], return_counts=True)):
-            if l and (c >= 0.2 * f.sum() or c >= 0.5 * (seg == l).sum()):
-                o |= seg == l
-    return o
+    out = np.ones(la.shape[:2], bool)
+    for x in (la, lb):
+        edge = np.ones(x.shape[:2], bool)
+        edge[ring:-ring, ring:-ring] = False
+        cols = np.unique(np.round(x[edge] / 2), axis=0) * 2  # colours to 2 ΔE units: a short list
+        out &= cKDTree(cols).query(x.reshape(-1, 3), distance_upper_bound=tol)[0].reshape(x.shape[:2]) <= tol
+    return out
 
 
 def join_by_objects(
@@ -411,36 +445,27 @@ def join_by_objects(
     a: np.ndarray,  # image A (registered, unblurred), grey levels
     b: np.ndarray,  # image B
     reach: int,  # fragments closer than this (px) may be parts of one object
-    scale: float = 60.0,  # Felzenszwalb's scale
 ) -> list:
-    "Groups (lists of indices) of fragments that lie on overlapping objects of A or B: the parts of one replaced or resized object."
+    "Groups (lists of indices) of fragments with object, not background, between them: the parts of one replaced, flipped or resized object."
     H, W = a.shape[:2]
     boxes = [mask_bbox(f) for f in frags]
     out = []
-    for cl in group_boxes(boxes, reach / 2):
+    for cl in group_boxes(boxes, reach / 2, members=True):
         if len(cl) == 1:
             out.append(cl)
             continue
-        x1, y1 = max(min(boxes[k][0] for k in cl) - reach, 0), max(min(boxes[k][1] for k in cl) - reach, 0)
-        x2, y2 = min(max(boxes[k][2] for k in cl) + reach, W), min(max(boxes[k][3] for k in cl) + reach, H)
-        sl = (slice(y1, y2), slice(x1, x2))
-        segs = [object_segments(a[sl], scale), object_segments(b[sl], scale)]
-        objs = [_object_of(frags[k][sl], segs) for k in cl]
-        parent = list(range(len(cl)))
-
-        def root(i):
-            while parent[i] != i:
-                i = parent[i]
-            return i
-
+        x1, y1 = min(boxes[k][0] for k in cl), min(boxes[k][1] for k in cl)
+        x2, y2 = max(boxes[k][2] for k in cl), max(boxes[k][3] for k in cl)
+        m = max(reach, (x2 - x1 + y2 - y1) // 4)  # a window wide enough that its border lies on the background
+        sl = (slice(max(y1 - m, 0), min(y2 + m, H)), slice(max(x1 - m, 0), min(x2 + m, W)))
+        back = background_like(to_lab(a[sl]), to_lab(b[sl]))
+        fs = [frags[k][sl] for k in cl]
+        link = np.eye(len(cl), dtype=bool)
         for i in range(len(cl)):
             for j in range(i + 1, len(cl)):
-                if (objs[i] & objs[j]).any():
-                    parent[root(j)] = root(i)
-        joined = {}
-        for i, k in enumerate(cl):
-            joined.setdefault(root(i), []).append(k)
-        out += list(joined.values())
+                if box_gap(boxes[cl[i]], boxes[cl[j]]) <= reach:
+                    link[i, j] = link[j, i] = _bridged(fs[i], fs[j], back)
+        out += [[cl[i] for i in g] for g in connected(link)]
     return out
 
 # %% ../../nbs/areas/02_difference_areas.ipynb #059b029b
@@ -493,13 +518,17 @@ class PixelAreaParams:
         None, "join areas closer than 2 x merge x longest side (None: the method's)"
     )
     merge_rel: Annotated[float, Range(ge=0, le=1)] = _f(
-        0.05, "'colour': ... and closer than merge_rel x the longer side of either (parts of a large object)"
+        0.02, "'colour': ... and closer than merge_rel x the longer side of either (parts of a large object)"
     )
     min_area: Annotated[float, Range(ge=0, lt=1)] | None = _f(
         None, "drop areas smaller than this fraction of the image (None: the method's)"
     )
     max_areas: Annotated[int, Range(ge=1)] | None = _f(
         None, 'keep at most this many areas (highest score first); None: all'
+    )
+    max_side: Annotated[int, Range(ge=64)] | None = _f(
+        2048,
+        'pairs larger than this (longest side, px) are worked at this size, the areas mapped back; None: full size',
     )
     tighten: bool = _f(True, 'pixel masks keep only pixels whose own (unblurred) difference exceeds delta / 2')
     row_gap: Annotated[float, Range(ge=0, le=5)] = _f(
@@ -527,9 +556,13 @@ class PixelAreaParams:
     repeats: Annotated[int, Range(ge=1)] = _f(
         6, "'colour': this many particles or more are a texture (snow, leaves), not differences"
     )
+    drift: Annotated[float, Range(ge=0, le=20)] = _f(
+        4.0,
+        "'colour': in a texture, a small fragment that a drift of this many px (at 512 px) explains is a particle; 0: every one is",
+    )
     texture_join: Annotated[float, Range(ge=1, le=10)] = _f(
-        1.5,
-        "'colour': in a texture, fragments up to this many times `particle` are particles too (flakes side by side)",
+        4.0,
+        "'colour': in a texture, fragments up to this many times `particle` may be particles too (flakes side by side)",
     )
 
     def __post_init__(self):  # the fields left None take the method's own values
@@ -545,7 +578,7 @@ class PixelAreaParams:
 
 # each method's own values of the fields it shares: 'colour' chosen on the development benchmark (02a), 'ssim' the paper era's
 METHOD_DEFAULTS = {
-    'colour': dict(register='similarity', normalize='tone', blur=0.6, threshold=0.4, merge=0.004, min_area=0.0002),
+    'colour': dict(register='similarity', normalize='tone', blur=0.6, threshold=0.4, merge=0.002, min_area=0.0002),
     'ssim': dict(register='none', normalize='shift', blur=1.0, threshold=0.3, merge=0.012, min_area=0.002),
 }
 
@@ -604,6 +637,15 @@ def colour_difference_map(
     return m, a0, b0
 
 # %% ../../nbs/areas/02_difference_areas.ipynb #113e8ecb
+def _drifted(f, box, a, b, r, de):
+    "True when a fragment is explained by drift: every colour it shows, in A and in B, the other image holds within r px."
+    H, W = f.shape
+    x1, y1, x2, y2 = max(box[0] - r, 0), max(box[1] - r, 0), min(box[2] + r, W), min(box[3] + r, H)
+    sl = (slice(y1, y2), slice(x1, x2))
+    e = tolerant_delta_e(to_lab(a[sl]), to_lab(b[sl]), r)
+    return (e[f[sl]] > de).mean() < 0.25
+
+
 def colour_areas(
     m: DifferenceMap,  # the map of `colour_difference_map`
     a: np.ndarray,  # image A as compared (registered, tone-fitted, unblurred)
@@ -632,8 +674,12 @@ def colour_areas(
     in_words = {i for w in words for i in w}
     tiny = {i for i in ids if i not in in_words and sizes[i] < p.particle * H * W}
     if len(tiny) >= p.repeats:  # many tiny changes: a texture (snow, leaves), not objects
-        # ... in which two particles that drift side by side make one fragment, up to `texture_join` x the size
-        ids = [i for i in ids if i in in_words or sizes[i] >= p.texture_join * p.particle * H * W]
+        # ... in which particles that drift side by side make one fragment, up to `texture_join` x the size: such a
+        # fragment is dropped when a drift of up to `drift` px explains it, and stays otherwise (a window removed)
+        r = max(int(round(p.drift * max(H, W) / 512)), 1)
+        small = [i for i in ids if i not in in_words and sizes[i] < p.texture_join * p.particle * H * W]
+        drifts = lambda i: not p.drift or _drifted(lab == i + 1, box[i], a, b, r, p.delta_e * p.threshold)
+        ids = [i for i in ids if i not in small or not drifts(i)]
     units = words + [[i] for i in ids if i not in in_words]
     ub = [
         [min(box[i][0] for i in u), min(box[i][1] for i in u), max(box[i][2] for i in u), max(box[i][3] for i in u)]
@@ -642,18 +688,21 @@ def colour_areas(
     groups = [sum((units[k] for k in g), []) for g in group_boxes(ub, p.merge * max(H, W), p.merge_rel, members=True)]
     frags = [np.isin(lab, [i + 1 for i in g]) for g in groups]
     if p.objects and len(frags) > 1:
-        frags = [
-            np.any([frags[k] for k in g], axis=0) for g in join_by_objects(frags, a, b, int(p.objects * max(H, W)))
-        ]
+        groups = join_by_objects(frags, a, b, int(p.objects * max(H, W)))
+        frags = [np.any([frags[k] for k in g], axis=0) for g in groups]
     out = []
     for f in frags:
         if f.sum() < p.min_area * H * W:
             continue
         score = float(dis[f].mean())
         if p.tighten:  # blur and smoothing spread an area by a pixel or two: keep the pixels that differ themselves
-            t = f & (m.raw_absdiff > p.delta / 2)
+            y1, x1, y2, x2 = _bounds(
+                f, 2
+            )  # worked on the area's box: the same answer as on the whole image, far cheaper
+            t = f[y1:y2, x1:x2] & (m.raw_absdiff[y1:y2, x1:x2] > p.delta / 2)
             if t.sum() >= p.min_area * H * W:
-                f = ndi.binary_fill_holes(ndi.binary_closing(t, iterations=1, border_value=0))
+                f = np.zeros_like(f)
+                f[y1:y2, x1:x2] = ndi.binary_fill_holes(ndi.binary_closing(t, iterations=1, border_value=0))
         out.append(DifferenceArea(mask_bbox(f), score, f))
     out.sort(key=lambda x: -x.score)
     return out[: p.max_areas] if p.max_areas else out
@@ -664,8 +713,9 @@ class PixelDifference:
     "Where and how much a pair differs: areas (boxes, scores, masks), the maps and the pair's similarity."
 
     areas: list
-    map: DifferenceMap
+    map: DifferenceMap  # at the working size (image A's, or capped at `max_side`)
     params: PixelAreaParams = None
+    scale: float = 1.0  # working size / image size (< 1: the pair was worked at a capped size; areas are at full size)
 
     @property
     def similarity(self) -> float:
@@ -676,6 +726,22 @@ class PixelDifference:
         return [{'bbox': a.bbox, 'score': round(a.score, 4), 'area': a.area} for a in self.areas]
 
 
+def _shrink(x, s):
+    "An image scaled by s < 1, each pixel the mean of those it covers."
+    from PIL import Image
+
+    H, W = x.shape[:2]
+    return np.asarray(Image.fromarray(x).resize((max(round(W * s), 1), max(round(H * s), 1)), Image.Resampling.BOX))
+
+
+def _grow(area, shape):
+    "An area found at a capped size, at the full size `shape`: its mask scaled up (nearest), its box that of the mask."
+    from PIL import Image
+
+    m = np.asarray(Image.fromarray(area.mask).resize(shape[::-1], Image.Resampling.NEAREST))
+    return DifferenceArea(mask_bbox(m), area.score, m)
+
+
 def pixel_difference(
     a,  # image A (path, PIL image or array; grey, RGB, RGBA, 16-bit)
     b,  # image B; resized to A's size when the sizes differ
@@ -684,17 +750,28 @@ def pixel_difference(
 ) -> PixelDifference:
     "Difference areas of a pair from pixels alone: boxes, scores, pixel masks and a global similarity."
     p = params if params is not None and not kw else pixel_area_params(**{**(asdict(params) if params else {}), **kw})
+    a, b, resized = _pair(a, b)
+    H, W = a.shape[:2]
+    if p.max_side and max(H, W) > p.max_side:  # worked at a capped size, the areas mapped back to the full size
+        s = p.max_side / max(H, W)
+        small = [_shrink(x, s) for x in (a, b)]
+        del a, b  # the full-size images are not needed again: memory stays that of the capped size
+        res = pixel_difference(*small, replace(p, max_side=None))
+        res.areas = [_grow(x, (H, W)) for x in res.areas]
+        res.map.resized, res.scale = resized, small[0].shape[0] / H
+        return res
     if p.method == 'colour':
         m, a2, b2 = colour_difference_map(a, b, p)
+        m.resized = resized
         return PixelDifference(colour_areas(m, a2, b2, p), m, p)
     if p.normalize == 'tone':
         raise ValueError("method 'ssim' takes normalize 'shift' or 'none'")
     if p.register != 'none':
-        a, b, _ = _pair(a, b)
         b = np.clip(register_pair(a.astype(np.float32), b.astype(np.float32), model=p.register)[0], 0, 255).astype(
             np.uint8
         )
     m = difference_map(a, b, blur=p.blur, sigma=p.sigma, delta=p.delta, normalize_brightness=p.normalize == 'shift')
+    m.resized = resized
     exact = m.raw_absdiff > p.delta / 2 if p.tighten else None
     return PixelDifference(
         areas_from_map(
@@ -716,7 +793,6 @@ def pixel_areas_stage(records, ctx, params: PixelAreaParams):
     for r in records:
         res = pixel_difference(ctx.folder.file(r.images['a']), ctx.folder.file(r.images['b']), params)
         r.scores['ssim'] = round(res.similarity, 6)
-        H, W = res.map.ssim.shape
         r.boxes = [b for b in r.boxes if b.source != 'pixel-ssim']
         for k, a in enumerate(res.areas):
             r.boxes.append(
@@ -724,7 +800,7 @@ def pixel_areas_stage(records, ctx, params: PixelAreaParams):
                     a.bbox,
                     'pixel-ssim',
                     round(a.score, 6),
-                    scores={'pixel_area': round(a.area / (H * W), 6)},
+                    scores={'pixel_area': round(a.area / a.mask.size, 6)},  # masks are at the image's size
                     mask=ctx.folder.save_image(a.mask, f'masks/{r.id}_pixel_{k}.png'),
                 )
             )

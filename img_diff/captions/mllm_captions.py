@@ -24,7 +24,7 @@ DIFFERENCE_PROMPT = (
 )
 
 
-def region_prompt(bbox, size, grow: int = 5, prompt: str = REGION_PROMPT) -> str:
+def region_prompt(bbox, size, *, grow: int = 5, prompt: str = REGION_PROMPT) -> str:
     "The region question for `bbox` (pixels) in an image of `size`: grown by `grow` px, normalised, 2 decimals."
     return prompt.format(box=box_to_str(grow_box(bbox, grow, size), size))
 
@@ -43,6 +43,7 @@ def _record_call(records, ctx, model, system, generation):
 def region_captions_stage(
     records,
     ctx,
+    *,
     model: str = LLAVA_MODEL,
     max_new_tokens: PositiveInt = 64,
     max_boxes: PositiveInt = 5,
@@ -62,15 +63,25 @@ def region_captions_stage(
     m, p = load_transformers('AutoModelForImageTextToText', model, dtype, device, processor='AutoProcessor')
     jobs = []
     for r in records:
-        chosen = select_caption_boxes(r.boxes, r.size, max_boxes, min_frac, set(sources) if sources else None)
+        chosen = select_caption_boxes(
+            r.boxes, r.size, max_boxes=max_boxes, min_frac=min_frac, sources=set(sources) if sources else None
+        )
         if not chosen:
             r.reject(ctx.name, 'no difference area to caption')
             continue
         for b in chosen:
-            jobs.append((r, b, region_prompt(b.bbox, r.size, grow, prompt)))
+            jobs.append((r, b, region_prompt(b.bbox, r.size, grow=grow, prompt=prompt)))
     ims = {r.id: [ctx.folder.load_image(r.images[s]) for s in 'ab'] for r in {id(j[0]): j[0] for j in jobs}.values()}
     pics = [ims[r.id][k] for r, b, q in jobs for k in (0, 1)]
-    res = ask_full(pics, [q for r, b, q in jobs for _ in (0, 1)], m, p, max_new_tokens, batch_size, system=system)
+    res = ask_full(
+        pics,
+        [q for r, b, q in jobs for _ in (0, 1)],
+        m,
+        p,
+        max_new_tokens=max_new_tokens,
+        batch_size=batch_size,
+        system=system,
+    )
     answers = res['answers']
     for i, (r, b, q) in enumerate(jobs):
         b.captions = {
@@ -87,6 +98,7 @@ def region_captions_stage(
 def caption_filters_stage(
     records,
     ctx,
+    *,
     clip_model: str = CLIP_MODEL,
     blip_model: str = BLIP_ITM_MODEL,
     differ_threshold: Cosine = 0.85,
@@ -116,7 +128,10 @@ def caption_filters_stage(
             sims = [float(te[2 * i] @ te[2 * i + 1]) for i in range(len(jobs))]
         elif text_backend == 'sentence':
             sims = sentence_similarity(
-                [b.captions['a'] for _, b in jobs], [b.captions['b'] for _, b in jobs], sentence_model_id, batch_size
+                [b.captions['a'] for _, b in jobs],
+                [b.captions['b'] for _, b in jobs],
+                model=sentence_model_id,
+                batch_size=batch_size,
             ).tolist()
         else:
             raise ValueError(f"unknown text_backend {text_backend!r}: use 'clip' or 'sentence'")
@@ -166,7 +181,7 @@ def sentence_model(model: str | None = None, device: str | None = None):
     return load_cached(('sentence', str(model), device), make)
 
 
-def sentence_similarity(a: list, b: list, model=None, batch_size: int = 64) -> np.ndarray:
+def sentence_similarity(a: list, b: list, *, model=None, batch_size: int = 64) -> np.ndarray:
     "Cosine similarity of each sentence in `a` with the sentence at the same place in `b`."
     m = model if hasattr(model, 'encode') else sentence_model(model)
     e = m.encode(list(a) + list(b), batch_size=batch_size, normalize_embeddings=True, convert_to_numpy=True)
@@ -176,6 +191,7 @@ def sentence_similarity(a: list, b: list, model=None, batch_size: int = 64) -> n
 def difference_captions_stage(
     records,
     ctx,
+    *,
     model: str = LLAVA_MODEL,
     max_new_tokens: PositiveInt = 128,
     prompt: str = DIFFERENCE_PROMPT,
@@ -200,7 +216,7 @@ def difference_captions_stage(
     }  # each read once
     pics = [side_by_side(draw_boxes(ims[r.id][0], [b]), draw_boxes(ims[r.id][1], [b])) for r, b in jobs]
     qs = [difference_prompt(b.captions['a'], b.captions['b'], prompt) for _, b in jobs]
-    res = ask_full(pics, qs, m, p, max_new_tokens, batch_size, system=system)
+    res = ask_full(pics, qs, m, p, max_new_tokens=max_new_tokens, batch_size=batch_size, system=system)
     for (r, b), a, sent in zip(jobs, res['answers'], res['prompts']):
         b.captions.update({'difference': a, 'difference_source': str(model), 'difference_prompt': sent})
     _record_call([r for r, _ in jobs], ctx, model, system, res['generation'])

@@ -126,6 +126,7 @@ def fit_for_ocr(
 # %% ../../nbs/captions/04_ocr.ipynb #1f1d52a3
 def read_text(
     image,  # path, PIL image or array
+    *,
     backend: str = 'rapidocr',  # OCR engine
     min_score: float = 0.5,  # drop lines read with less confidence
     max_side: int = 2000,  # larger images are scaled down to this long side (boxes come back in image pixels)
@@ -221,6 +222,7 @@ def _side_box(diffs, box):
 def ocr_stage(
     records,
     ctx,
+    *,
     backend: Literal['rapidocr', 'tesseract'] = 'rapidocr',  # the OCR engine
     min_score: Fraction = 0.5,  # drop lines read with less confidence
     min_iou: Fraction = 0.3,  # lines of A and B overlapping more than this are the same line
@@ -238,7 +240,15 @@ def ocr_stage(
             r.outputs['ocr'] = {'engine': backend, 'skipped': '; '.join(why), 'a': [], 'b': [], 'differences': []}
             continue
         la, lb = (
-            read_text(ctx.folder.file(r.images[s]), backend, min_score, max_side, max_lines, min_side, max_aspect)
+            read_text(
+                ctx.folder.file(r.images[s]),
+                backend=backend,
+                min_score=min_score,
+                max_side=max_side,
+                max_lines=max_lines,
+                min_side=min_side,
+                max_aspect=max_aspect,
+            )
             for s in 'ab'
         )
         diffs = text_differences(la, lb, min_iou)

@@ -16,6 +16,7 @@ from ..core.pipeline import Fraction, PositiveInt
 def select_caption_boxes(
     boxes: list,  # `Box`es of one pair
     size,  # (width, height) of image A
+    *,
     max_boxes: int = 5,  # at most this many boxes are captioned
     min_frac: float = 1 / 400,  # boxes smaller than this fraction of the image are skipped
     sources=None,  # only boxes from these sources (None: all)
@@ -128,6 +129,7 @@ def difference_caption(change, part: int = 0, rng=None) -> str:
 def template_captions_stage(
     records,
     ctx,
+    *,
     max_boxes: PositiveInt = 5,  # boxes captioned per pair, largest first
     min_frac: Fraction = 1 / 400,  # boxes smaller than this share of the image are skipped
     min_iou: Fraction = 0.3,  # a box shows a known change when they overlap at least this much
@@ -138,7 +140,9 @@ def template_captions_stage(
         if not r.changes:
             r.reject(ctx.name, 'no ground-truth changes to write template captions from')
             continue
-        chosen = select_caption_boxes(r.boxes, r.size, max_boxes, min_frac, set(sources) if sources else None)
+        chosen = select_caption_boxes(
+            r.boxes, r.size, max_boxes=max_boxes, min_frac=min_frac, sources=set(sources) if sources else None
+        )
         n = 0
         for k, b in enumerate(chosen):
             ci, part = match_change(b, r.changes, min_iou)

@@ -27,6 +27,7 @@ NATURALNESS_QUESTION = (
 def naturalness_stage(
     records,
     ctx,
+    *,
     model: str,
     question: str = NATURALNESS_QUESTION,
     reject_unclear: bool = False,
@@ -41,7 +42,7 @@ def naturalness_stage(
 
     m, p = load_transformers('AutoModelForImageTextToText', model, dtype, device, processor='AutoProcessor')
     pics = [side_by_side(ctx.folder.file(r.images['a']), ctx.folder.file(r.images['b'])) for r in records]
-    res = ask_full(pics, question, m, p, max_new_tokens, batch_size, system=system)
+    res = ask_full(pics, question, m, p, max_new_tokens=max_new_tokens, batch_size=batch_size, system=system)
     for r, a, sent in zip(records, res['answers'], res['prompts']):
         v = yes_no(a)
         r.outputs['naturalness'] = {'model': str(model), 'answer': a, 'prompt': sent, 'generation': res['generation']}

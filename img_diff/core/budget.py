@@ -176,6 +176,7 @@ def micro_batches(
     run,  # run(items) -> the result of one model call on a list of items
     items: list,  # the work of one stage call
     size: int,  # the micro-batch to start with (items per call)
+    *,
     key=None,  # remember the size that fitted under this key (e.g. the model), so later calls start there
     budget: ModelBudget | None = None,  # where halvings and sizes are kept (default: the process's `BUDGET`)
 ) -> list:

@@ -344,6 +344,14 @@ DATASET_CONFIGS = {  # config: (training file, what a row is)
     ),
     'grounding_llava': ('grounding_llava.json', 'where the halves of one side-by-side picture differ (one `<image>`)'),
     'object_removal': ('object_removal.jsonl', 'A/B questions: which picture still has the object in the red box'),
+    'known_differences': (
+        'known_differences.jsonl',
+        'differences known by construction: a count question per pair, a box per located swap (two `<image>`)',
+    ),
+    'known_differences_llava': (
+        'known_differences_llava.json',
+        'the same count and swap questions on one side-by-side picture (one `<image>`)',
+    ),
 }
 
 

@@ -153,6 +153,7 @@ def mask_bbox(mask: np.ndarray) -> list | None:
 def draw_boxes(
     img,  # image (array or PIL)
     boxes,  # `[x1, y1, x2, y2]` lists (x2, y2 exclusive) or objects with `.bbox`
+    *,
     color=(255, 0, 0),  # outline colour
     width: int = 3,  # line width in pixels
     grow: int = 5,  # pixels each box is grown by before drawing (clipped)

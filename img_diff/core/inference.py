@@ -32,6 +32,7 @@ def vicuna_prompt(
 def chat_prompt(
     tokenizer,  # a tokenizer or a processor
     user: str,
+    *,
     system: str | None = VICUNA_SYSTEM,
     image: bool = False,
 ) -> str:
@@ -84,6 +85,7 @@ def ask_full(
     questions: list | str,  # one question per image, or one for all
     model,
     processor,  # a loaded image-text-to-text model and its processor
+    *,
     max_new_tokens: int = 64,
     batch_size: int = 8,  # prompts per `generate` call (halved when memory runs out)
     do_sample: bool = False,
@@ -101,7 +103,7 @@ def ask_full(
     if tok.pad_token is None:
         tok.pad_token = tok.eos_token
     kw, eff = generation_settings(model, max_new_tokens=max_new_tokens, do_sample=do_sample, **generate_kw)
-    prompts = [chat_prompt(processor, q, system, image=True) for q in qs]
+    prompts = [chat_prompt(processor, q, system=system, image=True) for q in qs]
 
     def call(idx):  # one `generate` call on the (image, prompt)s at `idx`
         ims = [load_image(images[j]) for j in idx]
@@ -116,7 +118,9 @@ def ask_full(
 
     # prompts per call: the micro-batch, halved when memory runs out
     out = [
-        a for part in micro_batches(call, list(range(len(images))), batch_size, ('generate', id(model))) for a in part
+        a
+        for part in micro_batches(call, list(range(len(images))), batch_size, key=('generate', id(model)))
+        for a in part
     ]
     return {'answers': out, 'prompts': prompts, 'generation': eff}
 
@@ -126,6 +130,7 @@ def ask(
     questions: list | str,
     model,
     processor,
+    *,
     max_new_tokens: int = 64,
     batch_size: int = 8,
     do_sample: bool = False,
@@ -133,9 +138,17 @@ def ask(
     **generate_kw,
 ) -> list:
     "The model's answer to each (image, question), batched with left padding and the chat template (see `ask_full`)."
-    return ask_full(images, questions, model, processor, max_new_tokens, batch_size, do_sample, system, **generate_kw)[
-        'answers'
-    ]
+    return ask_full(
+        images,
+        questions,
+        model,
+        processor,
+        max_new_tokens=max_new_tokens,
+        batch_size=batch_size,
+        do_sample=do_sample,
+        system=system,
+        **generate_kw,
+    )['answers']
 
 # %% ../../nbs/core/08_inference.ipynb #1b91a6d7
 def _feat(x):
@@ -163,7 +176,9 @@ def _embed(items: list, batch_size: int, encode, dim: int, key=None):
             uniq.append(x)
     with torch.inference_mode():
         # items per call: the micro-batch, halved when memory runs out
-        out = micro_batches(lambda b: torch.nn.functional.normalize(encode(b).float(), dim=-1), uniq, batch_size, key)
+        out = micro_batches(
+            lambda b: torch.nn.functional.normalize(encode(b).float(), dim=-1), uniq, batch_size, key=key
+        )
     e = torch.cat(out) if out else torch.zeros(0, dim)
     return e[torch.tensor(idx, dtype=torch.long)] if len(uniq) < len(items) else e.clone()
 

@@ -277,6 +277,7 @@ def _from_pretrained(load, model) -> tuple:
 def load_diffusers(
     cls_name: str,  # a diffusers pipeline class, e.g. 'StableDiffusionXLPipeline'
     model: str,  # hub id or local folder
+    *,
     dtype=None,  # torch dtype or name (default: half on CUDA, float32 on CPU)
     device: str | None = None,  # 'cuda', 'cpu', ... (default: CUDA when available)
     trust_remote_code: bool = False,  # run a custom pipeline's own Python code (only code you have read)

@@ -118,12 +118,17 @@ def _hints(obj) -> dict:
     return typing.get_type_hints(obj, include_extras=True)
 
 
+_DOCS = {}  # obj -> its docments: reading them parses the source file, far dearer than the work of a stage on a pair
+
+
 def _docs(obj) -> dict:
-    "The docments of `obj` ({} when its source cannot be read, e.g. a generated class)."
-    try:
-        return {k: v for k, v in docments(obj).items() if v}
-    except (OSError, TypeError, SyntaxError):
-        return {}
+    "The docments of `obj` ({} when its source cannot be read, e.g. a generated class); read once per object."
+    if obj not in _DOCS:
+        try:
+            _DOCS[obj] = {k: v for k, v in docments(obj).items() if v}
+        except (OSError, TypeError, SyntaxError):
+            _DOCS[obj] = {}
+    return dict(_DOCS[obj])
 
 
 def params_dataclass(fn):
@@ -319,13 +324,13 @@ def parse_params(
         raise ValueError(f"{what}: {e}") from None
 
 
-def check_params(name: str, kind: str, fn, params: dict) -> dict:
+def check_params(name: str, kind: str, fn, *, params: dict) -> dict:
     "Raise ValueError naming the key and what it accepts when `params` do not fit `fn`'s declared parameters."
-    parse_stage_params(name, kind, fn, params)
+    parse_stage_params(name, kind, fn, params=params)
     return params
 
 
-def parse_stage_params(name: str, kind: str, fn, params: dict):
+def parse_stage_params(name: str, kind: str, fn, *, params: dict):
     "`fn`'s parameter dataclass made (once, for a whole run) from the config's `params`, checked."
     return parse_params(params_class(fn, kind), params, f"{kind} {name!r}")
 
@@ -417,7 +422,7 @@ def check_config(cfg: dict) -> dict:
                 fn = lookup(name)
             except KeyError as err:
                 raise ValueError(f"{kind} {name!r}: {err.args[0]}") from None
-            check_params(name, kind, fn, params)
+            check_params(name, kind, fn, params=params)
     names = [config_entry(e)[0] for e in cfg.get('stages', [])]
     if twice := next((n for n in names if names.count(n) > 1), None):
         raise ValueError(
@@ -480,6 +485,7 @@ def apply_stage(
     fn,  # the stage function
     records: list,  # a batch of records (rejected ones pass through untouched)
     ctx: StageContext,  # the stage's context
+    *,
     params: dict,  # the stage's parameters from the config
 ) -> list:
     "Run one stage on a batch; rejected records pass through, failures are isolated per record, out of memory halves the batch."
@@ -540,7 +546,7 @@ def progress_bar(
 def run_batch(batch, stages):
     "One batch through every stage, in order."
     for fn, ctx, params in stages:
-        batch = apply_stage(fn, batch, ctx, params)
+        batch = apply_stage(fn, batch, ctx, params=params)
     return batch
 
 
@@ -597,6 +603,7 @@ def extend_stages(
 def run_pipeline(
     out,  # the run folder (created, or resumed when it exists)
     config: dict,  # {'source': {...}, 'stages': [...], 'outputs': [...], 'batch_size': N}
+    *,
     progress: bool = True,  # show a progress bar
     command: str | None = None,  # the command line, for the manifest
     engine: str = 'local',  # 'local' (this process) or 'ray' (workers of a Ray cluster; see the ray_engine chapter)
@@ -691,7 +698,7 @@ def _run(out, config, progress, command, engine, engine_options, run_engine, new
     done = folder.done_ids() - set(changed_sources(planned, folder.load_records()))
     todo = [r for r in planned if r.id not in done]
     stages = [  # each stage's parameters parsed once, for the whole run
-        (lookup(n), StageContext(folder, n, config), parse_stage_params(n, 'stage', lookup(n), p))
+        (lookup(n), StageContext(folder, n, config), parse_stage_params(n, 'stage', lookup(n), params=p))
         for n, p in map(config_entry, config.get('stages', []))
     ]
     names = [ctx.name for _, ctx, _ in stages]
@@ -738,6 +745,7 @@ def _run(out, config, progress, command, engine, engine_options, run_engine, new
 def run_stages(
     out,  # an existing run folder
     stages: list,  # stage entries, as in a run config
+    *,
     batch_size: int = 8,
     progress: bool = True,
     command: str | None = None,

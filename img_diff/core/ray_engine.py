@@ -65,6 +65,7 @@ def _pool_error(p: dict, names: list) -> str | None:
 def pool_plan(
     names: list,  # the run's stage names, in order
     pools: list | None,  # [{'stages': [...], 'gpus': G, 'workers': N, 'cpus': C}, ...]; None: one pool
+    *,
     workers: int = 2,  # the default pool's workers
     gpus: float | None = None,  # the default pool's GPUs per worker
     cpus: float = 1,  # the default pool's CPUs per worker
@@ -105,6 +106,7 @@ def pool_plan(
 
 def check_ray_options(
     names: list,  # the run's stage names
+    *,
     workers: int = 2,
     gpus_per_worker: float | None = None,
     cpus_per_worker: float = 1,
@@ -117,7 +119,7 @@ def check_ray_options(
         {'gpus': gpus_per_worker, 'workers': workers, 'cpus': cpus_per_worker},
         'the ray engine',
     )
-    pool_plan(names, pools, workers, gpus_per_worker, cpus_per_worker)
+    pool_plan(names, pools, workers=workers, gpus=gpus_per_worker, cpus=cpus_per_worker)
 
 
 def parse_pool(text: str) -> dict:
@@ -145,6 +147,7 @@ def ray_batches(
     stages: list,  # (function, StageContext, params) of each stage, as the local engine has them
     folder,  # the RunFolder
     batch_size: int,  # records per batch (the local engine's batches)
+    *,
     workers: int = 2,  # worker actors (on GPUs: usually the number of GPUs)
     gpus_per_worker: float | None = None,  # GPUs per worker (default: 1 when the cluster has GPUs, else 0)
     cpus_per_worker: float = 1,  # CPUs per worker
@@ -160,7 +163,9 @@ def ray_batches(
         from ray.data import ActorPoolStrategy, DataContext
     except ImportError:
         raise ValueError("the ray engine needs Ray Data: pip install 'img-diff[ray]' (or 'ray[data]')") from None
-    plan = pool_plan([c.name for _, c, _ in stages], pools, workers, gpus_per_worker, cpus_per_worker)
+    plan = pool_plan(
+        [c.name for _, c, _ in stages], pools, workers=workers, gpus=gpus_per_worker, cpus=cpus_per_worker
+    )
     if not todo:
         return
     if not ray.is_initialized():

@@ -376,7 +376,7 @@ def adopt(self: RunFolder):
     return self
 
 
-def start(self: RunFolder, config: dict, command: str | None = None, ignore=RESUMABLE_KEYS) -> dict:
+def start(self: RunFolder, config: dict, *, command: str | None = None, ignore=RESUMABLE_KEYS) -> dict:
     "Begin (or resume) a run with `config`: take the folder, refuse a different config, clean up, record versions."
     if names := self.foreign_files():  # before the lock: nothing is written into a folder that is refused
         raise ValueError(

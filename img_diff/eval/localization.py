@@ -44,6 +44,7 @@ def mask_iou(a: np.ndarray, b: np.ndarray) -> float:
 
 def evaluate_localization(
     records: list,  # records with truth changes and found boxes
+    *,
     folder=None,  # run folder, to read masks for mask IoU (None: boxes only)
     source: str = 'pixel-ssim',  # which found boxes to score
     iou: float = 0.5,  # IoU a match needs
@@ -146,7 +147,7 @@ def plot_localization(ev: dict, path=None):
     return fig
 
 
-def plot_examples(records: list, folder, path=None, n: int = 8, source: str = 'pixel-ssim', cols: int = 2):
+def plot_examples(records: list, folder, *, path=None, n: int = 8, source: str = 'pixel-ssim', cols: int = 2):
     "Pairs side by side with truth boxes (green) and found boxes (red); saved to `path` if given."
     import matplotlib.pyplot as plt
     from img_diff.core.imaging import draw_boxes, side_by_side
@@ -170,15 +171,15 @@ def plot_examples(records: list, folder, path=None, n: int = 8, source: str = 'p
 
 # %% ../../nbs/eval/01_localization.ipynb #a65fe072
 def localization_output(
-    folder, records: list, source: str = 'pixel-ssim', iou: float = 0.5, n_examples: int = 8, quiet: bool = False
+    folder, records: list, *, source: str = 'pixel-ssim', iou: float = 0.5, n_examples: int = 8, quiet: bool = False
 ):
     "Run output: localization metrics (JSON), their figure and an examples figure."
-    ev = evaluate_localization(records, folder, source, iou)
+    ev = evaluate_localization(records, folder=folder, source=source, iou=iou)
     atomic_write(folder.file('eval/localization.json'), json.dumps(ev, indent=1) + '\n')
     if ev['n_pairs']:
         folder.file('figures').mkdir(exist_ok=True)
         plot_localization(ev, folder.file('figures/localization.png'))
-        plot_examples(records, folder, folder.file('figures/examples.png'), n=n_examples, source=source)
+        plot_examples(records, folder, path=folder.file('figures/examples.png'), n=n_examples, source=source)
     if not quiet:
         print(summary_line(ev))
     return ev

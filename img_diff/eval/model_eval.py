@@ -333,7 +333,7 @@ def append_predictions(path, rows: list):
     append_bytes(path, ''.join(json.dumps(r, ensure_ascii=False) + '\n' for r in rows).encode('utf-8'))
 
 # %% ../../nbs/eval/03_model_eval.ipynb #21ed340a
-def score_items(items: list, preds: dict, task: str, metrics=None) -> dict:
+def score_items(items: list, preds: dict, task: str, *, metrics=None) -> dict:
     "Scores of the predictions of `items`: caption metrics, or A/B accuracy per question and per pair."
     if task == 'ab':
         return ab_scores([x['question'] for x in items], {x['id']: preds[x['id']] for x in items})
@@ -352,6 +352,7 @@ def evaluate_model(
     model: str,  # an image-text-to-text model: hub id or local folder
     run,  # the run folder whose records are the test set
     out,  # the evaluation folder (created, or resumed)
+    *,
     task: str = 'captions',  # 'captions' or 'ab'
     batch_size: int = 8,
     max_new_tokens: int | None = None,  # default: 128 for captions, 16 for A/B
@@ -381,7 +382,9 @@ def evaluate_model(
         'batch_size': batch_size,
         'limit': limit,
     }
-    ev.start(cfg, command or f'evaluate_model({str(model)!r}, task={task!r})', ignore=RESUMABLE_KEYS + ('limit',))
+    ev.start(
+        cfg, command=command or f'evaluate_model({str(model)!r}, task={task!r})', ignore=RESUMABLE_KEYS + ('limit',)
+    )
     path = ev.path / PREDICTIONS
     done = read_predictions(path)
     todo = [x for x in items if x['id'] not in done]
@@ -391,12 +394,19 @@ def evaluate_model(
 
         m, p = load_transformers('AutoModelForImageTextToText', model, dtype, device, processor='AutoProcessor')
         for b in batches(todo, batch_size):
-            answers = ask([x['image'] for x in b], [x['prompt'] for x in b], m, p, max_new_tokens, batch_size)
+            answers = ask(
+                [x['image'] for x in b],
+                [x['prompt'] for x in b],
+                m,
+                p,
+                max_new_tokens=max_new_tokens,
+                batch_size=batch_size,
+            )
             append_predictions(
                 path, [{'id': x['id'], 'prediction': a, 'prompt': x['prompt']} for x, a in zip(b, answers)]
             )
     preds = read_predictions(path)
-    scores = {'task': task, 'model': str(model), **score_items(items, preds, task, metrics)}
+    scores = {'task': task, 'model': str(model), **score_items(items, preds, task, metrics=metrics)}
     atomic_write(ev.path / 'scores.json', json.dumps(scores, indent=1, ensure_ascii=False) + '\n')
     ev.write_manifest(status='done', predicted=len(items))
     return scores

@@ -59,6 +59,7 @@ def _inpaint_batch(pipe, images, masks, seeds, prompt, strength, guidance, steps
 def object_removal_stage(
     records,
     ctx,
+    *,
     model: str,  # hub id or folder of an SDXL inpainting pipeline
     prompt: str = REMOVAL_PROMPT,
     strength: Annotated[float, Range(gt=0, le=1)] = 0.85,  # how much of the masked area is redrawn
@@ -74,7 +75,7 @@ def object_removal_stage(
     "Pipeline stage: inpaint up to `max_boxes` difference areas out of image A; A/B 'which image has it' pairs."
     from img_diff.core.models import load_diffusers
 
-    pipe = load_diffusers('StableDiffusionXLInpaintPipeline', model, dtype, device)
+    pipe = load_diffusers('StableDiffusionXLInpaintPipeline', model, dtype=dtype, device=device)
     jobs = []
     for r in records:
         W, H = r.size

@@ -137,6 +137,7 @@ def background(name: str, size: int) -> tuple:
 def inpaint(
     img: np.ndarray,  # RGB uint8 image
     mask: np.ndarray,  # pixels to fill
+    *,
     margin: int = 8,  # context around the hole
     max_side: int = 96,  # work at most at this resolution (longest side of the crop)
 ) -> np.ndarray:
@@ -245,7 +246,7 @@ def sign_size(w1, w2, px):
     return tw + 2 * pad, th + 2 * pad
 
 
-def draw_sign(img: np.ndarray, word: str, x: int, y: int, w: int, h: int, px: int, colours) -> tuple:
+def draw_sign(img: np.ndarray, word: str, *, x: int, y: int, w: int, h: int, px: int, colours) -> tuple:
     "Draw a sign (w x h at x, y) reading `word` centred; returns (image, box of the ink)."
     im = Image.fromarray(img)
     d = ImageDraw.Draw(im)
@@ -417,8 +418,8 @@ def _change_text(A, B, bg, obj, rng, ctx):
     sw, sh = sign_size(w1, w2, px)
     x, y = _place((H, W), (sh, sw), rng, ctx['taken'], ctx['margin'])
     col = _SIGN_COLOURS[rng.integers(len(_SIGN_COLOURS))]
-    A[:], ink1 = draw_sign(A, w1, x, y, sw, sh, px, col)
-    B[:], ink2 = draw_sign(B, w2, x, y, sw, sh, px, col)
+    A[:], ink1 = draw_sign(A, w1, x=x, y=y, w=sw, h=sh, px=px, colours=col)
+    B[:], ink2 = draw_sign(B, w2, x=x, y=y, w=sw, h=sh, px=px, colours=col)
     foot = np.zeros((H, W), bool)
     foot[min(ink1[1], ink2[1]) : max(ink1[3], ink2[3]), min(ink1[0], ink2[0]) : max(ink1[2], ink2[2])] = True
     return Change(
@@ -434,6 +435,7 @@ _KIND_FNS = {k: globals()[f'_change_{k}'] for k in KINDS}
 # %% ../../nbs/synth/01_offline_pairs.ipynb #19d53c88
 def make_pair(
     seed: int,  # everything is drawn from this seed
+    *,
     size: int = 512,  # longest side of the images, in pixels (256 to 1024)
     n_changes: int = 1,  # how many differences
     background_name: str | None = None,  # one of `BACKGROUNDS` (None: drawn)
@@ -573,6 +575,7 @@ def pair_seed(run_seed: int, index: int) -> int:
 
 
 def plan_offline_pairs(
+    *,
     n_pairs: PositiveInt = 24,  # how many pairs
     seed: Seed = 0,  # the run's seed
     sizes: tuple[Annotated[int, Range(ge=64, le=4096)], ...] = (256, 384, 512, 768, 1024),  # sizes (longest side)
@@ -604,6 +607,7 @@ def plan_offline_pairs(
 def synthesize_stage(
     records,
     ctx,
+    *,
     size: Annotated[int, Range(ge=64, le=4096)] | None = None,  # every pair's longest side, px (None: as planned)
     n_changes: PositiveInt | None = None,  # every pair's number of changes (None: as planned)
     background_name: str | None = None,  # one of `BACKGROUNDS` for every pair (None: as planned)

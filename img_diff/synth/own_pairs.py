@@ -311,6 +311,7 @@ def grounding_rows(
 def write_grounding_records(
     folder,  # the run folder (`RunFolder`)
     records: list,  # its records
+    *,
     question: str = GROUNDING_QUESTION,
     max_boxes: int = 20,
 ) -> list:

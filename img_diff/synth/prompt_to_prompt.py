@@ -96,7 +96,7 @@ def _range(v):
     return (0.0, float(v)) if isinstance(v, (int, float)) else (float(v[0]), float(v[1]))
 
 
-def step_weights(n_steps: int, spec, tokenizer=None, prompt: str | None = None) -> torch.Tensor:
+def step_weights(n_steps: int, spec, *, tokenizer=None, prompt: str | None = None) -> torch.Tensor:
     "(n_steps, L) weights: 1 where step t lies in the range of token j ('default_' for tokens without their own)."
     L = tokenizer.model_max_length if tokenizer is not None else 77
     spec = spec if isinstance(spec, dict) else {'default_': spec}
@@ -118,7 +118,7 @@ def step_weights(n_steps: int, spec, tokenizer=None, prompt: str | None = None) 
     return w
 
 # %% ../../nbs/synth/03_prompt_to_prompt.ipynb #0d93cb10
-def layer_shapes(unet, height: int, width: int, vae_scale: int = 8) -> dict:
+def layer_shapes(unet, height: int, width: int, *, vae_scale: int = 8) -> dict:
     "Attention processor name -> (h, w) of its feature map, for an image of `height` x `width`."
     n = len(unet.config.down_block_types)
     sizes = [(math.ceil(height / vae_scale), math.ceil(width / vae_scale))]
@@ -180,7 +180,7 @@ class P2PController:
             maps = [mk(tokenizer, a, b) for a, b in pairs]
             self.mapper, self.alphas = torch.stack([m for m, _ in maps]), torch.stack([a for _, a in maps])
             self.cross = torch.stack(
-                [step_weights(n_steps, cfg.cross_replace_steps, tokenizer, b) for _, b in pairs], 1
+                [step_weights(n_steps, cfg.cross_replace_steps, tokenizer=tokenizer, prompt=b) for _, b in pairs], 1
             )  # (steps, n, L)
         if cfg.equalizer:
             self.eq = torch.ones(self.n, L)
@@ -429,7 +429,7 @@ class P2PAttnProcessor:
         maps = bool(offsets) and c.needs_maps(self.name)
         blend = maps and c.blend_w is not None
         if maps and not blend:  # word maps only: read beside the unchanged computation, so that no image changes
-            c.add_maps(self.cond_probs(attn, query, key, attention_mask, offsets[-1]))
+            c.add_maps(self.cond_probs(attn, query, key, attention_mask=attention_mask, o=offsets[-1]))
         if weights is None and not blend:
             return _sdpa(query, key, value, attention_mask)
         if blend or c.cfg.explicit or attention_mask is not None:
@@ -527,7 +527,7 @@ def word_map_arrays(self: P2PController) -> list:
 
 # %% ../../nbs/synth/03_prompt_to_prompt.ipynb #f686606f
 @patch
-def cond_probs(self: P2PAttnProcessor, attn, query, key, attention_mask, o: int):
+def cond_probs(self: P2PAttnProcessor, attn, query, key, *, attention_mask, o: int):
     "Cross-attention probabilities (n, 2, heads, pixels, tokens) of the pairs' rows from `o` on."
     n = self.c.n
     scores = _pairs(query, o, n) @ _pairs(key, o, n).transpose(-1, -2) * attn.scale
@@ -536,7 +536,7 @@ def cond_probs(self: P2PAttnProcessor, attn, query, key, attention_mask, o: int)
     return scores.float().softmax(-1)
 
 # %% ../../nbs/synth/03_prompt_to_prompt.ipynb #2c0e5b5d
-def pair_latents(seeds: list, height: int, width: int, channels: int = 4, vae_scale: int = 8) -> torch.Tensor:
+def pair_latents(seeds: list, height: int, width: int, *, channels: int = 4, vae_scale: int = 8) -> torch.Tensor:
     "Initial latents (2 per pair, identical within a pair), each pair's from its own CPU generator."
     lat = [
         torch.randn(
@@ -553,6 +553,7 @@ def generate_pairs(
     pairs: list,  # [(base prompt, edit prompt), ...]
     seeds: list,  # one seed per pair
     cfg: P2PConfig | None = None,  # Prompt-to-Prompt settings (None or mode 'off': plain generation)
+    *,
     steps: int = 50,
     guidance: float = 7.5,
     height: int = 1024,
@@ -568,7 +569,9 @@ def generate_pairs(
     if len(seeds) != len(pairs):
         raise ValueError(f"{len(pairs)} pairs but {len(seeds)} seeds")
     dev, dt = pipe.unet.device, pipe.unet.dtype
-    lat = pair_latents(seeds, height, width, pipe.vae.config.latent_channels, pipe.vae_scale_factor).to(dev, dt)
+    lat = pair_latents(
+        seeds, height, width, channels=pipe.vae.config.latent_channels, vae_scale=pipe.vae_scale_factor
+    ).to(dev, dt)
     prompts = [p for ab in pairs for p in ab]
     call = dict(
         prompt=prompts,
@@ -583,7 +586,7 @@ def generate_pairs(
     if cfg.mode == 'off':
         res = pipe(**call).images
     else:
-        shapes = layer_shapes(pipe.unet, height, width, pipe.vae_scale_factor)
+        shapes = layer_shapes(pipe.unet, height, width, vae_scale=pipe.vae_scale_factor)
         ctl = P2PController(
             cfg,
             pipe.tokenizer,
@@ -621,7 +624,7 @@ def generate_pairs(
     return (imgs, info, ctl) if return_controller else (imgs, info)
 
 # %% ../../nbs/synth/03_prompt_to_prompt.ipynb #03b9d524
-def word_masks(maps, height: int, width: int, threshold: float = 0.5) -> np.ndarray:
+def word_masks(maps, height: int, width: int, *, threshold: float = 0.5) -> np.ndarray:
     "(words, height, width) bool: each (h, w) map upsampled, scaled to [0, 1] by its min and max, above `threshold`."
     m = torch.as_tensor(np.asarray(maps, np.float32))
     if m.shape[0] == 0:

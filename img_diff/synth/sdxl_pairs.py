@@ -16,7 +16,7 @@ from ..core.budget import micro_batches
 from ..core.pipeline import Fraction, NonNegativeFloat, NonNegativeInt, PositiveInt, Range
 
 # %% ../../nbs/synth/04_sdxl_pairs.ipynb #00c8f2f4
-def save_gen_masks(folder, rid: str, words: list, masks: np.ndarray) -> dict:
+def save_gen_masks(folder, rid: str, *, words: list, masks: np.ndarray) -> dict:
     "Save pair `rid`'s word masks (masks/<rid>_gen_<k>.png) and their union (masks/<rid>_gen.png); the record fields."
     union = masks.any(0)
     per_word = [
@@ -32,7 +32,7 @@ def save_gen_masks(folder, rid: str, words: list, masks: np.ndarray) -> dict:
     return {'gen_masks': per_word, 'gen_mask': gen, 'gen_area': round(float(union.mean()), 6)}
 
 # %% ../../nbs/synth/04_sdxl_pairs.ipynb #1d2494f7
-def exact_background_fields(folder, rid: str, a: np.ndarray, b: np.ndarray, region: np.ndarray, params) -> dict:
+def exact_background_fields(folder, rid: str, *, a: np.ndarray, b: np.ndarray, region: np.ndarray, params) -> dict:
     "Save pair `rid`'s paste region (masks/<rid>_paste.png); the record fields (largest difference outside it)."
     outside = np.abs(a.astype(int) - b.astype(int))[~region]
     return {
@@ -73,7 +73,7 @@ def sdxl_pairs_stage(records, ctx, params: SDXLPairParams):
     model, steps, guidance = params.model, params.steps, params.guidance
     if params.exact_background and params.mode == 'off':
         raise ValueError("exact_background needs Prompt-to-Prompt's attention maps: choose a mode other than 'off'")
-    pipe = load_diffusers('StableDiffusionXLPipeline', model, params.dtype, params.device)
+    pipe = load_diffusers('StableDiffusionXLPipeline', model, dtype=params.dtype, device=params.device)
     cfg = P2PConfig(**{f.name: getattr(params, f.name) for f in fields(P2PConfig)})
     H, W = int(params.height or params.size), int(params.width or params.size)
     todo = []
@@ -108,10 +108,10 @@ def sdxl_pairs_stage(records, ctx, params: SDXLPairParams):
             [(r.caption_a, r.caption_b) for r in part],
             [r.seed for r in part],
             cfg,
-            steps,
-            guidance,
-            H,
-            W,
+            steps=steps,
+            guidance=guidance,
+            height=H,
+            width=W,
             blend_words=[blend[j] for j in idx] if blend is not None else None,
             self_fractions=[fr[j] for j in idx] if fr is not None else None,
             mask_words=[words[j] for j in idx] if masks_on else None,
@@ -120,7 +120,7 @@ def sdxl_pairs_stage(records, ctx, params: SDXLPairParams):
         )
 
     parts = micro_batches(
-        call, list(range(len(todo))), per_call, ('sdxl-p2p', id(pipe), H, W)
+        call, list(range(len(todo))), per_call, key=('sdxl-p2p', id(pipe), H, W)
     )  # halved when memory runs out
     imgs = np.concatenate([x[0] for x in parts])
     info = [d for x in parts for d in x[1]]
@@ -147,13 +147,16 @@ def sdxl_pairs_stage(records, ctx, params: SDXLPairParams):
             continue
         a, b = ((imgs[i, j] * 255).round().clip(0, 255).astype(np.uint8) for j in (0, 1))
         if masks_on:
-            wm = word_masks(maps[i], H, W, params.gen_mask_threshold)
+            wm = word_masks(maps[i], H, W, threshold=params.gen_mask_threshold)
             info[i].update(
-                save_gen_masks(ctx.folder, r.id, words[i], wm), gen_mask_threshold=params.gen_mask_threshold
+                save_gen_masks(ctx.folder, r.id, words=words[i], masks=wm),
+                gen_mask_threshold=params.gen_mask_threshold,
             )
             if params.exact_background:
                 b, region = paste_outside(a, b, wm.any(0), dilate=params.paste_dilate, seam=params.paste_seam)
-                info[i]['exact_background'] = exact_background_fields(ctx.folder, r.id, a, b, region, params)
+                info[i]['exact_background'] = exact_background_fields(
+                    ctx.folder, r.id, a=a, b=b, region=region, params=params
+                )
         r.images = {
             'a': ctx.folder.save_image(a, f'images/{r.id}_0.png'),
             'b': ctx.folder.save_image(b, f'images/{r.id}_1.png'),
