@@ -115,7 +115,7 @@ def old_sam_masks(
             if st < stability_thresh or not m.any() or m.sum() < min_frac * H * W:
                 continue
             found.append((mask_bbox(m), s, st, m))
-    kept, _ = nms([f[0] for f in found], [-f[1] for f in found], box_nms, max_masks)
+    kept, _ = nms([f[0] for f in found], [-f[1] for f in found], iou=box_nms, max_boxes=max_masks)
     return [found[i] for i in kept]
 
 

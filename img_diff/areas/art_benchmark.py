@@ -541,6 +541,7 @@ def _footprint(o, H, W):
 # %% ../../nbs/areas/02b_art_benchmark.ipynb #857fb6c0
 def make_art_pair(
     seed: int,  # everything is drawn from this seed
+    *,
     snow: bool = False,  # a winter scene with falling snow
     n_differences: int | None = None,  # changed objects wanted (None: 3 to 10, drawn); 0: a nuisance-only pair
     long_side: int = 960,  # width of the images (height: 3/4 of it)

@@ -133,7 +133,7 @@ def _shape_points(shape, cx, cy, r, angle):
     return [(cx + x * c - y * s, cy + x * s + y * c) for x, y in pts]
 
 # %% ../../nbs/areas/02a_benchmark.ipynb #356d4714
-def draw_sprite(img, shape, cx, cy, r, fill, outline=(20, 20, 20), width=2, angle=0.0):
+def draw_sprite(img, shape, cx, cy, r, fill, *, outline=(20, 20, 20), width=2, angle=0.0):
     "Draw a flat-filled, outlined shape on the PIL image `img`; return its exact boolean mask (no antialiasing)."
     from PIL import Image, ImageDraw
 
@@ -423,6 +423,7 @@ def make_benchmark_pair(
     scene: str = 'cartoon',  # 'cartoon', 'cartoon-snow' or 'photo:<skimage.data name>'
     nuisance: str = 'none',  # one of `NUISANCES`, applied to image B
     n_differences: int = 5,  # true differences (0: a nuisance-only or identical pair)
+    *,
     long_side: int = 960,  # longest side of the images
     kinds=KINDS,  # kinds of difference to draw from
     frac=(0.001, 0.02),  # object area as a fraction of the image (log-uniform)
@@ -476,6 +477,7 @@ SCENES = ('cartoon', 'cartoon-snow') + tuple(f'photo:{n}' for n in PHOTOS)
 # %% ../../nbs/areas/02a_benchmark.ipynb #2850dda8
 def benchmark_plan(
     seed: int = 0,  # seed of the whole plan
+    *,
     per_nuisance: int = 8,  # pairs with differences per nuisance category
     nuisance_only: int = 4,  # pairs without differences per nuisance category (other than 'none')
     identical: int = 6,  # pairs of one image twice

@@ -306,6 +306,7 @@ def to_lab(x: np.ndarray) -> np.ndarray:
 def tolerant_delta_e(
     la: np.ndarray,  # image A in CIELAB, H x W x 3
     lb: np.ndarray,  # image B in CIELAB
+    *,
     radius: int = 1,  # misalignment tolerated, px (0: plain ΔE)
     chroma_radius: int | None = None,  # ... for the colour channels a*, b* (None: `radius`)
 ) -> np.ndarray:
@@ -338,6 +339,7 @@ def connected(adjacency: np.ndarray) -> list:
 def group_boxes(
     boxes: list,  # [x1, y1, x2, y2] boxes
     pad: float,  # grow every box by this many px before testing contact
+    *,
     rel: float = 0.0,  # ... and by this fraction of its own longer side
     members: bool = False,  # test the boxes themselves (single linkage), not the growing boxes of the groups so far
 ) -> list:
@@ -372,6 +374,7 @@ def group_boxes(
 # %% ../../nbs/areas/02_difference_areas.ipynb #f1ce208d
 def join_rows(
     boxes: list,  # [x1, y1, x2, y2] boxes
+    *,
     gap: float = 0.8,  # largest gap between neighbours on a line, in heights
     overlap: float = 0.8,  # smallest vertical overlap, as a share of the taller height (of the shorter with `shorter`)
     shorter: bool = False,  # overlap as a share of the shorter height (letters of unlike heights, as 'a' and 'B')
@@ -425,6 +428,7 @@ def _bridged(f, g, back, share=0.5):
 def background_like(
     la: np.ndarray,  # a window of image A in CIELAB
     lb: np.ndarray,  # the same window of image B
+    *,
     tol: float = 10.0,  # CIE76 ΔE within which a pixel has a colour of the window's border
     ring: int = 3,  # the border, px
 ) -> np.ndarray:
@@ -444,6 +448,7 @@ def join_by_objects(
     frags: list,  # fragment masks (H x W booleans), each one group
     a: np.ndarray,  # image A (registered, unblurred), grey levels
     b: np.ndarray,  # image B
+    *,
     reach: int,  # fragments closer than this (px) may be parts of one object
 ) -> list:
     "Groups (lists of indices) of fragments with object, not background, between them: the parts of one replaced, flipped or resized object."
@@ -621,7 +626,7 @@ def colour_difference_map(
     S = ssim_map(a, b, sigma=p.sigma, data_range=255.0)
     # at least a pixel (resampling and JPEG do not shrink with the image); 0: compare pixel to pixel
     r = max(int(round(p.tolerance * scale)), 1) if p.tolerance else 0
-    de = tolerant_delta_e(to_lab(a), to_lab(b), r, r + int(round(p.chroma_tolerance)))
+    de = tolerant_delta_e(to_lab(a), to_lab(b), radius=r, chroma_radius=r + int(round(p.chroma_tolerance)))
     dis = np.clip(de / p.delta_e, 0, 1) * valid
     m = DifferenceMap(
         S.map.min(axis=2).astype(np.float32),
@@ -642,7 +647,7 @@ def _drifted(f, box, a, b, r, de):
     H, W = f.shape
     x1, y1, x2, y2 = max(box[0] - r, 0), max(box[1] - r, 0), min(box[2] + r, W), min(box[3] + r, H)
     sl = (slice(y1, y2), slice(x1, x2))
-    e = tolerant_delta_e(to_lab(a[sl]), to_lab(b[sl]), r)
+    e = tolerant_delta_e(to_lab(a[sl]), to_lab(b[sl]), radius=r)
     return (e[f[sl]] > de).mean() < 0.25
 
 
@@ -650,6 +655,7 @@ def colour_areas(
     m: DifferenceMap,  # the map of `colour_difference_map`
     a: np.ndarray,  # image A as compared (registered, tone-fitted, unblurred)
     b: np.ndarray,  # image B as compared
+    *,
     p: PixelAreaParams = PixelAreaParams(),  # the parameters
 ) -> list:
     "Areas of a colour difference map: fragments, less specks and particle textures, joined by nearness and by objects."
@@ -669,7 +675,7 @@ def colour_areas(
     words = []  # the letters of a word: low fragments side by side on one line, at least `row_min` of them
     if p.row_gap:
         low = [i for i in ids if box[i][3] - box[i][1] <= p.row_height * max(H, W)]
-        rows = join_rows([box[i] for i in low], p.row_gap, p.row_overlap, shorter=True)
+        rows = join_rows([box[i] for i in low], gap=p.row_gap, overlap=p.row_overlap, shorter=True)
         words = [[low[k] for k in r] for r in rows if len(r) >= p.row_min]
     in_words = {i for w in words for i in w}
     tiny = {i for i in ids if i not in in_words and sizes[i] < p.particle * H * W}
@@ -685,10 +691,12 @@ def colour_areas(
         [min(box[i][0] for i in u), min(box[i][1] for i in u), max(box[i][2] for i in u), max(box[i][3] for i in u)]
         for u in units
     ]
-    groups = [sum((units[k] for k in g), []) for g in group_boxes(ub, p.merge * max(H, W), p.merge_rel, members=True)]
+    groups = [
+        sum((units[k] for k in g), []) for g in group_boxes(ub, p.merge * max(H, W), rel=p.merge_rel, members=True)
+    ]
     frags = [np.isin(lab, [i + 1 for i in g]) for g in groups]
     if p.objects and len(frags) > 1:
-        groups = join_by_objects(frags, a, b, int(p.objects * max(H, W)))
+        groups = join_by_objects(frags, a, b, reach=int(p.objects * max(H, W)))
         frags = [np.any([frags[k] for k in g], axis=0) for g in groups]
     out = []
     for f in frags:
@@ -763,7 +771,7 @@ def pixel_difference(
     if p.method == 'colour':
         m, a2, b2 = colour_difference_map(a, b, p)
         m.resized = resized
-        return PixelDifference(colour_areas(m, a2, b2, p), m, p)
+        return PixelDifference(colour_areas(m, a2, b2, p=p), m, p)
     if p.normalize == 'tone':
         raise ValueError("method 'ssim' takes normalize 'shift' or 'none'")
     if p.register != 'none':

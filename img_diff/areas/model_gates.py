@@ -20,6 +20,7 @@ def in_band(x: float, low: float, high: float) -> bool:
 def nms(
     boxes: list,  # [x1, y1, x2, y2] boxes
     priority: list,  # the order key of each box: lower goes first (e.g. crop cosine: most different first)
+    *,
     iou: float = 0.5,  # a box overlapping an earlier kept box more than this is suppressed
     max_boxes: int = 10,  # keep at most this many
 ) -> tuple:
@@ -40,6 +41,7 @@ def nms(
 def clip_band_stage(
     records,
     ctx,
+    *,
     model: str = CLIP_MODEL,  # hub id or folder of a CLIP model
     low: Cosine = 0.90,  # pairs at or below this CLIP image cosine are rejected (too different)
     high: Cosine = 0.98,  # pairs at or above this are rejected (too alike)
@@ -61,7 +63,7 @@ def clip_band_stage(
     return records
 
 
-def ssim_band_stage(records, ctx, low: Cosine = 0.3, high: Cosine = 0.995):
+def ssim_band_stage(records, ctx, *, low: Cosine = 0.3, high: Cosine = 0.995):
     "Pipeline stage: the pair's mean SSIM; rejected outside (low, high)."
     from img_diff.areas.difference_areas import difference_map
 
@@ -79,6 +81,7 @@ def ssim_band_stage(records, ctx, low: Cosine = 0.3, high: Cosine = 0.995):
 def area_gates_stage(
     records,
     ctx,
+    *,
     clip_model: str = CLIP_MODEL,
     blip_model: str = BLIP_ITM_MODEL,
     crop_threshold: Cosine = 0.85,
@@ -130,7 +133,9 @@ def area_gates_stage(
                     b.rejected = f'no differing object in the crops (BLIP {s:.3f} <= {noun_threshold})'
     for r in records:
         cand = [b for b in r.boxes if b.rejected is None]
-        kept, why = nms([b.bbox for b in cand], [b.scores.get('clip_crop', 1.0) for b in cand], nms_iou, max_boxes)
+        kept, why = nms(
+            [b.bbox for b in cand], [b.scores.get('clip_crop', 1.0) for b in cand], iou=nms_iou, max_boxes=max_boxes
+        )
         for i, reason in why.items():
             cand[i].rejected = reason
         r.outputs['area-gates'] = {'kept': len(kept), 'noun_gate': bool(noun_gate and r.objects)}
@@ -142,6 +147,7 @@ def area_gates_stage(
 def removal_gate_stage(
     records,
     ctx,
+    *,
     blip_model: str = BLIP_ITM_MODEL,
     before: Cosine = 0.35,
     after: Cosine = 0.2,

@@ -76,6 +76,7 @@ def mask_stats(
 def greedy_nms(
     boxes,  # (N, 4) [x1, y1, x2, y2] boxes
     scores,  # (N,) higher goes first
+    *,
     iou: float = 0.7,  # a box overlapping a kept one more than this is suppressed
     max_keep: int = 100,  # keep at most this many
 ) -> list:
@@ -157,6 +158,7 @@ def sam_masks(
     image,  # the image (path, PIL or array)
     model,
     processor,  # a loaded SamModel and its processor
+    *,
     points_per_side: PositiveInt = 32,  # the point grid is points_per_side x points_per_side (SAM's default)
     points_per_batch: PositiveInt = 64,  # prompts per model call
     masks_per_point: Literal[1, 3] = 3,  # 3: all of SAM's masks per point (SAM's generator); 1: the best one
@@ -213,7 +215,9 @@ def sam_masks(
         batches.append(low)
         s, st, bx, ix = iou[idx].cpu().numpy(), stab.cpu().numpy(), boxes.cpu().numpy(), idx.cpu().numpy()
         found += [(b, int(ix[k]), float(s[k]), float(st[k]), bx[k]) for k in np.flatnonzero(ok)]
-    kept = [found[k] for k in greedy_nms([f[4] for f in found], [f[2] for f in found], box_nms, max_masks)]
+    kept = [
+        found[k] for k in greedy_nms([f[4] for f in found], [f[2] for f in found], iou=box_nms, max_keep=max_masks)
+    ]
     res = []
     for c in range(0, len(kept), 16):  # only the kept masks at full resolution, 16 at a time
         part = kept[c : c + 16]

@@ -114,6 +114,7 @@ def _to_nchw(x, device):
 def gaussian_blur(
     x,  # image(s): numpy (H, W), (H, W, C), (N, H, W, C) or torch (H, W), (C, H, W), (N, C, H, W)
     sigma: float,  # standard deviation, px (the same along both axes; channels are not mixed)
+    *,
     truncate: float = 4.0,  # radius in standard deviations, as scipy.ndimage's
     device=None,  # torch device to compute on (default: the tensor's, or the CPU for arrays)
 ):

@@ -270,7 +270,7 @@ def pixel_difference_batch(
             work.append((a, b))
             sizes.append((H, W, resized, s))
         maps = _maps(work, q, d, batch_size, workers)
-        areas = _pmap(lambda m, a, b: colour_areas(m, a, b, q), maps, workers)
+        areas = _pmap(lambda m, a, b: colour_areas(m, a, b, p=q), maps, workers)
         for (m, a2, _), found, (H, W, resized, s) in zip(maps, areas, sizes):
             m.resized = resized
             if s:  # (`pixel_difference` keeps the capped call's parameters, max_side None)
