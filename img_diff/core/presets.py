@@ -50,7 +50,7 @@ def with_own_pairs(
         for e in out.get(key, []):
             if isinstance(e, dict) and isinstance(own := e.pop('own_pairs', None), dict) and own_pairs:
                 for k, v in own.items():
-                    e.pop(k) if v is None else e.__setitem__(k, v)
+                    e.pop(k, None) if v is None else e.__setitem__(k, v)
     return out
 
 # %% ../../nbs/core/09_presets.ipynb #17411ddc

@@ -425,7 +425,7 @@ def caption_pairs_stage(records, ctx, params: CaptionPairParams):
                 k = max(1, min(k, len({f[2] for f in default_lexicon().find(r.caption_a)})))
             p = swap_object(r.caption_a, rng, **kw) if k == 1 else swap_objects(r.caption_a, rng, n_swaps=k, **kw)
             if p is None:
-                r.reject(ctx.name, swap_failure(r.caption_a, params.n_swaps))
+                r.reject(ctx.name, swap_failure(r.caption_a, k))
                 continue
             r.caption_b, r.objects = p.caption_b, p.objects
             r.params['caption_pair'] = {'backend': 'lexicon', **p.params}
