@@ -6,7 +6,8 @@
 __all__ = ['METHOD_DEFAULTS', 'DEFAULTS', 'DRIFT_SHARE', 'DifferenceMap', 'difference_map', 'DifferenceArea', 'areas_from_map',
            'register_pair', 'fit_tone', 'apply_tone', 'to_lab', 'tolerant_delta_e', 'connected', 'group_boxes',
            'join_rows', 'box_gap', 'background_like', 'join_by_objects', 'PixelAreaParams', 'pixel_area_params',
-           'colour_difference_map', 'colour_areas', 'PixelDifference', 'pixel_difference', 'pixel_areas_stage']
+           'colour_difference_map', 'colour_areas', 'PixelDifference', 'shrink_image', 'grow_area', 'pixel_difference',
+           'pixel_areas_stage']
 
 # %% ../../nbs/areas/02_difference_areas.ipynb #a1fe9c98
 from dataclasses import dataclass, field, asdict, replace
@@ -737,7 +738,7 @@ class PixelDifference:
         return [{'bbox': a.bbox, 'score': round(a.score, 4), 'area': a.area} for a in self.areas]
 
 
-def _shrink(x, s):
+def shrink_image(x, s):
     "An image scaled by s < 1, each pixel the mean of those it covers."
     from PIL import Image
 
@@ -745,7 +746,7 @@ def _shrink(x, s):
     return np.asarray(Image.fromarray(x).resize((max(round(W * s), 1), max(round(H * s), 1)), Image.Resampling.BOX))
 
 
-def _grow(area, shape):
+def grow_area(area, shape):
     "An area found at a capped size, at the full size `shape`: its mask scaled up (nearest), its box that of the mask."
     from PIL import Image
 
@@ -765,10 +766,10 @@ def pixel_difference(
     H, W = a.shape[:2]
     if p.max_side and max(H, W) > p.max_side:  # worked at a capped size, the areas mapped back to the full size
         s = p.max_side / max(H, W)
-        small = [_shrink(x, s) for x in (a, b)]
+        small = [shrink_image(x, s) for x in (a, b)]
         del a, b  # the full-size images are not needed again here (given as paths, they are not held at all)
         res = pixel_difference(*small, replace(p, max_side=None))
-        res.areas = [_grow(x, (H, W)) for x in res.areas]
+        res.areas = [grow_area(x, (H, W)) for x in res.areas]
         res.map.resized, res.scale = resized, small[0].shape[0] / H
         return res
     if p.method == 'colour':

@@ -11,9 +11,10 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, replace
 import inspect
 import numpy as np
-from ..core.imaging import load_image, mask_bbox
-from .difference_areas import DifferenceArea, DifferenceMap, PixelAreaParams, PixelDifference
+from ..core.imaging import load_image
+from .difference_areas import DifferenceMap, PixelAreaParams, PixelDifference
 from .difference_areas import colour_areas, fit_tone, pixel_area_params, pixel_difference, register_pair
+from .difference_areas import grow_area, shrink_image
 from .ssim import gaussian_blur, ssim_map
 
 # %% ../../nbs/areas/02c_torch_map.ipynb #2bf01c2e
@@ -227,22 +228,6 @@ def colour_difference_maps(
     return out
 
 # %% ../../nbs/areas/02c_torch_map.ipynb #5bd543c2
-def _shrink(x, s):
-    "An image scaled by s < 1, each pixel the mean of those it covers (as `pixel_difference` shrinks a large pair)."
-    from PIL import Image
-
-    H, W = x.shape[:2]
-    return np.asarray(Image.fromarray(x).resize((max(round(W * s), 1), max(round(H * s), 1)), Image.Resampling.BOX))
-
-
-def _grow(area, shape):
-    "An area found at a capped size, at the full size `shape`: its mask scaled up (nearest), its box the mask's."
-    from PIL import Image
-
-    m = np.asarray(Image.fromarray(area.mask).resize(shape[::-1], Image.Resampling.NEAREST))
-    return DifferenceArea(mask_bbox(m), area.score, m)
-
-
 def pixel_difference_batch(
     pairs,  # (A, B) pairs: paths, PIL images or arrays, as `pixel_difference` takes them; any sizes
     device='cpu',  # torch device of the per-pixel work ('cpu', 'cuda', 'cuda:1', ...)
@@ -266,7 +251,7 @@ def pixel_difference_batch(
             H, W = a.shape[:2]
             s = p.max_side / max(H, W) if p.max_side and max(H, W) > p.max_side else None
             if s:  # worked at the capped size, the areas mapped back
-                a, b = _shrink(a, s), _shrink(b, s)
+                a, b = shrink_image(a, s), shrink_image(b, s)
             work.append((a, b))
             sizes.append((H, W, resized, s))
         maps = _maps(work, q, d, batch_size, workers)
@@ -274,7 +259,7 @@ def pixel_difference_batch(
         for (m, a2, _), found, (H, W, resized, s) in zip(maps, areas, sizes):
             m.resized = resized
             if s:  # (`pixel_difference` keeps the capped call's parameters, max_side None)
-                out.append(PixelDifference([_grow(x, (H, W)) for x in found], m, q, a2.shape[0] / H))
+                out.append(PixelDifference([grow_area(x, (H, W)) for x in found], m, q, a2.shape[0] / H))
             else:
                 out.append(PixelDifference(found, m, p))
     return out
