@@ -18,7 +18,8 @@ def cells(nb: Path) -> list:
     out = []
     for i, c in enumerate(cs):
         src = ''.join(c['source'])
-        if c['cell_type'] != 'code' or not EXPORT.search(src): continue
+        if c['cell_type'] != 'code' or not EXPORT.search(src):
+            continue
         size = sum(1 for line in src.splitlines() if line.strip() and not line.startswith('#|'))
         nxt = cs[i + 1] if i + 1 < len(cs) else None
         followed = nxt is not None and nxt['cell_type'] == 'code' and not EXPORT.search(''.join(nxt['source']))
@@ -27,20 +28,30 @@ def cells(nb: Path) -> list:
 
 
 def main(per_notebook: bool = False) -> dict:
-    rows = [r for nb in sorted((ROOT / 'nbs').rglob('*.ipynb')) if '.ipynb_checkpoints' not in nb.parts for r in cells(nb)]
+    rows = [
+        r for nb in sorted((ROOT / 'nbs').rglob('*.ipynb')) if '.ipynb_checkpoints' not in nb.parts for r in cells(nb)
+    ]
     sizes = [r[1] for r in rows]
-    stats = dict(export_cells=len(rows), median=statistics.median(sizes), largest=max(sizes),
-                 over_40=round(sum(s > 40 for s in sizes) / len(sizes), 3),
-                 followed=round(sum(r[2] for r in rows) / len(rows), 3))
+    stats = dict(
+        export_cells=len(rows),
+        median=statistics.median(sizes),
+        largest=max(sizes),
+        over_40=round(sum(s > 40 for s in sizes) / len(sizes), 3),
+        followed=round(sum(r[2] for r in rows) / len(rows), 3),
+    )
     print(json.dumps(stats))
     if per_notebook:
         per = defaultdict(list)
-        for r in rows: per[r[0]].append(r)
+        for r in rows:
+            per[r[0]].append(r)
         for k, v in per.items():
             s = [r[1] for r in v]
-            print(f'{k:40s} cells {len(v):3d}  median {statistics.median(s):5.1f}  over 40 {sum(x > 40 for x in s):3d}'
-                  f'  followed {sum(r[2] for r in v):3d}  largest {max(s)}')
+            print(
+                f'{k:40s} cells {len(v):3d}  median {statistics.median(s):5.1f}  over 40 {sum(x > 40 for x in s):3d}'
+                f'  followed {sum(r[2] for r in v):3d}  largest {max(s)}'
+            )
     return stats
 
 
-if __name__ == '__main__': main('--per-notebook' in sys.argv)
+if __name__ == '__main__':
+    main('--per-notebook' in sys.argv)

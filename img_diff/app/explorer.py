@@ -9,15 +9,13 @@ __all__ = ['PAIR_BANDS', 'box_passes', 'apply_thresholds', 'pair_picture', 'funn
 import base64, html, io
 from collections import Counter
 import numpy as np
+from fastcore.basics import patch
 
-# %% ../../nbs/app/03_explorer.ipynb #d1352a52
-PAIR_BANDS = {'ssim': ('pair SSIM band', 'SSIM', 'ssim-band'), 'clip': ('pair CLIP band', 'CLIP', 'clip-band')}
-
-
+# %% ../../nbs/app/03_explorer.ipynb #8ec80a6a
 def _rel_area(r, b):
     return b.area / (r.size[0] * r.size[1]) if r.size else None
 
-
+# %% ../../nbs/app/03_explorer.ipynb #c7bf2dca
 def box_passes(
     r,
     b,
@@ -27,7 +25,8 @@ def box_passes(
     clip_crop: float | None = None,
     blip_noun: float | None = None,
 ) -> str | None:
-    "None when box `b` of record `r` passes every box threshold given, else why not (a threshold that is None is not applied)."
+    "None when box `b` of record `r` passes every box threshold given, else why not (a threshold that is None is not \
+applied)."
     if box_score is not None and (b.score is None or b.score < box_score):
         return f'box score < {box_score:g}'
     a = _rel_area(r, b)
@@ -41,7 +40,42 @@ def box_passes(
         return f'BLIP noun <= {blip_noun:g}'
     return None
 
+# %% ../../nbs/app/03_explorer.ipynb #6b67a2bc
+def _funnel_step(live: list, rows: list, name: str, why) -> list:
+    "The records of `live` that pass the step `name` (`why(r)`: None, or why `r` fails); appends its funnel row to \
+`rows`."
+    reasons = [(r, why(r)) for r in live]
+    rej = Counter(w for _, w in reasons if w)
+    rows.append({'stage': name, 'in': len(live), 'out': len(live) - sum(rej.values()), 'rejected': dict(rej)})
+    return [r for r, w in reasons if not w]
 
+# %% ../../nbs/app/03_explorer.ipynb #a1848ea3
+PAIR_BANDS = {'ssim': ('pair SSIM band', 'SSIM', 'ssim-band'), 'clip': ('pair CLIP band', 'CLIP', 'clip-band')}
+
+
+def _band_why(key: str, lo: float, hi: float, label: str):
+    "The test of the pair band `key` (`lo < score < hi`) for `_funnel_step`."
+
+    def why(r):
+        x = r.scores.get(key)
+        if x is None:
+            return f'no {label} score'
+        return f'{label} <= {lo:g}' if x <= lo else f'{label} >= {hi:g}' if x >= hi else None
+
+    return why
+
+# %% ../../nbs/app/03_explorer.ipynb #c1bdac48
+def _boxes_why(bt: dict):
+    "The test of the box thresholds `bt` (keyword arguments of `box_passes`) for `_funnel_step`."
+    return lambda r: (
+        None
+        if any(box_passes(r, b, **bt) is None for b in r.boxes)
+        else 'no difference area'
+        if not r.boxes
+        else 'no box passes the box thresholds'
+    )
+
+# %% ../../nbs/app/03_explorer.ipynb #d1352a52
 def apply_thresholds(
     records: list,  # `PairRecord`s (e.g. a run folder's `load_records()`)
     *,
@@ -51,18 +85,12 @@ def apply_thresholds(
     min_area: float | None = None,  # a box needs (box area / image area) >= this
     clip_crop: float | None = None,  # a box needs its crops' CLIP cosine < this
     blip_noun: float | None = None,  # a box needs its BLIP crop-object match > this
-    pipeline: bool = False,  # also apply the records' own rejections, except those of the stages the thresholds replace
+    # also apply the records' own rejections, except those of the stages the thresholds replace
+    pipeline: bool = False,
 ) -> tuple:
-    "(passing records, funnel rows {stage, in, out, rejected: {reason: count}}) of `records` under the thresholds given (None: not applied)."
+    "(passing records, funnel rows {stage, in, out, rejected: {reason: count}}) of `records` under the thresholds \
+given (None: not applied)."
     live, rows = list(records), [{'stage': 'records', 'in': len(records), 'out': len(records), 'rejected': {}}]
-
-    def step(name, why):
-        nonlocal live
-        reasons = [(r, why(r)) for r in live]
-        rej = Counter(w for _, w in reasons if w)
-        rows.append({'stage': name, 'in': len(live), 'out': len(live) - sum(rej.values()), 'rejected': dict(rej)})
-        live = [r for r, w in reasons if not w]
-
     replaced = set()
     for key, band in (('ssim', ssim), ('clip', clip)):
         if band is None:
@@ -70,29 +98,14 @@ def apply_thresholds(
         name, label, stage = PAIR_BANDS[key]
         lo, hi = band
         replaced.add(stage)
-
-        def why(r, key=key, lo=lo, hi=hi, label=label):
-            x = r.scores.get(key)
-            if x is None:
-                return f'no {label} score'
-            return f'{label} <= {lo:g}' if x <= lo else f'{label} >= {hi:g}' if x >= hi else None
-
-        step(name, why)
+        live = _funnel_step(live, rows, name, _band_why(key, lo, hi, label))
     bt = dict(box_score=box_score, min_area=min_area, clip_crop=clip_crop, blip_noun=blip_noun)
     if any(v is not None for v in bt.values()):
         replaced.add('area-gates')
-        step(
-            'boxes',
-            lambda r: (
-                None
-                if any(box_passes(r, b, **bt) is None for b in r.boxes)
-                else 'no difference area'
-                if not r.boxes
-                else 'no box passes the box thresholds'
-            ),
-        )
+        live = _funnel_step(live, rows, 'boxes', _boxes_why(bt))
     if pipeline:
-        step('pipeline', lambda r: None if r.kept or r.rejected_by in replaced else f'{r.rejected_by}: {r.rejected}')
+        why = lambda r: None if r.kept or r.rejected_by in replaced else f'{r.rejected_by}: {r.rejected}'
+        live = _funnel_step(live, rows, 'pipeline', why)
     return live, rows
 
 # %% ../../nbs/app/03_explorer.ipynb #77acea35
@@ -106,27 +119,27 @@ def _data_uri(a: np.ndarray, max_width: int = 720, fmt='JPEG') -> str:
     im.save(buf, fmt, quality=80)
     return f'data:image/{fmt.lower()};base64,' + base64.b64encode(buf.getvalue()).decode()
 
+# %% ../../nbs/app/03_explorer.ipynb #f5130953
+def _tint_masks(folder, r, pic: np.ndarray, W: int, gap: int, ok_boxes) -> None:
+    "Tint the masks of `r`'s found boxes on both halves of `pic`, in place (index in `ok_boxes`: red, else grey)."
+    from img_diff.core.imaging import load_image
 
-def pair_picture(folder, r, *, ok_boxes: set = frozenset(), masks: bool = True, gap: int = 8) -> np.ndarray:
-    "Image A | image B of record `r` with its found boxes (index in `ok_boxes`: red, else grey) and their masks tinted."
+    H = pic.shape[0]
+    for k, bx in enumerate(r.boxes):
+        if bx.mask and folder.file(bx.mask).exists():
+            m = load_image(folder.file(bx.mask))[..., 0] > 127
+            if m.shape != (H, W):
+                continue
+            tint = np.array([255, 0, 0] if k in ok_boxes else [128, 128, 128], np.float32)
+            for off in (0, W + gap):
+                view = pic[:, off : off + W]
+                view[m] = (0.6 * view[m] + 0.4 * tint).astype(np.uint8)
+
+# %% ../../nbs/app/03_explorer.ipynb #18880071
+def _draw_boxes(pic: np.ndarray, r, W: int, gap: int, ok_boxes) -> np.ndarray:
+    "`pic` with `r`'s found boxes drawn and numbered on both halves (index in `ok_boxes`: red, else grey)."
     from PIL import Image, ImageDraw
-    from img_diff.core.imaging import load_image, resize_to
 
-    a, b = load_image(folder.file(r.images['a'])), load_image(folder.file(r.images['b']))
-    b = resize_to(b, a)
-    H, W = a.shape[:2]
-    pic = np.full((H, 2 * W + gap, 3), 255, np.uint8)
-    pic[:, :W], pic[:, W + gap :] = a, b
-    if masks:
-        for k, bx in enumerate(r.boxes):
-            if bx.mask and folder.file(bx.mask).exists():
-                m = load_image(folder.file(bx.mask))[..., 0] > 127
-                if m.shape != (H, W):
-                    continue
-                tint = np.array([255, 0, 0] if k in ok_boxes else [128, 128, 128], np.float32)
-                for off in (0, W + gap):
-                    view = pic[:, off : off + W]
-                    view[m] = (0.6 * view[m] + 0.4 * tint).astype(np.uint8)
     im = Image.fromarray(pic)
     d = ImageDraw.Draw(im)
     for k, bx in enumerate(r.boxes):
@@ -137,7 +150,22 @@ def pair_picture(folder, r, *, ok_boxes: set = frozenset(), masks: bool = True, 
             d.text((x1 + off + 2, y1 + 1), str(k), fill=c)
     return np.asarray(im)
 
+# %% ../../nbs/app/03_explorer.ipynb #4f67d273
+def pair_picture(folder, r, *, ok_boxes: set = frozenset(), masks: bool = True, gap: int = 8) -> np.ndarray:
+    "Image A | image B of record `r` with its found boxes (index in `ok_boxes`: red, else grey) and their masks \
+tinted."
+    from img_diff.core.imaging import load_image, resize_to
 
+    a, b = load_image(folder.file(r.images['a'])), load_image(folder.file(r.images['b']))
+    b = resize_to(b, a)
+    H, W = a.shape[:2]
+    pic = np.full((H, 2 * W + gap, 3), 255, np.uint8)
+    pic[:, :W], pic[:, W + gap :] = a, b
+    if masks:
+        _tint_masks(folder, r, pic, W, gap, ok_boxes)
+    return _draw_boxes(pic, r, W, gap, ok_boxes)
+
+# %% ../../nbs/app/03_explorer.ipynb #4576ac6c
 def funnel_html(rows: list) -> str:
     "The funnel rows as an HTML table."
     td = lambda x: f'<td style="padding:2px 8px;border:1px solid #ccc">{html.escape(str(x))}</td>'
@@ -151,12 +179,24 @@ def funnel_html(rows: list) -> str:
         for f in rows
     )
     return (
-        '<table style="border-collapse:collapse"><tr><th>stage</th><th>in</th><th>out</th><th>rejected (reason: count)</th></tr>'
-        + body
-        + '</table>'
+        '<table style="border-collapse:collapse"><tr><th>stage</th><th>in</th><th>out</th>'
+        '<th>rejected (reason: count)</th></tr>' + body + '</table>'
     )
 
+# %% ../../nbs/app/03_explorer.ipynb #2277b1a5
+def _box_rows(r, why: list) -> str:
+    "One table row per found box of `r`: bbox, score, gate scores, `why` it fails the thresholds, the run's verdict, \
+caption."
+    esc = html.escape
+    return ''.join(
+        f'<tr><td>{k}</td><td>{b.bbox}</td><td>{"" if b.score is None else f"{b.score:.3f}"}</td>'
+        f'<td>{esc(", ".join(f"{n} {v:.3f}" for n, v in b.scores.items() if isinstance(v, (int, float))))}</td>'
+        f'<td>{esc(why[k] or "passes")}</td><td>{esc(str(b.rejected or ""))}</td>'
+        f'<td>{esc(str(b.captions.get("difference") or b.captions.get("a") or ""))}</td></tr>'
+        for k, b in enumerate(r.boxes)
+    )
 
+# %% ../../nbs/app/03_explorer.ipynb #4f7e8c0d
 def record_html(folder, r, *, thresholds: dict, passed: bool) -> str:
     "One record: the pair with its boxes and masks, the verdict under `thresholds`, the scores and the captions."
     bt = {k: thresholds.get(k) for k in ('box_score', 'min_area', 'clip_crop', 'blip_noun')}
@@ -165,21 +205,46 @@ def record_html(folder, r, *, thresholds: dict, passed: bool) -> str:
     pic = pair_picture(folder, r, ok_boxes=ok)
     esc = html.escape
     sc = ', '.join(f'{k} {v:.3f}' if isinstance(v, float) else f'{k} {v}' for k, v in r.scores.items())
-    rows = ''.join(
-        f'<tr><td>{k}</td><td>{b.bbox}</td><td>{"" if b.score is None else f"{b.score:.3f}"}</td>'
-        f'<td>{esc(", ".join(f"{n} {v:.3f}" for n, v in b.scores.items() if isinstance(v, (int, float))))}</td>'
-        f'<td>{esc(why[k] or "passes")}</td><td>{esc(str(b.rejected or ""))}</td>'
-        f'<td>{esc(str(b.captions.get("difference") or b.captions.get("a") or ""))}</td></tr>'
-        for k, b in enumerate(r.boxes)
-    )
+    rows = _box_rows(r, why)
     stored = 'kept' if r.kept else f'rejected by {r.rejected_by}: {r.rejected}'
     return (
-        f'<div class="record"><b>{esc(r.id)}</b> — <span class="verdict">{"passes" if passed else "fails"}</span> these thresholds '
+        f'<div class="record"><b>{esc(r.id)}</b> — '
+        f'<span class="verdict">{"passes" if passed else "fails"}</span> these thresholds '
         f'(the run: {esc(stored)})<br><img src="{_data_uri(pic)}" style="max-width:100%"><br>'
         f'<small>A: {esc(str(r.caption_a))}<br>B: {esc(str(r.caption_b))}<br>pair scores: {esc(sc)}</small>'
-        '<table style="font-size:12px"><tr><th>box</th><th>bbox</th><th>score</th><th>gate scores</th><th>these thresholds</th>'
+        '<table style="font-size:12px"><tr><th>box</th><th>bbox</th><th>score</th><th>gate scores</th>'
+        '<th>these thresholds</th>'
         f'<th>the run</th><th>caption</th></tr>{rows}</table></div>'
     )
+
+# %% ../../nbs/app/03_explorer.ipynb #07883717
+def _sliders(records: list) -> dict:
+    "A slider for each kind of score `records` carry, each at the position that lets everything through."
+    import ipywidgets as W
+
+    has = lambda k: any(k in r.scores for r in records)
+    has_box = lambda k: any(k in b.scores for r in records for b in r.boxes)
+    lay = dict(style={'description_width': '150px'}, layout=W.Layout(width='520px'), continuous_update=False)
+    out = {}
+    if has('ssim'):
+        out['ssim'] = W.FloatRangeSlider(
+            value=(0.0, 1.0), min=0, max=1, step=0.005, readout_format='.3f', description='pair SSIM band', **lay
+        )
+    if has('clip'):
+        out['clip'] = W.FloatRangeSlider(
+            value=(0.0, 1.0), min=0, max=1, step=0.005, readout_format='.3f', description='pair CLIP band', **lay
+        )
+    if any(b.score is not None for r in records for b in r.boxes):
+        out['box_score'] = W.FloatSlider(value=0, min=0, max=1, step=0.01, description='box score ≥', **lay)
+    if any(r.boxes for r in records):
+        out['min_area'] = W.FloatSlider(
+            value=0, min=0, max=0.25, step=0.001, readout_format='.3f', description='box area / image ≥', **lay
+        )
+    if has_box('clip_crop'):
+        out['clip_crop'] = W.FloatSlider(value=1, min=0, max=1, step=0.01, description='crop CLIP <', **lay)
+    if has_box('blip_noun'):
+        out['blip_noun'] = W.FloatSlider(value=0, min=0, max=1, step=0.01, description='BLIP noun >', **lay)
+    return out
 
 # %% ../../nbs/app/03_explorer.ipynb #99002104
 class Explorer:
@@ -195,34 +260,7 @@ class Explorer:
 
         self.folder = folder if isinstance(folder, RunFolder) else RunFolder(folder, create=False)
         self.records = self.folder.load_records() if records is None else list(records)
-        has = lambda k: any(k in r.scores for r in self.records)
-        has_box = lambda k: any(k in b.scores for r in self.records for b in r.boxes)
-        lay = dict(style={'description_width': '150px'}, layout=W.Layout(width='520px'), continuous_update=False)
-        self.sliders = {}
-        if has('ssim'):
-            self.sliders['ssim'] = W.FloatRangeSlider(
-                value=(0.0, 1.0), min=0, max=1, step=0.005, readout_format='.3f', description='pair SSIM band', **lay
-            )
-        if has('clip'):
-            self.sliders['clip'] = W.FloatRangeSlider(
-                value=(0.0, 1.0), min=0, max=1, step=0.005, readout_format='.3f', description='pair CLIP band', **lay
-            )
-        if any(b.score is not None for r in self.records for b in r.boxes):
-            self.sliders['box_score'] = W.FloatSlider(
-                value=0, min=0, max=1, step=0.01, description='box score ≥', **lay
-            )
-        if any(r.boxes for r in self.records):
-            self.sliders['min_area'] = W.FloatSlider(
-                value=0, min=0, max=0.25, step=0.001, readout_format='.3f', description='box area / image ≥', **lay
-            )
-        if has_box('clip_crop'):
-            self.sliders['clip_crop'] = W.FloatSlider(
-                value=1, min=0, max=1, step=0.01, description='crop CLIP <', **lay
-            )
-        if has_box('blip_noun'):
-            self.sliders['blip_noun'] = W.FloatSlider(
-                value=0, min=0, max=1, step=0.01, description='BLIP noun >', **lay
-            )
+        self.sliders = _sliders(self.records)
         self.pipeline = W.Checkbox(value=True, description="apply the run's other rejections", indent=False)
         self.filter = W.ToggleButtons(options=['all', 'kept', 'rejected'], value='all', description='show')
         self.record = W.Dropdown(description='record', layout=W.Layout(width='360px'))
@@ -247,70 +285,77 @@ class Explorer:
         self._busy = False
         self.update()
 
-    OPEN = {
-        'box_score': 0,
-        'min_area': 0,
-        'clip_crop': 1,
-        'blip_noun': 0,
-    }  # slider positions that let everything through
+    # slider positions that let everything through
+    OPEN = {'box_score': 0, 'min_area': 0, 'clip_crop': 1, 'blip_noun': 0}
 
-    def thresholds(self) -> dict:
-        "The thresholds the sliders set, as keyword arguments of `apply_thresholds` (a slider left open, or a band at full range, applies nothing)."
-        out = {}
-        for k, w in self.sliders.items():
-            v = tuple(w.value) if isinstance(w.value, tuple) else w.value
-            out[k] = None if v == ((w.min, w.max) if isinstance(v, tuple) else self.OPEN[k]) else v
-        return out | {'pipeline': self.pipeline.value}
+# %% ../../nbs/app/03_explorer.ipynb #92509ba9
+@patch
+def thresholds(self: Explorer) -> dict:
+    "The thresholds the sliders set, as keyword arguments of `apply_thresholds` (a slider left open, or a band at \
+full range, applies nothing)."
+    out = {}
+    for k, w in self.sliders.items():
+        v = tuple(w.value) if isinstance(w.value, tuple) else w.value
+        out[k] = None if v == ((w.min, w.max) if isinstance(v, tuple) else self.OPEN[k]) else v
+    return out | {'pipeline': self.pipeline.value}
 
-    def update(self):
-        "Recompute the passing records and the funnel, then the list of records shown."
-        passed, rows = apply_thresholds(self.records, **self.thresholds())
-        self.passed = {r.id for r in passed}
-        self.funnel.value = funnel_html(rows)
-        self.count.value = f'<b>{len(passed)}</b> of {len(self.records)} records pass'
-        ids = [
-            r.id
-            for r in self.records
-            if self.filter.value == 'all' or (r.id in self.passed) == (self.filter.value == 'kept')
-        ]
-        self._busy = True
-        try:
-            old = self.record.value
-            self.record.options = ids
-            self.record.value = old if old in ids else (ids[0] if ids else None)
-            self.slider.max = max(len(ids) - 1, 0)
-            self.slider.value = ids.index(self.record.value) if ids else 0
-        finally:
-            self._busy = False
-        self.show_record()
+# %% ../../nbs/app/03_explorer.ipynb #972bc8dd
+@patch
+def _from_slider(self: Explorer, ch):
+    if self._busy or not self.record.options:
+        return
+    self.record.value = self.record.options[ch['new']]
 
-    def _from_slider(self, ch):
-        if self._busy or not self.record.options:
-            return
-        self.record.value = self.record.options[ch['new']]
+# %% ../../nbs/app/03_explorer.ipynb #9df9286a
+@patch
+def show_record(self: Explorer):
+    "Show the record chosen in the dropdown (keeps the slider in step)."
+    if self._busy:
+        return
+    rid = self.record.value
+    if rid is None:
+        self.view.value = '<i>no record to show</i>'
+        return
+    self._busy = True
+    try:
+        self.slider.value = list(self.record.options).index(rid)
+    finally:
+        self._busy = False
+    r = next(r for r in self.records if r.id == rid)
+    self.view.value = record_html(self.folder, r, thresholds=self.thresholds(), passed=rid in self.passed)
 
-    def show_record(self):
-        "Show the record chosen in the dropdown (keeps the slider in step)."
-        if self._busy:
-            return
-        rid = self.record.value
-        if rid is None:
-            self.view.value = '<i>no record to show</i>'
-            return
-        self._busy = True
-        try:
-            self.slider.value = list(self.record.options).index(rid)
-        finally:
-            self._busy = False
-        r = next(r for r in self.records if r.id == rid)
-        self.view.value = record_html(self.folder, r, thresholds=self.thresholds(), passed=rid in self.passed)
+# %% ../../nbs/app/03_explorer.ipynb #309d718c
+@patch
+def update(self: Explorer):
+    "Recompute the passing records and the funnel, then the list of records shown."
+    passed, rows = apply_thresholds(self.records, **self.thresholds())
+    self.passed = {r.id for r in passed}
+    self.funnel.value = funnel_html(rows)
+    self.count.value = f'<b>{len(passed)}</b> of {len(self.records)} records pass'
+    ids = [
+        r.id
+        for r in self.records
+        if self.filter.value == 'all' or (r.id in self.passed) == (self.filter.value == 'kept')
+    ]
+    self._busy = True
+    try:
+        old = self.record.value
+        self.record.options = ids
+        self.record.value = old if old in ids else (ids[0] if ids else None)
+        self.slider.max = max(len(ids) - 1, 0)
+        self.slider.value = ids.index(self.record.value) if ids else 0
+    finally:
+        self._busy = False
+    self.show_record()
 
-    def _ipython_display_(self):
-        from IPython.display import display
+# %% ../../nbs/app/03_explorer.ipynb #ab980b72
+@patch
+def _ipython_display_(self: Explorer):
+    from IPython.display import display
 
-        display(self.widget)
+    display(self.widget)
 
-
+# %% ../../nbs/app/03_explorer.ipynb #ac04f3d8
 def explore(path) -> Explorer:
     "An `Explorer` of the run folder at `path` (display it in a notebook)."
     return Explorer(path)

@@ -13,9 +13,12 @@ from collections import Counter
 from pathlib import Path
 import numpy as np
 from ..core.files import atomic_write
+from ..core.pipeline import config_entry, stage_params, params_dataclass, parse_params
+from ..core.registry import lookup
 
 # %% ../../nbs/app/01_report.ipynb #b5d01bd3
-# score name -> where it lives, what it means, and the (stage, parameter) thresholds that act on it (their defaults: the stages')
+# score name -> where it lives, what it means, and the (stage, parameter) thresholds that act on it
+# (their defaults: the stages')
 SCORES = {
     'ssim': dict(
         level='pair',
@@ -45,21 +48,20 @@ SCORES = {
     'blip_after': dict(level='removal', label='BLIP object match after removal', gates=[('removal-gate', 'after')]),
 }
 
-from ..core.pipeline import config_entry, stage_params, params_dataclass, parse_params
-from ..core.registry import lookup
-
-
+# %% ../../nbs/app/01_report.ipynb #de7b28f7
 def stage_default(stage: str, param: str, given: dict | None = None):
-    "The value `param` of `stage` takes when the config does not give it (for a parameter dataclass, given the others)."
+    "The value `param` of `stage` takes when the config does not give it (for a parameter dataclass, given the \
+others)."
     fn = lookup(stage)
     pc = params_dataclass(fn)
     if pc is not None:
         return getattr(parse_params(pc, {k: v for k, v in (given or {}).items() if k != param}, stage), param)
     return stage_params(fn)[param].default
 
-
+# %% ../../nbs/app/01_report.ipynb #f4ed56f5
 def run_thresholds(manifest: dict) -> dict:
-    "{(stage, parameter): (value, 'config' or 'default')} for every threshold of `SCORES` whose stage the run applied, from its config (and post-run stages)."
+    "{(stage, parameter): (value, 'config' or 'default')} for every threshold of `SCORES` whose stage the run \
+applied, from its config (and post-run stages)."
     cfg = manifest.get('config') or {}
     given = {}
     for e in list(cfg.get('stages', [])) + list(manifest.get('post_stages', [])):
@@ -80,9 +82,10 @@ def run_thresholds(manifest: dict) -> dict:
 def _num(x):
     return isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x)
 
-
+# %% ../../nbs/app/01_report.ipynb #e8872ae6
 def collect_scores(records: list) -> dict:
-    "{score name: {'level', 'kept': [...], 'rejected': [...]}}: every numeric score the records carry, split by the verdict on its record (pair scores) or box."
+    "{score name: {'level', 'kept': [...], 'rejected': [...]}}: every numeric score the records carry, split by the \
+verdict on its record (pair scores) or box."
     out = {}
 
     def add(name, level, x, ok):
@@ -105,7 +108,7 @@ def collect_scores(records: list) -> dict:
                     add(k, 'removal', o.get(k), r.kept and not o.get('rejected'))
     return out
 
-
+# %% ../../nbs/app/01_report.ipynb #5d9c3a3c
 def box_geometry(records: list) -> np.ndarray:
     "(n, 3) array of found boxes: relative area, centre x and centre y (fractions of the image)."
     rows = []
@@ -118,9 +121,10 @@ def box_geometry(records: list) -> np.ndarray:
             rows.append(((x2 - x1) * (y2 - y1) / (W * H), (x1 + x2) / 2 / W, (y1 + y2) / 2 / H))
     return np.array(rows, dtype=float).reshape(-1, 3)
 
-
+# %% ../../nbs/app/01_report.ipynb #59029fa0
 def coverage(records: list) -> dict:
-    "Counts of the objects named (differing objects and changed objects) and of the kinds of change, over all records and kept ones."
+    "Counts of the objects named (differing objects and changed objects) and of the kinds of change, over all records \
+and kept ones."
     obj, obj_kept, kinds, kinds_kept = Counter(), Counter(), Counter(), Counter()
     for r in records:
         names = sorted(
@@ -143,7 +147,7 @@ def _figure(w, h):
     FigureCanvasAgg(fig)
     return fig
 
-
+# %% ../../nbs/app/01_report.ipynb #bd24bf82
 def _save(fig, folder, rel, dpi=90):
     import io
 
@@ -153,7 +157,7 @@ def _save(fig, folder, rel, dpi=90):
     atomic_write(folder.file(rel), buf.getvalue())
     return rel
 
-
+# %% ../../nbs/app/01_report.ipynb #1fbdf1da
 def funnel_figure(folder, funnel: list, rel='figures/report_funnel.png'):
     "Bars of the records into and out of every stage."
     fig = _figure(8, 0.45 * len(funnel) + 1.2)
@@ -170,9 +174,32 @@ def funnel_figure(folder, funnel: list, rel='figures/report_funnel.png'):
     fig.tight_layout()
     return _save(fig, folder, rel)
 
+# %% ../../nbs/app/01_report.ipynb #4c7d1a50
+def _score_axes(ax, k: str, d: dict, thresholds: dict) -> list:
+    "Draw score `k`'s histogram (`d`: its level, kept and rejected values) and its thresholds on `ax`; those drawn."
+    vals = d['kept'] + d['rejected']
+    lo, hi = min(vals), max(vals)
+    gates = [g for g in SCORES.get(k, {}).get('gates', []) if g[:2] in thresholds]  # only gates the run applied
+    for g in gates:
+        t = thresholds[g[:2]][0]
+        lo, hi = min(lo, t), max(hi, t)
+    bins = np.linspace(lo, hi if hi > lo else lo + 1e-6, 21)
+    ax.hist([d['kept'], d['rejected']], bins=bins, stacked=True, color=['#4a7', '#d66'], label=['kept', 'rejected'])
+    drawn = []
+    for stage, param in gates:
+        t, src = thresholds[(stage, param)]
+        ax.axvline(t, color='k', ls='--', lw=1)
+        ax.text(t, ax.get_ylim()[1] * 0.95, f' {param}={t:g}\n ({stage}, {src})', fontsize=6.5, va='top')
+        drawn.append((k, stage, param, t))
+    ax.set_title(f"{SCORES.get(k, {}).get('label', k)} [{d['level']}]", fontsize=9)
+    ax.set_ylabel({'pair': 'pairs', 'box': 'boxes', 'removal': 'removals'}.get(d['level'], d['level']), fontsize=8)
+    ax.tick_params(labelsize=7)
+    return drawn
 
+# %% ../../nbs/app/01_report.ipynb #9f795dfb
 def scores_figure(folder, scores: dict, thresholds: dict, *, rel='figures/report_scores.png'):
-    "One histogram per score (kept and rejected stacked) with its thresholds drawn as vertical lines; returns (rel, drawn) where drawn lists (score, stage, param, value)."
+    "One histogram per score (kept and rejected stacked) with its thresholds drawn as vertical lines; returns (rel, \
+drawn) where drawn lists (score, stage, param, value)."
     names = sorted(scores, key=lambda k: (list(SCORES).index(k) if k in SCORES else len(SCORES), k))
     cols = min(3, len(names))
     rows = math.ceil(len(names) / cols)
@@ -180,31 +207,13 @@ def scores_figure(folder, scores: dict, thresholds: dict, *, rel='figures/report
     drawn = []
     for i, k in enumerate(names):
         ax = fig.add_subplot(rows, cols, i + 1)
-        d = scores[k]
-        vals = d['kept'] + d['rejected']
-        lo, hi = min(vals), max(vals)
-        gates = [g for g in SCORES.get(k, {}).get('gates', []) if g[:2] in thresholds]  # only gates the run applied
-        for g in gates:
-            t = thresholds[g[:2]][0]
-            lo, hi = min(lo, t), max(hi, t)
-        bins = np.linspace(lo, hi if hi > lo else lo + 1e-6, 21)
-        ax.hist(
-            [d['kept'], d['rejected']], bins=bins, stacked=True, color=['#4a7', '#d66'], label=['kept', 'rejected']
-        )
-        for stage, param in gates:
-            t, src = thresholds[(stage, param)]
-            ax.axvline(t, color='k', ls='--', lw=1)
-            ax.text(t, ax.get_ylim()[1] * 0.95, f' {param}={t:g}\n ({stage}, {src})', fontsize=6.5, va='top')
-            drawn.append((k, stage, param, t))
-        ax.set_title(f"{SCORES.get(k, {}).get('label', k)} [{d['level']}]", fontsize=9)
-        ax.set_ylabel({'pair': 'pairs', 'box': 'boxes', 'removal': 'removals'}.get(d['level'], d['level']), fontsize=8)
-        ax.tick_params(labelsize=7)
+        drawn += _score_axes(ax, k, scores[k], thresholds)
         if i == 0:
             ax.legend(fontsize=7)
     fig.tight_layout()
     return _save(fig, folder, rel), drawn
 
-
+# %% ../../nbs/app/01_report.ipynb #fe3e1302
 def boxes_figure(folder, geom: np.ndarray, *, rel='figures/report_boxes.png', bins: int = 10):
     "Histogram of the boxes' relative areas (log scale) and a heat map of their centres."
     fig = _figure(10, 3.8)
@@ -225,7 +234,7 @@ def boxes_figure(folder, geom: np.ndarray, *, rel='figures/report_boxes.png', bi
     fig.tight_layout()
     return _save(fig, folder, rel)
 
-
+# %% ../../nbs/app/01_report.ipynb #3e324d9f
 def coverage_figure(folder, cov: dict, *, rel='figures/report_coverage.png', top: int = 25):
     "Bars of the objects named (top `top`) and of the kinds of change, all records and kept ones."
     fig = _figure(11, 0.22 * min(top, len(cov['objects'])) + 2.2)
@@ -251,7 +260,7 @@ def example_records(records: list, n: int = 12) -> list:
     kept = [r for r in records if r.kept]
     return (kept or [r for r in records if r.images.get('a') and r.images.get('b')])[:n]
 
-
+# %% ../../nbs/app/01_report.ipynb #4bc64559
 def box_legend(records: list) -> list:
     "The legend of the examples: found boxes (kept, rejected) and, where the records know them, the true changes."
     from matplotlib.lines import Line2D
@@ -264,59 +273,68 @@ def box_legend(records: list) -> list:
         out.append(Line2D([], [], color='#1a1', ls=':', lw=1.2, label='truth (known change)'))
     return out
 
-
-def examples_figure(folder, records: list, *, rel='figures/report_examples.png', cols: int = 2):
-    "A grid: image A | image B of each record, found boxes numbered (kept red, rejected grey dashed), truth green dotted."
-    from matplotlib.patches import Rectangle
+# %% ../../nbs/app/01_report.ipynb #cc6f0ac2
+def _side_by_side(folder, r) -> tuple:
+    "(picture, width of A, gap): image A | image B of record `r`, B resized to A, a white gap between them."
     from img_diff.core.imaging import load_image, resize_to
 
+    a, b = load_image(folder.file(r.images['a'])), load_image(folder.file(r.images['b']))
+    b = resize_to(b, a)
+    H, W = a.shape[:2]
+    gap = max(4, W // 40)
+    pic = np.full((H, 2 * W + gap, 3), 255, np.uint8)
+    pic[:, :W], pic[:, W + gap :] = a[..., :3], b[..., :3]
+    return pic, W, gap
+
+# %% ../../nbs/app/01_report.ipynb #b21d34d5
+def _draw_boxes(ax, r, W: int, gap: int):
+    "Record `r`'s found boxes (numbered; kept red, rejected grey dashed) and true changes (green dotted), on both \
+halves."
+    from matplotlib.patches import Rectangle
+
+    for k, bx in enumerate(r.boxes):
+        x1, y1, x2, y2 = bx.bbox
+        ok = bx.rejected is None
+        for dx in (0, W + gap):
+            ax.add_patch(
+                Rectangle(
+                    (x1 + dx - 0.5, y1 - 0.5),
+                    x2 - x1,
+                    y2 - y1,
+                    fill=False,
+                    lw=1.5 if ok else 0.8,
+                    ec='red' if ok else '#999',
+                    ls='-' if ok else '--',
+                )
+            )
+        ax.text(x1 + 1, y1 + 1, str(k), color='red' if ok else '#999', fontsize=7, va='top')
+    for t in r.truth_boxes:  # the known changes, where the pair was made with them
+        x1, y1, x2, y2 = t.bbox
+        for dx in (0, W + gap):
+            xy, w, h = (x1 + dx - 2.5, y1 - 2.5), x2 - x1 + 4, y2 - y1 + 4  # 2 px out: beside a found box
+            ax.add_patch(Rectangle(xy, w, h, fill=False, lw=1.2, ec='#1a1', ls=':'))
+
+# %% ../../nbs/app/01_report.ipynb #67e3cb81
+def examples_figure(folder, records: list, *, rel='figures/report_examples.png', cols: int = 2):
+    "A grid: image A | image B of each record, found boxes numbered (kept red, rejected grey dashed), truth green \
+dotted."
     rows = math.ceil(len(records) / cols)
     fig = _figure(6.5 * cols, 2.6 * rows)
     for i, r in enumerate(records):
-        a, b = load_image(folder.file(r.images['a'])), load_image(folder.file(r.images['b']))
-        b = resize_to(b, a)
-        H, W = a.shape[:2]
-        gap = max(4, W // 40)
-        pic = np.full((H, 2 * W + gap, 3), 255, np.uint8)
-        pic[:, :W], pic[:, W + gap :] = a[..., :3], b[..., :3]
+        pic, W, gap = _side_by_side(folder, r)
         ax = fig.add_subplot(rows, cols, i + 1)
         ax.imshow(pic)
         ax.set_axis_off()
-        for k, bx in enumerate(r.boxes):
-            x1, y1, x2, y2 = bx.bbox
-            ok = bx.rejected is None
-            for dx in (0, W + gap):
-                ax.add_patch(
-                    Rectangle(
-                        (x1 + dx - 0.5, y1 - 0.5),
-                        x2 - x1,
-                        y2 - y1,
-                        fill=False,
-                        lw=1.5 if ok else 0.8,
-                        ec='red' if ok else '#999',
-                        ls='-' if ok else '--',
-                    )
-                )
-            ax.text(x1 + 1, y1 + 1, str(k), color='red' if ok else '#999', fontsize=7, va='top')
-        for t in r.truth_boxes:  # the known changes, where the pair was made with them
-            x1, y1, x2, y2 = t.bbox
-            for dx in (0, W + gap):
-                xy, w, h = (x1 + dx - 2.5, y1 - 2.5), x2 - x1 + 4, y2 - y1 + 4  # 2 px out: beside a found box
-                ax.add_patch(Rectangle(xy, w, h, fill=False, lw=1.2, ec='#1a1', ls=':'))
+        _draw_boxes(ax, r, W, gap)
         ax.set_title(f"{r.id} — {'kept' if r.kept else 'rejected'}", fontsize=8)
     fig.tight_layout(rect=(0, 0, 1, 1 - 0.25 / (2.6 * rows)))
     fig.legend(handles=box_legend(records), loc='upper center', ncol=3, fontsize=7, frameon=False)
     return _save(fig, folder, rel, dpi=80)
 
 # %% ../../nbs/app/01_report.ipynb #51a20731
-_CSS = """body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;color:#222}
-table{border-collapse:collapse;margin:.5em 0}td,th{border:1px solid #ccc;padding:3px 8px;text-align:left;font-size:14px}
-th{background:#f3f3f3}img{max-width:100%}.ex,.row{margin:.6em 0;padding-bottom:.6em;border-bottom:1px solid #eee}
-pre{background:#f7f7f7;padding:.6em;overflow:auto;font-size:12px}.note{color:#666;font-size:13px}.warn{color:#a40}"""
-
-
 def report_figures(folder, records: list, n_examples: int = 12) -> dict:
-    "Make the report's figures under `figures/` of the run folder; {'funnel'|'scores'|'boxes'|'coverage'|'examples': path, 'drawn': thresholds drawn, 'examples_ids': ids}."
+    "Make the report's figures under `figures/` of the run folder; {'funnel'|'scores'|'boxes'|'coverage'|'examples': \
+path, 'drawn': thresholds drawn, 'examples_ids': ids}."
     man = folder.read_manifest()
     out = {}
     if man.get('funnel'):
@@ -335,113 +353,123 @@ def report_figures(folder, records: list, n_examples: int = 12) -> dict:
         out['examples'], out['examples_ids'] = examples_figure(folder, ex), [r.id for r in ex]
     return out
 
-
-REPORT_TEMPLATE = """\
+# %% ../../nbs/app/01_report.ipynb #1b1479ba
+_MACROS = """\
 {%- macro table(rows, header) -%}
 <table><thead><tr>{% for h in header %}<th>{{ h }}</th>{% endfor %}</tr></thead><tbody>
 {%- for r in rows %}<tr>{% for x in r %}<td>{{ x }}</td>{% endfor %}</tr>{% endfor -%}
 </tbody></table>
 {%- endmacro -%}
-{%- macro img(src, alt) %}<p><img src="{{ src }}" alt="{{ alt }}"></p>{% endmacro -%}
-<!doctype html><html><head><meta charset="utf-8"><title>img-diff report</title><style>{{ css }}</style></head><body>
-<h1>img-diff run report</h1><p class="note">{{ path }} — status {{ status }}, updated {{ updated }}; img-diff {{ v['img-diff'] }}, \
-Python {{ v.python }}, numpy {{ v.numpy }}, scikit-image {{ v['scikit-image'] }}</p>
-<h2>Funnel</h2><p>{{ n }} pairs, {{ kept }} kept, {{ n - kept }} rejected (every rejection keeps its reason in records.jsonl).</p>
+{%- macro img(src, alt) %}<p><img src="{{ src }}" alt="{{ alt }}"></p>{% endmacro %}"""
+
+
+def _render(template: str, **ctx) -> str:
+    "A piece of the page: the jinja `template` (autoescaped, with the macros `table` and `img`) rendered with `ctx`."
+    import jinja2
+
+    env = jinja2.Environment(autoescape=True, undefined=jinja2.ChainableUndefined)
+    return env.from_string(_MACROS + template).render(**ctx)
+
+# %% ../../nbs/app/01_report.ipynb #bee9d89f
+_CSS = """body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;color:#222}
+table{border-collapse:collapse;margin:.5em 0}\
+td,th{border:1px solid #ccc;padding:3px 8px;text-align:left;font-size:14px}
+th{background:#f3f3f3}img{max-width:100%}.ex,.row{margin:.6em 0;padding-bottom:.6em;border-bottom:1px solid #eee}
+pre{background:#f7f7f7;padding:.6em;overflow:auto;font-size:12px}.note{color:#666;font-size:13px}.warn{color:#a40}"""
+
+_HEAD = """\
+<!doctype html><html><head><meta charset="utf-8"><title>img-diff report</title><style>{{ css }}</style></head>\
+<body>
+<h1>img-diff run report</h1><p class="note">{{ path }} — status {{ status }}, updated {{ updated }}; img-diff \
+{{ v['img-diff'] }}, \
+Python {{ v.python }}, numpy {{ v.numpy }}, scikit-image {{ v['scikit-image'] }}</p>"""
+
+
+def _head_html(path, man: dict) -> str:
+    "The top of the page: the folder, its status and the versions that made it."
+    status = 'done' if man.get('status') == 'writing outputs' else man.get('status')  # the report is the last
+    return _render(
+        _HEAD, css=_CSS, path=str(path), status=status, updated=man.get('updated'), v=man.get('versions', {})
+    )
+
+# %% ../../nbs/app/01_report.ipynb #aadf6e1a
+_FUNNEL = """
+<h2>Funnel</h2><p>{{ n }} pairs, {{ kept }} kept, {{ n - kept }} rejected (every rejection keeps its reason in \
+records.jsonl).</p>
 {%- if not n %}<p class="warn">This run folder has no records.</p>
 {%- elif not kept %}<p class="warn">No record was kept: every pair was rejected (reasons below).</p>{% endif %}
 {%- if funnel %}{{ table(funnel, ['stage', 'in', 'out', 'rejected (reason: count)']) }}
-{%- else %}<p class="warn">The manifest has no funnel (the run did not finish, or the folder was not made by the pipeline). \
+{%- else %}<p class="warn">The manifest has no funnel (the run did not finish, or the folder was not made by \
+the pipeline). \
 Rejections found in the records:</p>{{ table(rejections, ['stage', 'reason', 'records']) }}{% endif %}
-{%- if figures.funnel %}{{ img(figures.funnel, 'funnel') }}{% endif %}
-<h2>Scores</h2>
-{%- if figures.scores %}<p class="note">Every score the records carry; pair scores are split by the verdict on the record, box scores by \
-the verdict on the box. Dashed lines: the thresholds acting on a score, from the run config or the stage's default.</p>
-{{- img(figures.scores, 'score histograms') }}{{ table(thresholds, ['score', 'stage', 'parameter', 'threshold', 'from']) }}
-{%- else %}<p class="note">The records carry no scores.</p>{% endif %}
-<h2>Difference areas</h2>
-{%- if figures.boxes %}<p>{{ n_boxes }} found boxes; median relative area {{ '%.4f' % median_area }}.</p>{{ img(figures.boxes, 'box sizes and centres') }}
-{%- else %}<p class="note">No difference area was found.</p>{% endif %}
-<h2>Coverage</h2>
-{%- if figures.coverage %}<p>{{ n_objects }} distinct objects, {{ kinds|length }} kinds of change.</p>{{ img(figures.coverage, 'coverage') }}
-{{- table(kinds, ['kind of change', 'records', 'kept records']) }}
-{%- else %}<p class="note">The records name no objects or changes.</p>{% endif %}
-{%- if loc %}
-<h2>Localization</h2><p class="note">Found boxes of source {{ loc.source }} against the ground truth, matched one-to-one at \
-IoU ≥ {{ loc.iou }}.</p>{{ table(loc.metrics, ['metric', 'value']) }}{{ table(loc.by_kind, ['kind of change', 'recall', 'truth boxes']) }}
-{%- for fig in loc.figures %}{{ img(fig, fig) }}{% endfor %}{% endif %}
-<h2>Examples</h2>
-{%- if examples %}<p class="note">{{ examples|length }} {{ 'kept' if kept else 'rejected' }} records; image A on the left, B on the right. \
-Legend: red: found (numbered), grey dashed: found and rejected by a gate\
-{%- if has_truth %}, green dotted: truth (the change the pair was made with){% endif %}; \
-boxes in pixels of image A [x1, y1, x2, y2].</p>{{ img(figures.examples, 'examples') }}
-{%- for r in examples %}<div class="ex"><b>{{ r.id }}</b>{% if r.rejected %} — rejected by {{ r.rejected_by }}: {{ r.rejected }}{% endif %}
-{%- if r.caption_a or r.caption_b %}<br><span class="note">A: {{ r.caption_a or '(no caption)' }}<br>B: {{ r.caption_b or '(no caption)' }}</span>
-{%- elif r.params.original_name %}<br><span class="note">your pair {{ r.params.original_name }}</span>{% endif %}<ul>
-{%- for b in r.boxes %}<li>found box {{ loop.index0 }} [{{ b.bbox|join(', ') }}]{% if b.score is not none %}, score {{ '%.3g' % b.score }}{% endif %}
-{%- set cap = b.captions.get('difference') or b.captions.get('a') %}{% if cap %}: {{ cap }}{% endif %}
-{%- if b.rejected %} <span class="note">(rejected: {{ b.rejected }})</span>{% endif %}</li>
-{%- else %}<li class="note">no difference area found</li>{% endfor %}
-{%- for c in r.changes %}<li class="note">truth: {{ c.kind }} {{ c.object }}{% for t in c.boxes %} [{{ t.bbox|join(', ') }}]{% endfor %} — {{ c.description }}</li>{% endfor %}</ul></div>{% endfor %}
-{%- else %}<p class="note">No record to show.</p>{% endif %}
-{%- if rows is not none %}
-{% set nd = rows|selectattr('no_difference')|list|length %}<h2>Records</h2><p>{{ rows|length - nd }} Img-Diff records{% if nd %} and {{ nd }} no-difference samples{% endif %} (img_diff.jsonl, llava.json); the first {{ [n_examples, rows|length]|min }}:</p>
-{%- for x in rows[:n_examples] %}<div class="row"><img src="{{ x.image_file or x.image }}" alt="{{ x.id }}"><br><b>{{ x.id }}</b> bbox {{ x.bbox }} — \
-{% if x.no_difference %}a no-difference sample{% else %}left: {{ x.captions1 }} | right: {{ x.captions2 }}{% endif %}<br><i>{{ x.conversations[1].value }}</i> \
-<span class="note">(captions: {{ x.get('caption_source') }})</span></div>{% endfor %}{% endif %}
-{%- if where %}
-<h2>Grounding records</h2><p>{{ where|length }} single-image grounding records (llava.json, grounding_llava.json): the pair \
-as the model sees it, and the boxes it is taught to answer (normalised to one image); the first {{ [n_examples, where|length]|min }}:</p>
-{%- for x in where[:n_examples] %}<div class="row"><img src="{{ x.image }}" alt="{{ x.id }}"><br><b>{{ x.id }}</b> — \
-<i>{{ x.conversations[1].value }}</i></div>{% endfor %}{% endif %}
-<h2>Config</h2><pre>{{ config }}</pre>
-</body></html>
-"""
+{%- if figures.funnel %}{{ img(figures.funnel, 'funnel') }}{% endif %}"""
 
 
-def report_html(folder, records: list, *, n_examples: int = 12, figures: dict | None = None) -> str:
-    "The report page of a run folder, as an HTML string (`figures`: what `report_figures` made; none when omitted)."
-    import jinja2
-
-    figures = figures or {}
-    man = folder.read_manifest()
-    kept = sum(r.kept for r in records)
+def _funnel_html(man: dict, records: list, figures: dict) -> str:
+    "The funnel section: records into and out of every stage (from the manifest), else the rejections in the records."
     funnel = [
         (f['stage'], f['in'], f['out'], '; '.join(f'{k}: {n}' for k, n in f['rejected'].items()))
         for f in man.get('funnel') or []
     ]
     rejections = Counter((r.rejected_by, r.rejected) for r in records if not r.kept).most_common()
-    th = run_thresholds(man)
-    g = box_geometry(records) if 'boxes' in figures else np.zeros((0, 1))
-    cov = coverage(records)
-    by_id = {r.id: r for r in records}
-    ctx = dict(
-        css=_CSS,
-        path=str(folder.path),
-        status='done' if man.get('status') == 'writing outputs' else man.get('status'),  # the report is the last
-        updated=man.get('updated'),
-        v=man.get('versions', {}),
+    return _render(
+        _FUNNEL,
         n=len(records),
-        kept=kept,
+        kept=sum(r.kept for r in records),
         funnel=funnel,
         rejections=[(s, why, n) for (s, why), n in rejections],
         figures=figures,
-        thresholds=[(k, s, p, t, th[(s, p)][1]) for k, s, p, t in figures.get('drawn', [])],
-        n_boxes=len(g),
-        median_area=float(np.median(g[:, 0])) if len(g) else 0.0,
-        n_objects=len(cov['objects']),
-        kinds=[(k, n, cov['kinds_kept'][k]) for k, n in cov['kinds'].most_common()],
-        loc=_localization(folder),
-        examples=[by_id[i] for i in figures.get('examples_ids', [])] if 'examples' in figures else [],
-        rows=_rows(folder),
-        where=_where_rows(folder),
-        has_truth=any(r.truth_boxes for r in records),
-        n_examples=n_examples,
-        config=json.dumps(man.get('config', {}), indent=1),
     )
-    env = jinja2.Environment(autoescape=True, undefined=jinja2.ChainableUndefined)
-    return env.from_string(REPORT_TEMPLATE).render(**ctx)
+
+# %% ../../nbs/app/01_report.ipynb #8fdbdf16
+_SCORES = """
+<h2>Scores</h2>
+{%- if figures.scores %}<p class="note">Every score the records carry; pair scores are split by the verdict on \
+the record, box scores by \
+the verdict on the box. Dashed lines: the thresholds acting on a score, from the run config or the stage's \
+default.</p>
+{{- img(figures.scores, 'score histograms') }}\
+{{ table(thresholds, ['score', 'stage', 'parameter', 'threshold', 'from']) }}
+{%- else %}<p class="note">The records carry no scores.</p>{% endif %}"""
 
 
+def _scores_html(man: dict, figures: dict) -> str:
+    "The scores section: the histograms and the thresholds drawn on them (value, and from the config or a default)."
+    th = run_thresholds(man)
+    return _render(
+        _SCORES, figures=figures, thresholds=[(k, s, p, t, th[(s, p)][1]) for k, s, p, t in figures.get('drawn', [])]
+    )
+
+# %% ../../nbs/app/01_report.ipynb #6a98e530
+_BOXES = """
+<h2>Difference areas</h2>
+{%- if figures.boxes %}<p>{{ n_boxes }} found boxes; median relative area {{ '%.4f' % median_area }}.</p>\
+{{ img(figures.boxes, 'box sizes and centres') }}
+{%- else %}<p class="note">No difference area was found.</p>{% endif %}"""
+
+
+def _boxes_html(records: list, figures: dict) -> str:
+    "The difference areas section: the number of found boxes, their median relative area, their figure."
+    g = box_geometry(records) if 'boxes' in figures else np.zeros((0, 1))
+    median_area = float(np.median(g[:, 0])) if len(g) else 0.0
+    return _render(_BOXES, figures=figures, n_boxes=len(g), median_area=median_area)
+
+# %% ../../nbs/app/01_report.ipynb #0db9c387
+_COVERAGE = """
+<h2>Coverage</h2>
+{%- if figures.coverage %}<p>{{ n_objects }} distinct objects, {{ kinds|length }} kinds of change.</p>\
+{{ img(figures.coverage, 'coverage') }}
+{{- table(kinds, ['kind of change', 'records', 'kept records']) }}
+{%- else %}<p class="note">The records name no objects or changes.</p>{% endif %}"""
+
+
+def _coverage_html(records: list, figures: dict) -> str:
+    "The coverage section: how many objects are named, and each kind of change over all records and kept ones."
+    cov = coverage(records)
+    kinds = [(k, n, cov['kinds_kept'][k]) for k, n in cov['kinds'].most_common()]
+    return _render(_COVERAGE, figures=figures, n_objects=len(cov['objects']), kinds=kinds)
+
+# %% ../../nbs/app/01_report.ipynb #760f2660
 def _localization(folder) -> dict | None:
     "The localization scores of the run, as the report's tables show them."
     p = folder.file('eval/localization.json')
@@ -469,7 +497,56 @@ def _localization(folder) -> dict | None:
         'figures': [f for f in ['figures/localization.png', 'figures/examples.png'] if folder.file(f).exists()],
     }
 
+# %% ../../nbs/app/01_report.ipynb #9ce4c319
+_LOCALIZATION = """\
+{%- if loc %}
+<h2>Localization</h2><p class="note">Found boxes of source {{ loc.source }} against the ground truth, matched \
+one-to-one at \
+IoU ≥ {{ loc.iou }}.</p>{{ table(loc.metrics, ['metric', 'value']) }}\
+{{ table(loc.by_kind, ['kind of change', 'recall', 'truth boxes']) }}
+{%- for fig in loc.figures %}{{ img(fig, fig) }}{% endfor %}{% endif %}"""
 
+
+def _localization_html(loc: dict | None) -> str:
+    "The localization section (none when the run has no localization scores)."
+    return _render(_LOCALIZATION, loc=loc)
+
+# %% ../../nbs/app/01_report.ipynb #789a994a
+_EXAMPLES = """
+<h2>Examples</h2>
+{%- if examples %}<p class="note">{{ examples|length }} {{ 'kept' if kept else 'rejected' }} records; image A \
+on the left, B on the right. \
+Legend: red: found (numbered), grey dashed: found and rejected by a gate\
+{%- if has_truth %}, green dotted: truth (the change the pair was made with){% endif %}; \
+boxes in pixels of image A [x1, y1, x2, y2].</p>{{ img(figures.examples, 'examples') }}
+{%- for r in examples %}<div class="ex"><b>{{ r.id }}</b>{% if r.rejected %} — rejected by {{ r.rejected_by }}: \
+{{ r.rejected }}{% endif %}
+{%- if r.caption_a or r.caption_b %}<br><span class="note">A: {{ r.caption_a or '(no caption)' }}<br>B: \
+{{ r.caption_b or '(no caption)' }}</span>
+{%- elif r.params.original_name %}<br><span class="note">your pair {{ r.params.original_name }}</span>\
+{% endif %}<ul>
+{%- for b in r.boxes %}<li>found box {{ loop.index0 }} [{{ b.bbox|join(', ') }}]{% if b.score is not none %}, \
+score {{ '%.3g' % b.score }}{% endif %}
+{%- set cap = b.captions.get('difference') or b.captions.get('a') %}{% if cap %}: {{ cap }}{% endif %}
+{%- if b.rejected %} <span class="note">(rejected: {{ b.rejected }})</span>{% endif %}</li>
+{%- else %}<li class="note">no difference area found</li>{% endfor %}
+{%- for c in r.changes %}<li class="note">truth: {{ c.kind }} {{ c.object }}{% for t in c.boxes %} [\
+{{ t.bbox|join(', ') }}]{% endfor %} — {{ c.description }}</li>{% endfor %}</ul></div>{% endfor %}
+{%- else %}<p class="note">No record to show.</p>{% endif %}"""
+
+
+def _examples_html(records: list, figures: dict) -> str:
+    "The examples section: their figure, then each record with its captions, its found boxes and its true changes."
+    by_id = {r.id: r for r in records}
+    return _render(
+        _EXAMPLES,
+        figures=figures,
+        kept=sum(r.kept for r in records),
+        examples=[by_id[i] for i in figures.get('examples_ids', [])] if 'examples' in figures else [],
+        has_truth=any(r.truth_boxes for r in records),
+    )
+
+# %% ../../nbs/app/01_report.ipynb #3c1eb1e3
 def _rows(folder) -> list | None:
     "The Img-Diff records of the run (None when it wrote none)."
     p = folder.file('img_diff.jsonl')
@@ -477,7 +554,7 @@ def _rows(folder) -> list | None:
         return None
     return [json.loads(l) for l in p.read_text(encoding='utf-8').splitlines() if l.strip()]
 
-
+# %% ../../nbs/app/01_report.ipynb #6e02f10e
 def _where_rows(folder) -> list:
     "The single-image grounding rows of the run (llava.json, grounding_llava.json), each once."
     out = {}
@@ -487,7 +564,75 @@ def _where_rows(folder) -> list:
             out.update({x['id']: x for x in json.loads(p.read_text(encoding='utf-8')) if x['id'].endswith('_where')})
     return list(out.values())
 
+# %% ../../nbs/app/01_report.ipynb #3ff4fda7
+_ROWS = """\
+{%- if rows is not none %}
+{% set nd = rows|selectattr('no_difference')|list|length %}<h2>Records</h2><p>{{ rows|length - nd }} Img-Diff \
+records{% if nd %} and {{ nd }} no-difference samples{% endif %} (img_diff.jsonl, llava.json); the first \
+{{ [n_examples, rows|length]|min }}:</p>
+{%- for x in rows[:n_examples] %}<div class="row"><img src="{{ x.image_file or x.image }}" alt="{{ x.id }}">\
+<br><b>{{ x.id }}</b> bbox {{ x.bbox }} — \
+{% if x.no_difference %}a no-difference sample{% else %}left: {{ x.captions1 }} | right: {{ x.captions2 }}\
+{% endif %}<br><i>{{ x.conversations[1].value }}</i> \
+<span class="note">(captions: {{ x.get('caption_source') }})</span></div>{% endfor %}{% endif %}"""
 
+
+def _rows_html(rows: list | None, n_examples: int) -> str:
+    "The records section: how many Img-Diff records (and no-difference samples) the run wrote, and the first ones."
+    return _render(_ROWS, rows=rows, n_examples=n_examples)
+
+# %% ../../nbs/app/01_report.ipynb #854b8869
+_WHERE = """\
+{%- if where %}
+<h2>Grounding records</h2><p>{{ where|length }} single-image grounding records (llava.json, \
+grounding_llava.json): the pair \
+as the model sees it, and the boxes it is taught to answer (normalised to one image); the first \
+{{ [n_examples, where|length]|min }}:</p>
+{%- for x in where[:n_examples] %}<div class="row"><img src="{{ x.image }}" alt="{{ x.id }}"><br><b>{{ x.id }}\
+</b> — \
+<i>{{ x.conversations[1].value }}</i></div>{% endfor %}{% endif %}"""
+
+
+def _where_html(where: list, n_examples: int) -> str:
+    "The grounding records section: how many the run wrote, and the first ones with their pictures."
+    return _render(_WHERE, where=where, n_examples=n_examples)
+
+# %% ../../nbs/app/01_report.ipynb #05014e85
+_CONFIG = """
+<h2>Config</h2><pre>{{ config }}</pre>
+</body></html>"""
+
+
+def _config_html(man: dict) -> str:
+    "The config section (the run's config as JSON) and the end of the page."
+    return _render(_CONFIG, config=json.dumps(man.get('config', {}), indent=1))
+
+# %% ../../nbs/app/01_report.ipynb #e40e6c82
+REPORT_TEMPLATE = (
+    _MACROS + _HEAD + _FUNNEL + _SCORES + _BOXES + _COVERAGE + _LOCALIZATION + _EXAMPLES + _ROWS + _WHERE + _CONFIG
+)
+
+# %% ../../nbs/app/01_report.ipynb #2cd5d976
+def report_html(folder, records: list, *, n_examples: int = 12, figures: dict | None = None) -> str:
+    "The report page of a run folder, as an HTML string (`figures`: what `report_figures` made; none when omitted)."
+    figures = figures or {}
+    man = folder.read_manifest()
+    return ''.join(
+        [
+            _head_html(folder.path, man),
+            _funnel_html(man, records, figures),
+            _scores_html(man, figures),
+            _boxes_html(records, figures),
+            _coverage_html(records, figures),
+            _localization_html(_localization(folder)),
+            _examples_html(records, figures),
+            _rows_html(_rows(folder), n_examples),
+            _where_html(_where_rows(folder), n_examples),
+            _config_html(man),
+        ]
+    )
+
+# %% ../../nbs/app/01_report.ipynb #e3403f50
 def write_report(folder, records: list, n_examples: int = 12):
     "Run output: the report's figures under `figures/` and `report.html` in the run folder."
     return atomic_write(
@@ -495,7 +640,7 @@ def write_report(folder, records: list, n_examples: int = 12):
         report_html(folder, records, n_examples=n_examples, figures=report_figures(folder, records, n_examples)),
     )
 
-
+# %% ../../nbs/app/01_report.ipynb #8a85b2f1
 def report_folder(path: str, n_examples: int = 12) -> Path:
     "Open an existing run folder, write its figures and `report.html`, and return the page's path."
     from img_diff.core.run_folder import RunFolder

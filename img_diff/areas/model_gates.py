@@ -65,7 +65,7 @@ def clip_band_stage(
 
 def ssim_band_stage(records, ctx, *, low: Cosine = 0.3, high: Cosine = 0.995):
     "Pipeline stage: the pair's mean SSIM; rejected outside (low, high)."
-    from img_diff.areas.difference_areas import difference_map
+    from img_diff.areas.ssim_method import difference_map
 
     for r in records:
         if 'ssim' not in r.scores:

@@ -12,8 +12,10 @@ from dataclasses import asdict, replace
 import inspect
 import numpy as np
 from ..core.imaging import load_image
-from .difference_areas import DifferenceMap, PixelAreaParams, PixelDifference
-from .difference_areas import colour_areas, fit_tone, pixel_area_params, pixel_difference, register_pair
+from .ssim_method import DifferenceMap
+from .registration import fit_tone, register_pair
+from .difference_areas import PixelAreaParams, PixelDifference
+from .difference_areas import colour_areas, pixel_area_params, pixel_difference
 from .difference_areas import grow_area, shrink_image
 from .ssim import gaussian_blur, ssim_map
 

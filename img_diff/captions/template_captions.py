@@ -46,7 +46,7 @@ def match_change(box, changes: list, min_iou: float = 0.3) -> tuple:
                 best, where = v, (ci, bi)
     return where if best >= min_iou else (None, None)
 
-# %% ../../nbs/captions/01_template_captions.ipynb #7c3dd2e8
+# %% ../../nbs/captions/01_template_captions.ipynb #a0a7d88b
 def region_captions(change, part: int = 0) -> tuple:
     "(caption in image A, caption in image B) of the area of `change`'s box number `part`."
     o, d = change.object, change.details
@@ -71,14 +71,23 @@ def region_captions(change, part: int = 0) -> tuple:
         return f'a sign that reads "{d["text_a"]}"', f'a sign that reads "{d["text_b"]}"'
     return with_article(o), with_article(o)
 
-
+# %% ../../nbs/captions/01_template_captions.ipynb #376122d5
 _DIFF = {
     'remove': [
-        "The left image shows {A} in the red box, while in the right image it is gone and only the background remains. The {o} has been removed.",
-        "In the left image the red box contains {A}. The same area of the right image is empty: the {o} is missing there.",
+        (
+            "The left image shows {A} in the red box, while in the right image it is gone and only the background "
+            "remains. The {o} has been removed."
+        ),
+        (
+            "In the left image the red box contains {A}. The same area of the right image is empty: "
+            "the {o} is missing there."
+        ),
     ],
     'add': [
-        "The red box in the left image shows only the background, while the right image has {B} there. The {o} appears only in the right image.",
+        (
+            "The red box in the left image shows only the background, while the right image has {B} there. "
+            "The {o} appears only in the right image."
+        ),
         "In the right image there is {B} inside the red box; the same area of the left image is empty.",
     ],
     'recolour': [
@@ -100,7 +109,7 @@ _DIFF = {
     ],
 }
 
-
+# %% ../../nbs/captions/01_template_captions.ipynb #585e4c77
 def difference_caption(change, part: int = 0, rng=None) -> str:
     "A difference caption (a few sentences) for the area of `change`'s box number `part`."
     rng = rng or np.random.default_rng(0)
@@ -125,7 +134,26 @@ def difference_caption(change, part: int = 0, rng=None) -> str:
         where=where,
     )
 
-# %% ../../nbs/captions/01_template_captions.ipynb #a8c4b11a
+# %% ../../nbs/captions/01_template_captions.ipynb #c3222b5f
+def _caption_box(r, b, k: int, min_iou: float) -> bool:
+    "Template captions on box `b` (number `k` of those chosen in record `r`) from the change it shows; False if none."
+    ci, part = match_change(b, r.changes, min_iou)
+    if ci is None:
+        b.rejected = 'shows no known change (template captions need one)'
+        return False
+    b.change = ci
+    c = r.changes[ci]
+    src = 'template'
+    o = b.captions.get('ocr') or {}
+    if c.kind == 'text' and o.get('a') and o.get('b'):  # quote what the OCR read, not what the synthesiser wrote
+        c = replace(c, details={**c.details, 'text_a': o['a'], 'text_b': o['b']})
+        src = 'template+ocr'
+    a, bb = region_captions(c, part)
+    rng = np.random.default_rng([r.seed or 0, k])
+    b.captions = {**b.captions, 'a': a, 'b': bb, 'difference': difference_caption(c, part, rng), 'source': src}
+    return True
+
+# %% ../../nbs/captions/01_template_captions.ipynb #597b47de
 def template_captions_stage(
     records,
     ctx,
@@ -143,25 +171,7 @@ def template_captions_stage(
         chosen = select_caption_boxes(
             r.boxes, r.size, max_boxes=max_boxes, min_frac=min_frac, sources=set(sources) if sources else None
         )
-        n = 0
-        for k, b in enumerate(chosen):
-            ci, part = match_change(b, r.changes, min_iou)
-            if ci is None:
-                b.rejected = 'shows no known change (template captions need one)'
-                continue
-            b.change = ci
-            c = r.changes[ci]
-            src = 'template'
-            o = b.captions.get('ocr') or {}
-            if (
-                c.kind == 'text' and o.get('a') and o.get('b')
-            ):  # quote what the OCR read, not what the synthesiser wrote
-                c = replace(c, details={**c.details, 'text_a': o['a'], 'text_b': o['b']})
-                src = 'template+ocr'
-            a, bb = region_captions(c, part)
-            rng = np.random.default_rng([r.seed or 0, k])
-            b.captions = {**b.captions, 'a': a, 'b': bb, 'difference': difference_caption(c, part, rng), 'source': src}
-            n += 1
+        n = sum(_caption_box(r, b, k, min_iou) for k, b in enumerate(chosen))
         if n == 0:
             r.reject(ctx.name, 'no difference area shows a known change' if chosen else 'no difference area found')
     return records

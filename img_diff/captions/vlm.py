@@ -17,7 +17,19 @@ def yes_no(answer: str) -> bool | None:
     m = re.match(r"\W*(yes|no)\b", answer.strip().lower())
     return None if m is None else m.group(1) == 'yes'
 
-# %% ../../nbs/captions/02_vlm.ipynb #876e2e82
+# %% ../../nbs/captions/02_vlm.ipynb #c5ba8283
+def _judge_naturalness(r, answer: str, prompt: str, generation: dict, *, model, stage: str, reject_unclear: bool):
+    "Keep the model's `answer` on record `r` (`outputs['naturalness']`, `scores['natural']`); 'no' rejects it."
+    v = yes_no(answer)
+    r.outputs['naturalness'] = {'model': str(model), 'answer': answer, 'prompt': prompt, 'generation': generation}
+    if v is not None:
+        r.scores['natural'] = float(v)
+    if v is False:
+        r.reject(stage, f'judged unnatural by {model}: "{answer[:80]}"')
+    elif v is None and reject_unclear:
+        r.reject(stage, f'unclear naturalness answer: "{answer[:80]}"')
+
+# %% ../../nbs/captions/02_vlm.ipynb #0b853681
 NATURALNESS_QUESTION = (
     'The image shows two pictures side by side, separated by a black vertical bar. '
     'Do both pictures look natural and reasonable? Answer with yes or no.'
@@ -44,12 +56,5 @@ def naturalness_stage(
     pics = [side_by_side(ctx.folder.file(r.images['a']), ctx.folder.file(r.images['b'])) for r in records]
     res = ask_full(pics, question, m, p, max_new_tokens=max_new_tokens, batch_size=batch_size, system=system)
     for r, a, sent in zip(records, res['answers'], res['prompts']):
-        v = yes_no(a)
-        r.outputs['naturalness'] = {'model': str(model), 'answer': a, 'prompt': sent, 'generation': res['generation']}
-        if v is not None:
-            r.scores['natural'] = float(v)
-        if v is False:
-            r.reject(ctx.name, f'judged unnatural by {model}: "{a[:80]}"')
-        elif v is None and reject_unclear:
-            r.reject(ctx.name, f'unclear naturalness answer: "{a[:80]}"')
+        _judge_naturalness(r, a, sent, res['generation'], model=model, stage=ctx.name, reject_unclear=reject_unclear)
     return records

@@ -6,7 +6,10 @@
 __all__ = []
 
 # %% ../../nbs/core/00_core.ipynb #b883779e
-"The layer every stage family builds on: records, run folder, stage contract and registry, runner, config, model loading."
+(
+    "The layer every stage family builds on: records, run folder, stage contract and registry, "
+    "runner, config, model loading."
+)
 
 # %% ../../nbs/core/00_core.ipynb #6556ce0e
 from .registry import register_lazy, register_engine

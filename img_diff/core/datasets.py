@@ -11,11 +11,12 @@ __all__ = ['IMAGE_KEYS', 'MERGED_FILES', 'DATASET_CONFIGS', 'SKIMAGE_LICENCES', 
 import hashlib, json, re
 from datetime import datetime, timezone
 from pathlib import Path
+from fastcore.basics import patch
 from .files import atomic_write
 from .run_folder import RunFolder, RESUMABLE_KEYS
 from .exports import RELEASE_KEYS, TRAINING_FILES, training_problems, portable
 
-# %% ../../nbs/core/11_datasets.ipynb #10185d26023b46108eb7d9f57d49d2b3
+# %% ../../nbs/core/11_datasets.ipynb #3614a0cb
 def safe_name(name) -> str:
     "`name` as a run name: letters, digits, `.` and `-` (anything else becomes `-`), at most 64 characters."
     s = re.sub(r'[^A-Za-z0-9.-]+', '-', str(name)).strip('.-')[:64].strip('.-')
@@ -23,7 +24,7 @@ def safe_name(name) -> str:
         raise ValueError(f"{name!r} is no usable run name: give one with letters or digits")
     return s
 
-
+# %% ../../nbs/core/11_datasets.ipynb #fef6957f
 def _flat(d, prefix=''):
     out = {}
     for k, v in d.items():
@@ -33,7 +34,7 @@ def _flat(d, prefix=''):
             out[f'{prefix}{k}'] = v
     return out
 
-
+# %% ../../nbs/core/11_datasets.ipynb #1271783c
 def config_hash(
     config: dict,  # a run config
     *,
@@ -48,11 +49,11 @@ def config_hash(
     }
     return hashlib.sha256(json.dumps(flat, sort_keys=True).encode()).hexdigest()[:n]
 
-# %% ../../nbs/core/11_datasets.ipynb #7623eae2785240b9bd12b16a66d81610
+# %% ../../nbs/core/11_datasets.ipynb #ed4a897a
 def _folder(run) -> RunFolder:
     return run if isinstance(run, RunFolder) else RunFolder(run, create=False)
 
-
+# %% ../../nbs/core/11_datasets.ipynb #1423a4d3
 def run_name(
     folder,  # a run folder (path or `RunFolder`), or a merged folder
 ) -> str:
@@ -72,7 +73,7 @@ def run_name(
     seed = f"-s{src['seed']}" if isinstance(src.get('seed'), int) and not isinstance(src.get('seed'), bool) else ''
     return safe_name(f'{stem}{seed}-{config_hash(cfg)}')
 
-# %% ../../nbs/core/11_datasets.ipynb #504fb2a444614c0babb325280ed9130a
+# %% ../../nbs/core/11_datasets.ipynb #4ea50d7c
 def _format_version(v) -> str | None:
     "The part of a version that fixes the record format: the major number (below 1.0: major.minor)."
     if not v:
@@ -80,7 +81,7 @@ def _format_version(v) -> str | None:
     parts = str(v).split('.')
     return '.'.join(parts[:2]) if parts[0] == '0' and len(parts) > 1 else parts[0]
 
-
+# %% ../../nbs/core/11_datasets.ipynb #d340b2ff
 def _stage_params(cfg: dict, name: str) -> dict | None:
     for e in cfg.get('stages') or []:
         if e == name:
@@ -89,7 +90,7 @@ def _stage_params(cfg: dict, name: str) -> dict | None:
             return e
     return None
 
-
+# %% ../../nbs/core/11_datasets.ipynb #a02efcae
 def run_format(folder) -> dict:
     "What must agree between runs merged together: `img-diff` (format version) and `side-by-side ext`."
     m = _folder(folder).read_manifest()
@@ -101,22 +102,18 @@ def run_format(folder) -> dict:
         'side-by-side ext': (sbs or {}).get('ext', 'jpg'),
     }
 
-# %% ../../nbs/core/11_datasets.ipynb #8a65eabff63a45729fe45fb5ade58bdc
-IMAGE_KEYS = ('image', 'images', 'image_file')  # row fields that name pictures (one path or a list)
-MERGED_FILES = [n for n in TRAINING_FILES]  # the training files a merge carries over (and img_diff.json, rebuilt)
-
-
-def _read_rows(p: Path) -> list:
-    text = p.read_text(encoding='utf-8')
-    return [json.loads(l) for l in text.splitlines() if l.strip()] if p.suffix == '.jsonl' else json.loads(text)
-
-
+# %% ../../nbs/core/11_datasets.ipynb #90b654a5
 def _dump(rows: list, name: str) -> str:
     if name.endswith('.jsonl'):
         return ''.join(json.dumps(x, ensure_ascii=False) + '\n' for x in rows)
     return json.dumps(rows, ensure_ascii=False, indent=1)
 
+# %% ../../nbs/core/11_datasets.ipynb #284cb6bd
+def _read_rows(p: Path) -> list:
+    text = p.read_text(encoding='utf-8')
+    return [json.loads(l) for l in text.splitlines() if l.strip()] if p.suffix == '.jsonl' else json.loads(text)
 
+# %% ../../nbs/core/11_datasets.ipynb #c2f71d78
 def new_image_name(run: str, rel: str) -> str:
     "Where picture `rel` of run `run` goes in a merged folder: `images/KIND/RUN_NAME` (a run's `images/` is `pairs`)."
     p = Path(rel)
@@ -140,6 +137,15 @@ def merged_funnel(funnels: list) -> list:
                 t['rejected'][k] = t['rejected'].get(k, 0) + n
     return list(rows.values())
 
+# %% ../../nbs/core/11_datasets.ipynb #23141332
+def _format_diff(first: dict, fmt: dict) -> list:
+    "The keys whose values differ between two run formats (a value that either lacks does not count)."
+    return [
+        k
+        for k in sorted(set(first) | set(fmt))
+        if None not in (first.get(k), fmt.get(k)) and first.get(k) != fmt.get(k)
+    ]
+
 # %% ../../nbs/core/11_datasets.ipynb #cb1e1581032b452c9409d6c6813c49d1
 def _check_runs(folders: list, names: list):
     "Refuse runs that differ in format from the first, that are not finished, or whose training files are faulty."
@@ -153,11 +159,7 @@ def _check_runs(folders: list, names: list):
                 f"run {n} ({f.path}) is {m.get('status')!r}, not done: finish it (run the same command again) first"
             )
         fmt = run_format(f)
-        diff = [
-            k
-            for k in sorted(set(first) | set(fmt))
-            if None not in (first.get(k), fmt.get(k)) and first.get(k) != fmt.get(k)
-        ]
+        diff = _format_diff(first, fmt)
         if diff:
             said = '; '.join(f"{k} is {first.get(k)!r} in {names[0]} but {fmt.get(k)!r} in {n}" for k in diff)
             raise ValueError(
@@ -171,7 +173,11 @@ def _check_runs(folders: list, names: list):
                 f"run {n} ({f.path}): {k} has problems a trainer trips over, e.g. {v[0]}; fix the run first"
             )
 
-# %% ../../nbs/core/11_datasets.ipynb #277c27b1587741f2af2001be3712ef0d
+# %% ../../nbs/core/11_datasets.ipynb #1ef3a0cc
+IMAGE_KEYS = ('image', 'images', 'image_file')  # row fields that name pictures (one path or a list)
+MERGED_FILES = [n for n in TRAINING_FILES]  # the training files a merge carries over (and img_diff.json, rebuilt)
+
+
 class _Merge:
     "The state of one merge: pictures written (new name -> source), digests, rows kept per file."
 
@@ -180,35 +186,42 @@ class _Merge:
         self.rows = {n: [] for n in MERGED_FILES}
         self.dropped = {n: 0 for n in MERGED_FILES}
 
-    def digest(self, p: Path) -> str:
-        if p not in self.digests:
-            self.digests[p] = hashlib.sha256(p.read_bytes()).hexdigest()
-        return self.digests[p]
+# %% ../../nbs/core/11_datasets.ipynb #6f31da1d
+@patch
+def digest(self: _Merge, p: Path) -> str:
+    "The SHA-256 of picture `p`'s bytes, read once."
+    if p not in self.digests:
+        self.digests[p] = hashlib.sha256(p.read_bytes()).hexdigest()
+    return self.digests[p]
 
-    def copy(self, src: Path, new: str) -> str:
-        "Copy picture `src` to `new` in the merged folder (once); a name taken by other bytes is an error."
-        if new in self.taken:
-            if self.taken[new] != src and self.digest(self.taken[new]) != self.digest(src):
-                raise ValueError(f"{src} and {self.taken[new]} would both be {new}: give the runs different names")
-            return new
-        atomic_write(self.out / new, src.read_bytes(), fsync=False)
-        self.taken[new] = src
+# %% ../../nbs/core/11_datasets.ipynb #3ea7e65e
+@patch
+def copy(self: _Merge, src: Path, new: str) -> str:
+    "Copy picture `src` to `new` in the merged folder (once); a name taken by other bytes is an error."
+    if new in self.taken:
+        if self.taken[new] != src and self.digest(self.taken[new]) != self.digest(src):
+            raise ValueError(f"{src} and {self.taken[new]} would both be {new}: give the runs different names")
         return new
+    atomic_write(self.out / new, src.read_bytes(), fsync=False)
+    self.taken[new] = src
+    return new
 
-    def keep(self, name: str, key: str) -> bool:
-        "Whether a row with content `key` is new in file `name` (else it is counted as a duplicate)."
-        seen = self.seen.setdefault(name, set())
-        if key in seen:
-            self.dropped[name] += 1
-            return False
-        seen.add(key)
-        return True
+# %% ../../nbs/core/11_datasets.ipynb #3e821784
+@patch
+def keep(self: _Merge, name: str, key: str) -> bool:
+    "Whether a row with content `key` is new in file `name` (else it is counted as a duplicate)."
+    seen = self.seen.setdefault(name, set())
+    if key in seen:
+        self.dropped[name] += 1
+        return False
+    seen.add(key)
+    return True
 
-# %% ../../nbs/core/11_datasets.ipynb #db7b79bc585a40fcaf58bf750017e135
+# %% ../../nbs/core/11_datasets.ipynb #fb8b796b
 def _release_files(rel: str) -> list:
     return [f'{rel}_{s}.jpg' for s in (0, 1)]
 
-
+# %% ../../nbs/core/11_datasets.ipynb #b4532009
 def _merge_rows(m: _Merge, f: RunFolder, run: str, name: str, rows: list):
     "Add run `run`'s rows of training file `name`: duplicates dropped, pictures copied and renamed, ids prefixed."
     for x in rows:
@@ -232,7 +245,7 @@ def _merge_rows(m: _Merge, f: RunFolder, run: str, name: str, rows: list):
             y['_source'] = (f, run, x['path'])  # renamed once the rows of every run are in (`_release_paths`)
         m.rows[name].append(y)
 
-
+# %% ../../nbs/core/11_datasets.ipynb #e3908618
 def _release_paths(m: _Merge):
     "Give the merged `img_diff.jsonl` rows their new `path` (0, 1, 2... per pair; others keep their suffix) and files."
     count = {}
@@ -247,56 +260,23 @@ def _release_paths(m: _Merge):
         for a, b in zip(_release_files(old), _release_files(y['path'])):
             m.copy(f.file(a), b)
 
-# %% ../../nbs/core/11_datasets.ipynb #916684f9a58a4a2aa5f864670399430d
-def merge_runs(
-    runs: list,  # run folders (paths or `RunFolder`s), Ray shards or merged folders
-    out,  # the new training folder (must not exist, or be empty)
-    *,
-    names: list | None = None,  # a name per run (default: `run_name` of each)
-) -> RunFolder:
-    "Combine `runs` into one training folder at `out`: one `images/`, one file per kind of rows, ids and names by run."
-    folders = [_folder(r) for r in runs]
-    if not folders:
-        raise ValueError("give at least one run to merge")
-    if names is not None and len(names) != len(folders):
-        raise ValueError(f"{len(names)} names for {len(folders)} runs: give one name per run")
-    names = [safe_name(n) for n in names] if names is not None else [run_name(f) for f in folders]
-    final, owner = [], {}
-    for f, n in zip(folders, names):  # one name, one folder: distinct folders of one name become NAME-2, NAME-3...
-        cand, k = n, 2
-        while owner.setdefault(cand, f.path) != f.path:
-            cand, k = f'{n}-{k}', k + 1
-        final.append(cand)
-    names = final
-    out = Path(out).expanduser().resolve()
-    if out.exists() and (not out.is_dir() or any(out.iterdir())):
-        raise ValueError(f"{out} exists and is not empty: merge into a new folder (nothing is overwritten)")
-    if any(out == f.path or f.path in out.parents for f in folders):
-        raise ValueError(f"{out} is inside a run being merged: merge into a folder of its own")
-    _check_runs(folders, names)
-    out.mkdir(parents=True, exist_ok=True)
-    m = _Merge(out)
-    for f, n in zip(folders, names):
-        for name in MERGED_FILES:
-            if f.file(name).exists():
-                _merge_rows(m, f, n, name, _read_rows(f.file(name)))
-    _release_paths(m)
-    present = {name for f in folders for name in MERGED_FILES if f.file(name).exists()}
+# %% ../../nbs/core/11_datasets.ipynb #630ab011
+def _write_merged_files(m: _Merge, present: set):
+    "Write the merged training files of `present` into `m.out`, and `img_diff.json` in the release's form."
     for name in MERGED_FILES:
         if name in present:
-            atomic_write(out / name, _dump(m.rows[name], name))
+            atomic_write(m.out / name, _dump(m.rows[name], name))
     if 'img_diff.jsonl' in present:
         release = [{k: y[k] for k in RELEASE_KEYS} for y in m.rows['img_diff.jsonl'] if not y.get('no_difference')]
-        atomic_write(out / 'img_diff.json', _dump(release, 'img_diff.json'))
-    return _write_merged_manifest(out, folders, names, m, present)
+        atomic_write(m.out / 'img_diff.json', _dump(release, 'img_diff.json'))
 
-# %% ../../nbs/core/11_datasets.ipynb #1671c31a24314836a5b85d7ef7fbf015
-def _write_merged_manifest(out: Path, folders: list, names: list, m: _Merge, present: set) -> RunFolder:
-    "The merged folder's manifest: its runs (configs, versions, counts), format, summed funnel, rows and duplicates."
+# %% ../../nbs/core/11_datasets.ipynb #0d2349e6
+def _merged_runs(folders: list, names: list) -> tuple:
+    "([run], [funnel]) of the folders merged, each folder once: a folder given twice counts once in the funnel."
     seen, runs, funnels = set(), [], []
     for f, n in zip(folders, names):
         if f.path in seen:
-            continue  # a folder given twice counts once in the funnel
+            continue
         seen.add(f.path)
         mf = f.read_manifest()
         funnels.append(mf.get('funnel'))
@@ -311,6 +291,12 @@ def _write_merged_manifest(out: Path, folders: list, names: list, m: _Merge, pre
                 'n_records': mf.get('n_records'),
             }
         )
+    return runs, funnels
+
+# %% ../../nbs/core/11_datasets.ipynb #b65a1f53
+def _write_merged_manifest(out: Path, folders: list, names: list, m: _Merge, present: set) -> RunFolder:
+    "The merged folder's manifest: its runs (configs, versions, counts), format, summed funnel, rows and duplicates."
+    runs, funnels = _merged_runs(folders, names)
     now = datetime.now(timezone.utc).isoformat(timespec='seconds')
     counts = {n: len(m.rows[n]) for n in MERGED_FILES if n in present}
     if 'img_diff.jsonl' in present:
@@ -331,7 +317,50 @@ def _write_merged_manifest(out: Path, folders: list, names: list, m: _Merge, pre
     atomic_write(out / RunFolder.MANIFEST, json.dumps(manifest, indent=2, ensure_ascii=False) + '\n')
     return RunFolder(out, create=False)
 
-# %% ../../nbs/core/11_datasets.ipynb #d6ca27006b894b04b6fc8b79396e2797
+# %% ../../nbs/core/11_datasets.ipynb #7e45f873
+def _unique_names(folders: list, names: list) -> list:
+    "`names`, one per folder: distinct folders of one name become NAME-2, NAME-3... (a folder keeps its name)."
+    final, owner = [], {}
+    for f, n in zip(folders, names):
+        cand, k = n, 2
+        while owner.setdefault(cand, f.path) != f.path:
+            cand, k = f'{n}-{k}', k + 1
+        final.append(cand)
+    return final
+
+# %% ../../nbs/core/11_datasets.ipynb #916684f9a58a4a2aa5f864670399430d
+def merge_runs(
+    runs: list,  # run folders (paths or `RunFolder`s), Ray shards or merged folders
+    out,  # the new training folder (must not exist, or be empty)
+    *,
+    names: list | None = None,  # a name per run (default: `run_name` of each)
+) -> RunFolder:
+    "Combine `runs` into one training folder at `out`: one `images/`, one file per kind of rows, ids and names by run."
+    folders = [_folder(r) for r in runs]
+    if not folders:
+        raise ValueError("give at least one run to merge")
+    if names is not None and len(names) != len(folders):
+        raise ValueError(f"{len(names)} names for {len(folders)} runs: give one name per run")
+    names = [safe_name(n) for n in names] if names is not None else [run_name(f) for f in folders]
+    names = _unique_names(folders, names)
+    out = Path(out).expanduser().resolve()
+    if out.exists() and (not out.is_dir() or any(out.iterdir())):
+        raise ValueError(f"{out} exists and is not empty: merge into a new folder (nothing is overwritten)")
+    if any(out == f.path or f.path in out.parents for f in folders):
+        raise ValueError(f"{out} is inside a run being merged: merge into a folder of its own")
+    _check_runs(folders, names)
+    out.mkdir(parents=True, exist_ok=True)
+    m = _Merge(out)
+    for f, n in zip(folders, names):
+        for name in MERGED_FILES:
+            if f.file(name).exists():
+                _merge_rows(m, f, n, name, _read_rows(f.file(name)))
+    _release_paths(m)
+    present = {name for f in folders for name in MERGED_FILES if f.file(name).exists()}
+    _write_merged_files(m, present)
+    return _write_merged_manifest(out, folders, names, m, present)
+
+# %% ../../nbs/core/11_datasets.ipynb #3a4983ae
 DATASET_CONFIGS = {  # config: (training file, what a row is)
     'llava': ('llava.json', 'LLaVA-1.5 rows: one picture and a conversation with `<image>` in its first turn'),
     'img_diff': (
@@ -354,7 +383,25 @@ DATASET_CONFIGS = {  # config: (training file, what a row is)
     ),
 }
 
+# %% ../../nbs/core/11_datasets.ipynb #e806e21b
+def _with_kind(f: RunFolder, rows: list) -> list:
+    "The `llava` rows with their `kind`: 'difference' or 'no-difference' (as `img_diff.jsonl` says), else 'grounding'."
+    rich = _read_rows(f.file('img_diff.jsonl')) if f.file('img_diff.jsonl').exists() else []
+    kind = {y['id']: 'no-difference' if y.get('no_difference') else 'difference' for y in rich}
+    return [{'id': x['id'], 'kind': kind.get(x['id'], 'grounding'), **x} for x in rows]
 
+# %% ../../nbs/core/11_datasets.ipynb #5e1fc62b
+def _img_diff_config_row(x: dict) -> dict:
+    "An `img_diff.jsonl` row for the `img_diff` config: `image` (side by side), `image_0`, `image_1` (red-box pair)."
+    return {
+        **{k: v for k, v in x.items() if k not in ('image_file', 'path')},
+        'image': x['image_file'],
+        'image_0': f"{x['path']}_0.jpg",
+        'image_1': f"{x['path']}_1.jpg",
+        'no_difference': bool(x.get('no_difference')),
+    }
+
+# %% ../../nbs/core/11_datasets.ipynb #58e221df
 def dataset_rows(
     folder,  # a run folder or a merged folder
     config: str,  # one of `DATASET_CONFIGS`
@@ -364,25 +411,14 @@ def dataset_rows(
     p = f.file(DATASET_CONFIGS[config][0])
     rows = _read_rows(p) if p.exists() else []
     if config == 'llava':
-        rich = _read_rows(f.file('img_diff.jsonl')) if f.file('img_diff.jsonl').exists() else []
-        kind = {y['id']: 'no-difference' if y.get('no_difference') else 'difference' for y in rich}
-        rows = [{'id': x['id'], 'kind': kind.get(x['id'], 'grounding'), **x} for x in rows]
+        rows = _with_kind(f, rows)
     if config == 'img_diff':
-        rows = [
-            {
-                **{k: v for k, v in x.items() if k not in ('image_file', 'path')},
-                'image': x['image_file'],
-                'image_0': f"{x['path']}_0.jpg",
-                'image_1': f"{x['path']}_1.jpg",
-                'no_difference': bool(x.get('no_difference')),
-            }
-            for x in rows
-        ]
+        rows = [_img_diff_config_row(x) for x in rows]
     keys = list(dict.fromkeys(k for x in rows for k in x))
     rows = [{k: x.get(k) for k in keys} for x in rows]
     return rows, [k for k in keys if k in ('image', 'images', 'image_0', 'image_1')]
 
-# %% ../../nbs/core/11_datasets.ipynb #35ffc1ce1c7b4df9ace1bc936b8b1dc2
+# %% ../../nbs/core/11_datasets.ipynb #c2067f60
 def _features(rows: list, pics: list):
     "The `datasets` features of `rows`: inferred from every row, the picture columns as `Image`."
     from datasets import Dataset, Image, List
@@ -392,13 +428,9 @@ def _features(rows: list, pics: list):
         feats[c] = List(Image()) if any(isinstance(x[c], list) for x in rows) else Image()
     return feats
 
-
-def _write_parquet(f: RunFolder, out: Path, config: str, rows: list, pics: list, max_shard_bytes: int) -> list:
-    "Write `rows` as `data/CONFIG/train-XXXXX-of-YYYYY.parquet`, the pictures' bytes inside; the files written."
-    import io
-    from datasets import Dataset
-
-    feats = _features(rows, pics)
+# %% ../../nbs/core/11_datasets.ipynb #00727bfb
+def _shards(f: RunFolder, rows: list, pics: list, max_shard_bytes: int) -> list:
+    "`rows` in shards, in order, of at most `max_shard_bytes` of pictures (a row over it: a shard of its own)."
     paths = lambda x: [p for c in pics for p in (x[c] if isinstance(x[c], list) else [x[c]]) if p]
     shards, size = [[]], 0
     for x in rows:
@@ -408,6 +440,16 @@ def _write_parquet(f: RunFolder, out: Path, config: str, rows: list, pics: list,
             size = 0
         shards[-1].append(x)
         size += n
+    return shards
+
+# %% ../../nbs/core/11_datasets.ipynb #59b1374a
+def _write_parquet(f: RunFolder, out: Path, config: str, rows: list, pics: list, max_shard_bytes: int) -> list:
+    "Write `rows` as `data/CONFIG/train-XXXXX-of-YYYYY.parquet`, the pictures' bytes inside; the files written."
+    import io
+    from datasets import Dataset
+
+    feats = _features(rows, pics)
+    shards = _shards(f, rows, pics, max_shard_bytes)
     pic = lambda p: {'bytes': f.file(p).read_bytes(), 'path': Path(p).name} if p else None
     written = []
     for i, shard in enumerate(shards):
@@ -421,14 +463,18 @@ def _write_parquet(f: RunFolder, out: Path, config: str, rows: list, pics: list,
         written.append(name)
     return written
 
-# %% ../../nbs/core/11_datasets.ipynb #76127f4a2f6a44fba749ea7800e59d51
-def _write_imagefolder(f: RunFolder, out: Path, config: str, rows: list, pics: list) -> list:
-    "Write `CONFIG/metadata.jsonl` and the pictures under `CONFIG/`: `file_name` columns relative to it."
-    col = lambda c, many: (
+# %% ../../nbs/core/11_datasets.ipynb #a73983f9
+def _file_column(c: str, many: bool) -> str:
+    "The imagefolder column of picture column `c`: `file_name(s)` for `image`, else `C_file_name(s)`."
+    return (
         ('file_names' if c == 'image' else f'{c}_file_names')
         if many
         else ('file_name' if c == 'image' else f'{c}_file_name')
     )
+
+# %% ../../nbs/core/11_datasets.ipynb #1e01292f
+def _write_imagefolder(f: RunFolder, out: Path, config: str, rows: list, pics: list) -> list:
+    "Write `CONFIG/metadata.jsonl` and the pictures under `CONFIG/`: `file_name` columns relative to it."
     done, meta = set(), []
     for x in rows:
         y = {k: v for k, v in x.items() if k not in pics}
@@ -438,12 +484,12 @@ def _write_imagefolder(f: RunFolder, out: Path, config: str, rows: list, pics: l
                 if p not in done:
                     atomic_write(out / config / p, f.file(p).read_bytes(), fsync=False)
                     done.add(p)
-            y[col(c, isinstance(v, list))] = v
+            y[_file_column(c, isinstance(v, list))] = v
         meta.append(y)
     atomic_write(out / config / 'metadata.jsonl', _dump(meta, 'metadata.jsonl'))
     return [f'{config}/metadata.jsonl']
 
-# %% ../../nbs/core/11_datasets.ipynb #015066fb96f841e5be1e03a9eaadc3b6
+# %% ../../nbs/core/11_datasets.ipynb #1b531350
 SKIMAGE_LICENCES = {  # skimage.data picture offline pairs use: (what, licence as skimage.data's documentation says)
     'astronaut': ('Eileen Collins, NASA', 'public domain (no known copyright restrictions)'),
     'chelsea': ('Chelsea the cat, Stefan van der Walt', 'CC0'),
@@ -458,7 +504,7 @@ SKIMAGE_LICENCES = {  # skimage.data picture offline pairs use: (what, licence a
 }
 OWN_PAIRS_LICENCE = 'unknown, check your own pairs'
 
-
+# %% ../../nbs/core/11_datasets.ipynb #7e2c3591
 def source_licences(config: dict) -> tuple:
     "(Hub licence id, lines of Markdown) for the pictures of a run with `config`."
     src = (config.get('source') or {}).get('name')
@@ -481,7 +527,7 @@ def source_licences(config: dict) -> tuple:
         f"Pictures made by the models of the run ({', '.join(models) or 'see the config'}): see each model's licence."
     ]
 
-# %% ../../nbs/core/11_datasets.ipynb #9075f00cfa8d463f84130041b1e44ca7
+# %% ../../nbs/core/11_datasets.ipynb #07fda8fd
 def _runs_of(f: RunFolder) -> list:
     "[{name, config, versions, commands}] of a run folder, or of each run a merged folder was made from."
     m = f.read_manifest()
@@ -490,7 +536,7 @@ def _runs_of(f: RunFolder) -> list:
     cmds = [r.get('command') for r in m.get('runs', []) if isinstance(r, dict)]
     return [{'name': run_name(f), 'config': m.get('config') or {}, 'versions': m.get('versions'), 'commands': cmds}]
 
-
+# %% ../../nbs/core/11_datasets.ipynb #8c5e28ff
 def _portable_all(x):
     "`x` with every absolute path cut to its last part (`exports.portable`), nested."
     if isinstance(x, dict):
@@ -499,12 +545,12 @@ def _portable_all(x):
         return [_portable_all(v) for v in x]
     return portable(x)
 
-
+# %% ../../nbs/core/11_datasets.ipynb #cd6f0024
 def _portable_command(c: str) -> str:
     "A command line with each absolute path cut to its last part: `img-diff run --out /home/me/runs/a` -> `... a`."
     return ' '.join(portable(t) for t in str(c).split())
 
-
+# %% ../../nbs/core/11_datasets.ipynb #704d2ad2
 def _yaml_header(licence: str, configs: list, default: str, form: str, name: str) -> list:
     q = json.dumps  # JSON strings are YAML strings
     out = ['---', f'license: {licence}']
@@ -530,24 +576,10 @@ def _yaml_header(licence: str, configs: list, default: str, form: str, name: str
             out.append('  default: true')
     return out + ['---']
 
-# %% ../../nbs/core/11_datasets.ipynb #15abde8c5d2e435093904b13db685a53
-def dataset_card(
-    folder,  # the run or merged folder the dataset is made from
-    counts: dict,  # {config: rows}
-    *,
-    kinds: dict | None = None,  # {kind: rows} of the `llava` config
-    form: str = 'parquet',  # 'parquet' or 'imagefolder'
-) -> str:
-    "The dataset card (`README.md`): YAML header (licence, configs), what made it, funnel, rows, parameters, licences."
-    f = _folder(folder)
-    m, runs = f.read_manifest(), _runs_of(f)
-    name = run_name(f)
-    lic = [source_licences(r['config']) for r in runs]
-    licence = 'unknown' if any(l == 'unknown' for l, _ in lic) else 'other'
-    default = 'llava' if 'llava' in counts else next(iter(counts))
-    version = sorted({str((r.get('versions') or {}).get('img-diff')) for r in runs})
-    out = _yaml_header(licence, list(counts), default, form, name)
-    out += [
+# %% ../../nbs/core/11_datasets.ipynb #33ffd671
+def _card_intro(name: str, version: list, runs: list, m: dict, default: str) -> list:
+    "The card's title, what made the data, and the line that loads it."
+    return [
         '',
         f'# img-diff: {name}',
         '',
@@ -567,16 +599,22 @@ def dataset_card(
         f"# or, from this folder: load_dataset('path/to/this/folder', '{default}', split='train')",
         '```',
         '',
-        '## Rows',
-        '',
-        '| config | rows | a row |',
-        '|---|---|---|',
     ]
+
+# %% ../../nbs/core/11_datasets.ipynb #d3e30cab
+def _card_rows(counts: dict, kinds: dict | None) -> list:
+    "The card's rows per config, and per kind in `llava`."
+    out = ['## Rows', '', '| config | rows | a row |', '|---|---|---|']
     out += [f'| {c} | {n} | {DATASET_CONFIGS[c][1]} |' for c, n in counts.items()]
     if kinds:
         out += ['', 'Rows of `llava` by kind:', '', '| kind | rows |', '|---|---|']
         out += [f'| {k} | {n} |' for k, n in kinds.items()]
-    out += [
+    return out
+
+# %% ../../nbs/core/11_datasets.ipynb #d8b21331
+def _card_funnel(m: dict, runs: list) -> list:
+    "The card's funnel: pairs in and out of each stage, rejections by reason."
+    out = [
         '',
         '## Funnel',
         '',
@@ -588,59 +626,83 @@ def dataset_card(
     for r in m.get('funnel', []):
         why = '; '.join(f'{k}: {n}' for k, n in r['rejected'].items())
         out.append(f"| {r['stage']} | {r['in']} | {r['out']} | {why} |")
-    out += ['', '## What made it']
-    for r in runs:
-        cfg = _portable_all(r['config'])
-        out += [
-            '',
-            f"### Run `{r['name']}`",
-            '',
-            f"img-diff {(r.get('versions') or {}).get('img-diff')}; "
-            f"source `{(cfg.get('source') or {}).get('name')}`. Commands: "
-            + (', '.join(f'`{_portable_command(c)}`' for c in r.get('commands') or [] if c) or 'none recorded')
-            + '.',
-            '',
-            'Parameters (stages and their settings; the rest are the defaults of that version):',
-            '',
-        ]
-        for e in cfg.get('stages', []) + cfg.get('outputs', []):
-            e = {'name': e} if isinstance(e, str) else e
-            given = ', '.join(f'{k}={json.dumps(v)}' for k, v in e.items() if k != 'name')
-            out.append(f"- `{e['name']}`" + (f': {given}' if given else ''))
-        out += [
-            '',
-            '<details><summary>config</summary>',
-            '',
-            '```json',
-            json.dumps(cfg, indent=1),
-            '```',
-            '',
-            '</details>',
-        ]
-    out += ['', '## Licences', '']
+    return out
+
+# %% ../../nbs/core/11_datasets.ipynb #173deb55
+def _card_run(r: dict) -> list:
+    "What made one run: its version, source, commands, stages with their settings, and its config."
+    cfg = _portable_all(r['config'])
+    out = [
+        '',
+        f"### Run `{r['name']}`",
+        '',
+        f"img-diff {(r.get('versions') or {}).get('img-diff')}; "
+        f"source `{(cfg.get('source') or {}).get('name')}`. Commands: "
+        + (', '.join(f'`{_portable_command(c)}`' for c in r.get('commands') or [] if c) or 'none recorded')
+        + '.',
+        '',
+        'Parameters (stages and their settings; the rest are the defaults of that version):',
+        '',
+    ]
+    for e in cfg.get('stages', []) + cfg.get('outputs', []):
+        e = {'name': e} if isinstance(e, str) else e
+        given = ', '.join(f'{k}={json.dumps(v)}' for k, v in e.items() if k != 'name')
+        out.append(f"- `{e['name']}`" + (f': {given}' if given else ''))
+    out += [
+        '',
+        '<details><summary>config</summary>',
+        '',
+        '```json',
+        json.dumps(cfg, indent=1),
+        '```',
+        '',
+        '</details>',
+    ]
+    return out
+
+# %% ../../nbs/core/11_datasets.ipynb #0b383a3b
+def _card_licences(lic: list, runs: list) -> list:
+    "The card's licences: the same sources said once, for all their runs."
+    out = ['', '## Licences', '']
     said = {}  # the same sources are said once, for all their runs
     for (_, lines), r in zip(lic, runs):
         said.setdefault(tuple(lines), []).append(f"`{r['name']}`")
     for lines, who in said.items():
         out += [f"Run{'s' if len(who) > 1 else ''} {', '.join(who)}: " + lines[0], *lines[1:], '']
     out += ['The captions and questions are made by img-diff (templates, or the models named in the parameters).', '']
+    return out
+
+# %% ../../nbs/core/11_datasets.ipynb #bdb58a09
+def dataset_card(
+    folder,  # the run or merged folder the dataset is made from
+    counts: dict,  # {config: rows}
+    *,
+    kinds: dict | None = None,  # {kind: rows} of the `llava` config
+    form: str = 'parquet',  # 'parquet' or 'imagefolder'
+) -> str:
+    "The dataset card (`README.md`): YAML header (licence, configs), what made it, funnel, rows, parameters, licences."
+    f = _folder(folder)
+    m, runs = f.read_manifest(), _runs_of(f)
+    name = run_name(f)
+    lic = [source_licences(r['config']) for r in runs]
+    licence = 'unknown' if any(l == 'unknown' for l, _ in lic) else 'other'
+    default = 'llava' if 'llava' in counts else next(iter(counts))
+    version = sorted({str((r.get('versions') or {}).get('img-diff')) for r in runs})
+    out = _yaml_header(licence, list(counts), default, form, name)
+    out += _card_intro(name, version, runs, m, default)
+    out += _card_rows(counts, kinds)
+    out += _card_funnel(m, runs)
+    out += ['', '## What made it']
+    for r in runs:
+        out += _card_run(r)
+    out += _card_licences(lic, runs)
     return '\n'.join(out)
 
-# %% ../../nbs/core/11_datasets.ipynb #5e20a2a0e21149b5b06860e930401eb5
-def export_dataset(
-    run,  # a run folder or a merged folder (paths or `RunFolder`)
-    out,  # the new dataset folder (must not exist, or be empty)
-    *,
-    format: str = 'parquet',  # 'parquet' (pictures inside the files) or 'imagefolder' (pictures + metadata.jsonl)
-    max_shard_bytes: int = 256 * 2**20,  # Parquet: pictures per shard at most (bytes)
-) -> Path:
-    "Write `run`'s training rows as a dataset `load_dataset` reads from anywhere, with its card (`README.md`)."
-    if format not in ('parquet', 'imagefolder'):
-        raise ValueError(f"format must be 'parquet' or 'imagefolder', not {format!r}")
-    f = _folder(run)
+# %% ../../nbs/core/11_datasets.ipynb #48ece93f
+def _check_export(f: RunFolder, out: Path):
+    "Refuse a folder that is no run, an `out` that holds anything or is inside the run, and a faulty run."
     if not f.read_manifest():
         raise ValueError(f"{f.path} is not a run folder (no manifest.json): nothing to export")
-    out = Path(out).expanduser().resolve()
     if out.exists() and (not out.is_dir() or any(out.iterdir())):
         raise ValueError(f"{out} exists and is not empty: export into a new folder (nothing is overwritten)")
     if out == f.path or f.path in out.parents:
@@ -649,10 +711,10 @@ def export_dataset(
     if bad:
         k, v = next(iter(bad.items()))
         raise ValueError(f"{f.path}: {k} has problems a trainer trips over, e.g. {v[0]}; fix the run first")
-    todo = {c: dataset_rows(f, c) for c in DATASET_CONFIGS}
-    todo = {c: rp for c, rp in todo.items() if rp[0]}
-    if not todo:
-        raise ValueError(f"{f.path} has no training rows: nothing to export (see `img-diff run`'s list of outputs)")
+
+# %% ../../nbs/core/11_datasets.ipynb #3cbd82dc
+def _write_configs(f: RunFolder, out: Path, todo: dict, format: str, max_shard_bytes: int):
+    "Write each config of `todo` ({config: (rows, picture columns)}) in `format`, without progress bars."
     import datasets
 
     shown = datasets.is_progress_bar_enabled()
@@ -666,6 +728,26 @@ def export_dataset(
     finally:
         if shown:
             datasets.enable_progress_bars()
+
+# %% ../../nbs/core/11_datasets.ipynb #19befb57
+def export_dataset(
+    run,  # a run folder or a merged folder (paths or `RunFolder`)
+    out,  # the new dataset folder (must not exist, or be empty)
+    *,
+    format: str = 'parquet',  # 'parquet' (pictures inside the files) or 'imagefolder' (pictures + metadata.jsonl)
+    max_shard_bytes: int = 256 * 2**20,  # Parquet: pictures per shard at most (bytes)
+) -> Path:
+    "Write `run`'s training rows as a dataset `load_dataset` reads from anywhere, with its card (`README.md`)."
+    if format not in ('parquet', 'imagefolder'):
+        raise ValueError(f"format must be 'parquet' or 'imagefolder', not {format!r}")
+    f = _folder(run)
+    out = Path(out).expanduser().resolve()
+    _check_export(f, out)
+    todo = {c: dataset_rows(f, c) for c in DATASET_CONFIGS}
+    todo = {c: rp for c, rp in todo.items() if rp[0]}
+    if not todo:
+        raise ValueError(f"{f.path} has no training rows: nothing to export (see `img-diff run`'s list of outputs)")
+    _write_configs(f, out, todo, format, max_shard_bytes)
     counts = {c: len(rows) for c, (rows, _) in todo.items()}
     kinds = {}
     for x in todo.get('llava', ([], []))[0]:

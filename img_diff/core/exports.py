@@ -43,10 +43,21 @@ def live_boxes(record) -> list:
         return []
     return [(k, b) for k, b in enumerate(record.boxes) if b.rejected is None]
 
-# %% ../../nbs/core/10_exports.ipynb #81d38261
-NO_DIFFERENCE_ANSWER = 'There is no visible difference between the red bounding box areas: they show the same content.'
+# %% ../../nbs/core/10_exports.ipynb #01adee2d
+def _near_any(box: list, avoid: list, margin: int) -> bool:
+    "Whether `box` comes within `margin` pixels of a box of `avoid`."
+    return any(
+        box[0] < q[2] + margin and q[0] - margin < box[2] and box[1] < q[3] + margin and q[1] - margin < box[3]
+        for q in avoid
+    )
 
+# %% ../../nbs/core/10_exports.ipynb #bf34a57a
+def _mean_diff(a: np.ndarray, b: np.ndarray, box: list) -> float:
+    "The mean absolute difference of `a` and `b` inside `box` (of 255)."
+    x1, y1, x2, y2 = box
+    return float(np.abs(a[y1:y2, x1:x2].astype(np.int16) - b[y1:y2, x1:x2].astype(np.int16)).mean())
 
+# %% ../../nbs/core/10_exports.ipynb #d9cb847a
 def unchanged_box(
     a: np.ndarray,  # image A
     b: np.ndarray,  # image B, at A's size
@@ -58,7 +69,10 @@ def unchanged_box(
     max_mean_diff: float = 4.0,  # the most the two images may differ inside the box (mean absolute difference, of 255)
     tries: int = 64,  # random places tried
 ):
-    "(box, mean difference) of a box of `like`'s size away from `avoid` where A and B agree, or None when no place tried does."
+    (
+        "(box, mean difference) of a box of `like`'s size away from `avoid` where A and B agree, "
+        "or None when no place tried does."
+    )  # fmt: skip
     H, W = a.shape[:2]
     w, h = min(like[2] - like[0], W), min(like[3] - like[1], H)
     if w < 1 or h < 1:
@@ -66,24 +80,21 @@ def unchanged_box(
     for _ in range(tries):
         x, y = int(rng.integers(0, W - w + 1)), int(rng.integers(0, H - h + 1))
         box = [x, y, x + w, y + h]
-        if any(
-            box[0] < q[2] + margin and q[0] - margin < box[2] and box[1] < q[3] + margin and q[1] - margin < box[3]
-            for q in avoid
-        ):
+        if _near_any(box, avoid, margin):
             continue
-        d = float(np.abs(a[y : y + h, x : x + w].astype(np.int16) - b[y : y + h, x : x + w].astype(np.int16)).mean())
+        d = _mean_diff(a, b, box)
         if d <= max_mean_diff:
             return box, d
     return None
 
-
+# %% ../../nbs/core/10_exports.ipynb #b4e3f5c2
 def _pair_rng(r, stream: int) -> np.random.Generator:
     "A generator of its own for each pair: from its seed, or from its id when it has none (own pairs)."
     import zlib
 
     return np.random.default_rng([r.seed if r.seed is not None else zlib.crc32(r.id.encode()), stream])
 
-
+# %% ../../nbs/core/10_exports.ipynb #c00784be
 def _no_difference_sample(r, ctx, a, b, draw, max_mean_diff, margin):
     "A red box where the pair agrees, drawn on both images, as `r.outputs['no-difference']` (or why there is none)."
     avoid = [x.bbox for x in r.boxes] + [x.bbox for c in r.changes for x in c.boxes]
@@ -118,6 +129,18 @@ def pair_picture(
     img = folder.save_image(side_by_side(a, b, bar=bar), f'side_by_side/{record.id}_pair.{ext}', **kw)
     return {'image': img, 'path': prefix, 'ext': 'jpg'}
 
+# %% ../../nbs/core/10_exports.ipynb #fb158d38
+def _draw_box(folder, a, b, box, name: str, *, width: int, grow: int, bar: int, ext: str, quality: int) -> dict:
+    "The red-box images `boxed/NAME_0.jpg`, `_1.jpg` and the side-by-side picture of `box` on the pair (a, b)."
+    kw = {'quality': quality} if ext in ('jpg', 'jpeg') else {}
+    pa = draw_boxes(a, [box], width=width, grow=grow)
+    pb = draw_boxes(b, [box], width=width, grow=grow)
+    prefix = f'boxed/{name}'
+    folder.save_image(pa, f'{prefix}_0.jpg', quality=quality)  # the release's `path + "_0.jpg"`
+    folder.save_image(pb, f'{prefix}_1.jpg', quality=quality)
+    sbs = folder.save_image(side_by_side(pa, pb, bar=bar), f'side_by_side/{name}.{ext}', **kw)
+    return {'path': prefix, 'ext': 'jpg', 'image': sbs}
+
 # %% ../../nbs/core/10_exports.ipynb #76a39e23
 def side_by_side_stage(
     records,
@@ -132,17 +155,9 @@ def side_by_side_stage(
     max_mean_diff: NonNegativeFloat = 4.0,  # where the images must agree for it (mean absolute difference, of 255)
 ):
     "Pipeline stage: red-box images and side-by-side pictures per captioned box, the plain pair picture per pair."
-    kw = {'quality': quality} if ext in ('jpg', 'jpeg') else {}
-
-    def draw(a, b, box, name):
-        pa = draw_boxes(a, [box], width=width, grow=grow)
-        pb = draw_boxes(b, [box], width=width, grow=grow)
-        prefix = f'boxed/{name}'
-        ctx.folder.save_image(pa, f'{prefix}_0.jpg', quality=quality)  # the release's `path + "_0.jpg"`
-        ctx.folder.save_image(pb, f'{prefix}_1.jpg', quality=quality)
-        sbs = ctx.folder.save_image(side_by_side(pa, pb, bar=bar), f'side_by_side/{name}.{ext}', **kw)
-        return {'path': prefix, 'ext': 'jpg', 'image': sbs}
-
+    draw = lambda a, b, box, name: _draw_box(
+        ctx.folder, a, b, box, name, width=width, grow=grow, bar=bar, ext=ext, quality=quality
+    )
     for r in records:
         r.outputs.pop('no-difference', None)  # made again below, or not at all
         r.outputs.pop('side-by-side-pair', None)
@@ -167,52 +182,55 @@ def portable(value):
         return Path(value).name
     return value
 
+# %% ../../nbs/core/10_exports.ipynb #ea38ba8b
+def _difference_row(r, k: int, b, made: dict, question: str) -> dict:
+    "The Img-Diff row of captioned box `b` (index `k`) of record `r`, its pictures `made`."
+    c = b.captions
+    return {
+        'id': f'{r.id}_{k}',
+        'pair_id': r.id,
+        'conversations': [{'from': 'human', 'value': question}, {'from': 'gpt', 'value': c['difference']}],
+        'bbox': box_to_str(b.bbox, r.size),
+        'captions1': c['a'],
+        'captions2': c['b'],
+        'path': made['path'],
+        'image': made['image'],
+        'caption_source': portable(c.get('source')),
+    }
+
+# %% ../../nbs/core/10_exports.ipynb #6b6f9555
+NO_DIFFERENCE_ANSWER = 'There is no visible difference between the red bounding box areas: they show the same content.'
+
+
+def _no_difference_row(r, nd: dict, question: str) -> dict:
+    "The row of record `r`'s no-difference sample `nd`: a red box where the images agree, and that nothing differs."
+    return {
+        'id': f'{r.id}_nd',
+        'pair_id': r.id,
+        'conversations': [{'from': 'human', 'value': question}, {'from': 'gpt', 'value': NO_DIFFERENCE_ANSWER}],
+        'bbox': box_to_str(nd['bbox'], r.size),
+        'captions1': None,
+        'captions2': None,
+        'path': nd['path'],
+        'image': nd['image'],
+        'caption_source': 'no-difference',
+        'no_difference': True,
+    }
+
 # %% ../../nbs/core/10_exports.ipynb #1216235c
 def img_diff_rows(
     records: list,
     question: str = QUESTION,
-    no_difference: bool = False,  # with the opt-in no-difference samples (for training files; not for scoring captions)
+    no_difference: bool = False,  # the opt-in no-difference samples too (for training files; not for scoring captions)
 ) -> list:
     "Img-Diff-format rows: one per captioned box of each kept record, and its no-difference sample if it has one."
     rows = []
     for r in records:
         made = {o['box']: o for o in r.outputs.get('side-by-side', [])}
-        for k, b in captioned_boxes(r):
-            if k not in made:
-                continue
-            c = b.captions
-            rows.append(
-                {
-                    'id': f'{r.id}_{k}',
-                    'pair_id': r.id,
-                    'conversations': [{'from': 'human', 'value': question}, {'from': 'gpt', 'value': c['difference']}],
-                    'bbox': box_to_str(b.bbox, r.size),
-                    'captions1': c['a'],
-                    'captions2': c['b'],
-                    'path': made[k]['path'],
-                    'image': made[k]['image'],
-                    'caption_source': portable(c.get('source')),
-                }
-            )
+        rows += [_difference_row(r, k, b, made[k], question) for k, b in captioned_boxes(r) if k in made]
         nd = r.outputs.get('no-difference') if r.kept and no_difference else None
         if nd and 'image' in nd:  # opt-in: a red box where the two images agree, and the answer that nothing differs
-            rows.append(
-                {
-                    'id': f'{r.id}_nd',
-                    'pair_id': r.id,
-                    'conversations': [
-                        {'from': 'human', 'value': question},
-                        {'from': 'gpt', 'value': NO_DIFFERENCE_ANSWER},
-                    ],
-                    'bbox': box_to_str(nd['bbox'], r.size),
-                    'captions1': None,
-                    'captions2': None,
-                    'path': nd['path'],
-                    'image': nd['image'],
-                    'caption_source': 'no-difference',
-                    'no_difference': True,
-                }
-            )
+            rows.append(_no_difference_row(r, nd, question))
     return rows
 
 # %% ../../nbs/core/10_exports.ipynb #c36d3c92
@@ -280,39 +298,41 @@ def grounding_llava_rows(
         rows.append({'id': f'{r.id}_where', 'image': pic['image'], 'conversations': conv})
     return rows
 
-# %% ../../nbs/core/10_exports.ipynb #5e31166b
+# %% ../../nbs/core/10_exports.ipynb #26c5a9c7
 TWO_IMAGES_QUESTION = (
     'Where do these two images differ? Give each area where they differ as a bounding box [x1, y1, x2, y2], with '
     'coordinates normalised to 0-1.'
 )
 
 
+def _grounding_images_row(r, question: str, max_boxes: int) -> dict:
+    "The multi-image grounding row of record `r`: `images` [A, B], two `<image>` tokens, its largest boxes."
+    live = sorted([b.bbox for _, b in live_boxes(r)], key=lambda b: -(b[2] - b[0]) * (b[3] - b[1]))[:max_boxes]
+    conv = [
+        {'from': 'human', 'value': with_image_tokens(question, 2)},
+        {'from': 'gpt', 'value': grounding_answer(r, max_boxes)},
+    ]
+    return {
+        'id': f'{r.id}_grounding',
+        'pair_id': r.id,
+        'images': [r.images['a'], r.images['b']],
+        'boxes': sorted(live, key=lambda b: (b[1], b[0])),
+        'size': r.size,
+        'conversations': conv,
+    }
+
+# %% ../../nbs/core/10_exports.ipynb #07169cce
 def grounding_images_rows(
     records: list,
     question: str = TWO_IMAGES_QUESTION,  # the human turn (two `<image>` tokens are put before it)
     max_boxes: int = 20,  # at most this many boxes per answer (the largest ones)
 ) -> list:
     "Multi-image grounding rows: per kept pair with live boxes, `images` [A, B], two `<image>` tokens, the boxes."
-    rows = []
-    for r in records:
-        if not live_boxes(r) or not r.size or not {'a', 'b'} <= set(r.images):
-            continue
-        live = sorted([b.bbox for _, b in live_boxes(r)], key=lambda b: -(b[2] - b[0]) * (b[3] - b[1]))[:max_boxes]
-        conv = [
-            {'from': 'human', 'value': with_image_tokens(question, 2)},
-            {'from': 'gpt', 'value': grounding_answer(r, max_boxes)},
-        ]
-        rows.append(
-            {
-                'id': f'{r.id}_grounding',
-                'pair_id': r.id,
-                'images': [r.images['a'], r.images['b']],
-                'boxes': sorted(live, key=lambda b: (b[1], b[0])),
-                'size': r.size,
-                'conversations': conv,
-            }
-        )
-    return rows
+    return [
+        _grounding_images_row(r, question, max_boxes)
+        for r in records
+        if live_boxes(r) and r.size and {'a', 'b'} <= set(r.images)
+    ]
 
 # %% ../../nbs/core/10_exports.ipynb #92241611
 def ensure_pair_pictures(folder, records: list) -> list:
@@ -341,18 +361,8 @@ def write_grounding_files(
     atomic_write(folder.file('grounding_llava.json'), json.dumps(single, ensure_ascii=False, indent=1))
     return rows
 
-# %% ../../nbs/core/10_exports.ipynb #6af661a1
+# %% ../../nbs/core/10_exports.ipynb #0c5d2783
 COUNT_QUESTION = 'How many differences are there between these two images?'
-SWAP_QUESTION = (
-    'Where is "{old}" in the first image replaced by "{new}" in the second image? Give the area as a bounding box '
-    '[x1, y1, x2, y2], with coordinates normalised to 0-1.'
-)
-PAIR_LEAD_IN = 'Analyse the left image and the right image (separated by the black vertical bar). '
-PAIR_COUNT_QUESTION = PAIR_LEAD_IN + 'How many differences are there between them?'
-PAIR_SWAP_QUESTION = PAIR_LEAD_IN + (
-    'Where is "{old}" in the left image replaced by "{new}" in the right image? Give the area as a bounding box '
-    '[x1, y1, x2, y2], with coordinates normalised to 0-1 within one image (the same in both).'
-)
 
 
 def count_answer(n: int) -> str:
@@ -361,7 +371,7 @@ def count_answer(n: int) -> str:
         return 'There is no difference.'
     return f'There is {n} difference.' if n == 1 else f'There are {n} differences.'
 
-
+# %% ../../nbs/core/10_exports.ipynb #26aae296
 def known_count(
     record,
     stage: str = 'caption-pairs',  # the stage whose output holds `n_swaps` and `swaps`
@@ -373,10 +383,16 @@ def known_count(
         return None
     return {'count': n, 'swaps': [tuple(x) for x in o.get('swaps') or []][:n]}
 
-
+# %% ../../nbs/core/10_exports.ipynb #257efdf6
 def _name_words(name: str) -> set:
     "The words a generator mask of object `name` is named by: those of its singular and plural forms, lower case."
     return {w for f in (name, plural(name)) for w in re.findall(r"[\w'-]+", f.lower())}
+
+# %% ../../nbs/core/10_exports.ipynb #8b42f38d
+SWAP_QUESTION = (
+    'Where is "{old}" in the first image replaced by "{new}" in the second image? Give the area as a bounding box '
+    '[x1, y1, x2, y2], with coordinates normalised to 0-1.'
+)
 
 
 def swap_box(record, old: str, new: str) -> list | None:
@@ -387,7 +403,41 @@ def swap_box(record, old: str, new: str) -> list | None:
         return None
     return [min(b[0] for b in boxes), min(b[1] for b in boxes), max(b[2] for b in boxes), max(b[3] for b in boxes)]
 
-# %% ../../nbs/core/10_exports.ipynb #4f3902ac
+# %% ../../nbs/core/10_exports.ipynb #8e7fde25
+def _count_row(r, n: int, images: list, question: str) -> dict:
+    "The count row of record `r`: its `images`, two `<image>` tokens and `question`, answered for `n` differences."
+    return {
+        'id': f'{r.id}_count',
+        'pair_id': r.id,
+        'kind': 'count',
+        'images': images,
+        'count': n,
+        'no_difference': n == 0,
+        'conversations': [
+            {'from': 'human', 'value': with_image_tokens(question, 2)},
+            {'from': 'gpt', 'value': count_answer(n)},
+        ],
+    }
+
+# %% ../../nbs/core/10_exports.ipynb #e2e7b91b
+def _swap_row(r, j: int, old: str, new: str, box: list, images: list, question: str) -> dict:
+    "The grounding row of swap `j` (`old` -> `new`) of record `r`, located at `box`."
+    q = question.format(old=old, new=new)
+    return {
+        'id': f'{r.id}_swap{j}',
+        'pair_id': r.id,
+        'kind': 'swap',
+        'images': images,
+        'swap': [old, new],
+        'box': box,
+        'size': r.size,
+        'conversations': [
+            {'from': 'human', 'value': with_image_tokens(q, 2)},
+            {'from': 'gpt', 'value': box_to_str(box, r.size)},
+        ],
+    }
+
+# %% ../../nbs/core/10_exports.ipynb #559972fa
 def known_difference_rows(
     records: list,
     *,
@@ -395,48 +445,30 @@ def known_difference_rows(
     swap_question: str = SWAP_QUESTION,  # the grounding question of one swap, with {old} and {new}
     stage: str = 'caption-pairs',  # the stage whose output holds the count
 ) -> list:
-    "Multi-image rows of the pairs whose differences are known: a count row per pair, a grounding row per located swap."
+    (
+        "Multi-image rows of the pairs whose differences are known: a count row per pair, "
+        "a grounding row per located swap."
+    )  # fmt: skip
     rows = []
     for r in records:
         k = known_count(r, stage)
         if not r.kept or k is None or not {'a', 'b'} <= set(r.images):
             continue
         images = [r.images['a'], r.images['b']]
-        rows.append(
-            {
-                'id': f'{r.id}_count',
-                'pair_id': r.id,
-                'kind': 'count',
-                'images': images,
-                'count': k['count'],
-                'no_difference': k['count'] == 0,
-                'conversations': [
-                    {'from': 'human', 'value': with_image_tokens(count_question, 2)},
-                    {'from': 'gpt', 'value': count_answer(k['count'])},
-                ],
-            }
-        )
+        rows.append(_count_row(r, k['count'], images, count_question))
         for j, (old, new) in enumerate(k['swaps']):
             box = swap_box(r, old, new) if r.size else None
-            if box is None:
-                continue
-            q = swap_question.format(old=old, new=new)
-            rows.append(
-                {
-                    'id': f'{r.id}_swap{j}',
-                    'pair_id': r.id,
-                    'kind': 'swap',
-                    'images': images,
-                    'swap': [old, new],
-                    'box': box,
-                    'size': r.size,
-                    'conversations': [
-                        {'from': 'human', 'value': with_image_tokens(q, 2)},
-                        {'from': 'gpt', 'value': box_to_str(box, r.size)},
-                    ],
-                }
-            )
+            if box is not None:
+                rows.append(_swap_row(r, j, old, new, box, images, swap_question))
     return rows
+
+# %% ../../nbs/core/10_exports.ipynb #c5d25bd5
+PAIR_LEAD_IN = 'Analyse the left image and the right image (separated by the black vertical bar). '
+PAIR_COUNT_QUESTION = PAIR_LEAD_IN + 'How many differences are there between them?'
+PAIR_SWAP_QUESTION = PAIR_LEAD_IN + (
+    'Where is "{old}" in the left image replaced by "{new}" in the right image? Give the area as a bounding box '
+    '[x1, y1, x2, y2], with coordinates normalised to 0-1 within one image (the same in both).'
+)
 
 
 def known_difference_llava_rows(
@@ -457,9 +489,12 @@ def known_difference_llava_rows(
         out.append({'id': x['id'], 'image': pics[x['pair_id']], 'conversations': conv})
     return out
 
-
+# %% ../../nbs/core/10_exports.ipynb #4f2dba79
 def write_known_difference_files(folder, records: list) -> list:
-    "Run output: `known_differences.jsonl` (multi-image) and `known_differences_llava.json` (single-image), when any pair's differences are known; the multi-image rows."
+    (
+        "Run output: `known_differences.jsonl` (multi-image) and `known_differences_llava.json` (single-image), "
+        "when any pair's differences are known; the multi-image rows."
+    )  # fmt: skip
     rows = known_difference_rows(records)
     if not rows:
         return rows
@@ -486,7 +521,10 @@ def write_img_diff_records(
     ] = 'uncaptioned',  # pairs that also give a grounding row in llava.json: 'uncaptioned', 'all', 'none'
     pair_question: str = PAIR_QUESTION,  # the grounding rows' question
 ):
-    "Run output: `img_diff.json` (the release's form), `img_diff.jsonl` (every field), `llava.json`, and the known-difference files."
+    (
+        "Run output: `img_diff.json` (the release's form), `img_diff.jsonl` (every field), `llava.json`, "
+        "and the known-difference files."
+    )  # fmt: skip
     if grounding not in ('uncaptioned', 'all', 'none'):
         raise ValueError(f"grounding must be 'uncaptioned', 'all' or 'none', not {grounding!r}")
     rows = img_diff_rows(records, question, no_difference=True)
@@ -501,8 +539,11 @@ def write_img_diff_records(
     write_known_difference_files(folder, records)
     return rows
 
-# %% ../../nbs/core/10_exports.ipynb #464f7390
-REMOVAL_QUESTION = 'Which image has the object related to "{object}" within the red bounding box?\nA. the left image\nB. the right image'
+# %% ../../nbs/core/10_exports.ipynb #b4eab302
+REMOVAL_QUESTION = (
+    'Which image has the object related to "{object}" within the red bounding box?\n'
+    'A. the left image\nB. the right image'
+)
 REMOVAL_LEAD_IN = 'Analyse the left image and the right image (separated by the black vertical bar). '
 REMOVAL_CLOSING = "\nAnswer with the option's letter from the given choices directly."
 PUBLISHED_REMOVAL_QUESTION = REMOVAL_LEAD_IN + REMOVAL_QUESTION + REMOVAL_CLOSING
@@ -512,37 +553,38 @@ def removal_answer(original_on_left: bool) -> str:
     "The letter of the image that still has the object: A when the original is on the left, else B."
     return 'A' if original_on_left else 'B'
 
+# %% ../../nbs/core/10_exports.ipynb #ab9ef662
+def _removal_row(r, o: dict, question: str | None) -> dict:
+    "The A/B row of object-removal output `o` of record `r`, asking `question` (None: the one `o` stored)."
+    q = o['question'] if question is None else question.format(object=o['object'])
+    return {
+        'id': f"{r.id}_rm{o['box']}",
+        'pair_id': r.id,
+        'image': o['image'],
+        'object': o['object'],
+        'answer': o['answer'],
+        'bbox': box_to_str(r.boxes[o['box']].bbox, r.size),
+        'conversations': [
+            {'from': 'human', 'value': with_image_tokens(q, 1)},
+            {'from': 'gpt', 'value': o['answer']},
+        ],
+    }
 
+# %% ../../nbs/core/10_exports.ipynb #fc74719e
 def removal_rows(
     records: list,
     question: str | None = None,  # a question with `{object}`; None: the one the stage stored (`REMOVAL_QUESTION`)
 ) -> list:
     "A/B question records (LLaVA style) of the object-removal pairs of kept records."
-    rows = []
-    for r in records:
-        if not r.kept:
-            continue
-        for o in r.outputs.get('object-removal', []):
-            if o.get('rejected'):
-                continue
-            q = o['question'] if question is None else question.format(object=o['object'])
-            rows.append(
-                {
-                    'id': f"{r.id}_rm{o['box']}",
-                    'pair_id': r.id,
-                    'image': o['image'],
-                    'object': o['object'],
-                    'answer': o['answer'],
-                    'bbox': box_to_str(r.boxes[o['box']].bbox, r.size),
-                    'conversations': [
-                        {'from': 'human', 'value': with_image_tokens(q, 1)},
-                        {'from': 'gpt', 'value': o['answer']},
-                    ],
-                }
-            )
-    return rows
+    return [
+        _removal_row(r, o, question)
+        for r in records
+        if r.kept
+        for o in r.outputs.get('object-removal', [])
+        if not o.get('rejected')
+    ]
 
-
+# %% ../../nbs/core/10_exports.ipynb #bcd0bc77
 def write_removal_records(folder, records: list, question: str = PUBLISHED_REMOVAL_QUESTION):
     "Run output: `object_removal.jsonl` (every field) and `object_removal.json` (LLaVA's form), published wording."
     rows = removal_rows(records, question)
@@ -622,7 +664,7 @@ def release_problems(rows, root) -> list:
     bad = {s: i for s, i in index.items() if i != [str(k) for k in range(len(i))]}
     return out + [f"{s}: index {', '.join(i)}, not 0, 1, 2..." for s, i in bad.items()]
 
-# %% ../../nbs/core/10_exports.ipynb #0b15b68e
+# %% ../../nbs/core/10_exports.ipynb #42e62903
 TRAINING_FILES = {  # file: (JSON Lines?, LLaVA-1.5 single image?)
     'llava.json': (False, True),
     'grounding_llava.json': (False, True),
@@ -635,19 +677,23 @@ TRAINING_FILES = {  # file: (JSON Lines?, LLaVA-1.5 single image?)
 }
 
 
+def _file_problems(folder, name: str, lines: bool, single: bool) -> list:
+    "The problems of training file `name` of the run folder (`trainer_problems`), or why it does not parse."
+    text = folder.file(name).read_text(encoding='utf-8')
+    try:
+        rows = [json.loads(l) for l in text.splitlines() if l.strip()] if lines else json.loads(text)
+    except json.JSONDecodeError as e:
+        return [f'not {"JSON Lines" if lines else "one JSON document"}: {e}']
+    return trainer_problems(rows, folder.path, single=single)
+
+# %% ../../nbs/core/10_exports.ipynb #2e1cca11
 def training_problems(folder) -> dict:
     "{file: problems} for every training file of the run folder (`img_diff.json` in the release's form too)."
-    out = {}
-    for name, (lines, single) in TRAINING_FILES.items():
-        p = folder.file(name)
-        if p.exists():
-            text = p.read_text(encoding='utf-8')
-            try:
-                rows = [json.loads(l) for l in text.splitlines() if l.strip()] if lines else json.loads(text)
-            except json.JSONDecodeError as e:
-                out[name] = [f'not {"JSON Lines" if lines else "one JSON document"}: {e}']
-                continue
-            out[name] = trainer_problems(rows, folder.path, single=single)
+    out = {
+        name: _file_problems(folder, name, lines, single)
+        for name, (lines, single) in TRAINING_FILES.items()
+        if folder.file(name).exists()
+    }
     if folder.file('img_diff.json').exists():
         out['img_diff.json'] = release_problems(json.loads(folder.file('img_diff.json').read_text()), folder.path)
     elif folder.file('img_diff.jsonl').exists():

@@ -9,12 +9,29 @@ __all__ = ['atomic_write', 'repair_tail', 'append_bytes']
 import os, tempfile
 from pathlib import Path
 
-
+# %% ../../nbs/core/02_files.ipynb #faf3aee8
 def _umask() -> int:
     "The process umask (read by setting it and putting it back)."
     m = os.umask(0o22)
     os.umask(m)
     return m
+
+# %% ../../nbs/core/02_files.ipynb #d3790754
+def _write_temporary(path: Path, data: bytes, fsync: bool) -> str:
+    "Write `data` to a new temporary file beside `path`, as readable as any file the user makes; its name."
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f'.{path.name}.', suffix='.tmp')
+    try:
+        # mkstemp makes 0600 files; a dataset should be as readable as any file the user makes
+        os.chmod(tmp, 0o666 & ~_umask())
+        with os.fdopen(fd, 'wb') as f:
+            f.write(data)
+            f.flush()
+            if fsync:
+                os.fsync(f.fileno())
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return tmp
 
 # %% ../../nbs/core/02_files.ipynb #779762e1
 def atomic_write(
@@ -27,16 +44,8 @@ def atomic_write(
     path.parent.mkdir(parents=True, exist_ok=True)
     if isinstance(data, str):
         data = data.encode('utf-8')
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f'.{path.name}.', suffix='.tmp')
+    tmp = _write_temporary(path, data, fsync)
     try:
-        os.chmod(
-            tmp, 0o666 & ~_umask()
-        )  # mkstemp makes 0600 files; a dataset should be as readable as any file the user makes
-        with os.fdopen(fd, 'wb') as f:
-            f.write(data)
-            f.flush()
-            if fsync:
-                os.fsync(f.fileno())
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -59,32 +68,40 @@ def repair_tail(p: Path):
         os.fsync(f.fileno())
         return len(data) - keep
 
+# %% ../../nbs/core/02_files.ipynb #808c32a0
+def _write_all(fd: int, data: bytes, error=None):
+    "Write all of `data` at the end of `fd`, then fsync; an OSError cuts the file back, then raises (via `error`)."
+    size = os.fstat(fd).st_size
+    try:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view) :]
+        os.fsync(fd)
+    except OSError as e:  # e.g. a full disk: cut back to the last whole line, then stop
+        try:
+            os.ftruncate(fd, size)
+        except OSError:
+            pass
+        if error is None:
+            raise
+        raise error(e) from e
 
+# %% ../../nbs/core/02_files.ipynb #357bf93c
 def append_bytes(
     path,  # a JSON Lines file (created when missing)
     data: bytes,  # whole lines, each ending in a newline
     error=None,
 ):  # turns an OSError into the error to raise (default: the OSError itself)
-    "Append `data` in one `write` on an O_APPEND file, then fsync; a torn last line is cut first, a failed write cut back."
+    (
+        "Append `data` in one `write` on an O_APPEND file, then fsync; a torn last line is cut first, "
+        "a failed write cut back."
+    )  # fmt: skip
     if not data:
         return
     p = Path(path)
     repair_tail(p)
     fd = os.open(p, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
     try:
-        size = os.fstat(fd).st_size
-        try:
-            view = memoryview(data)
-            while view:
-                view = view[os.write(fd, view) :]
-            os.fsync(fd)
-        except OSError as e:  # e.g. a full disk: cut back to the last whole line, then stop
-            try:
-                os.ftruncate(fd, size)
-            except OSError:
-                pass
-            if error is None:
-                raise
-            raise error(e) from e
+        _write_all(fd, data, error)
     finally:
         os.close(fd)

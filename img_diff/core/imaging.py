@@ -29,7 +29,13 @@ def _to_uint8(a: np.ndarray) -> np.ndarray:
         a = a * 255
     return a.round().clip(0, 255).astype(np.uint8)
 
+# %% ../../nbs/core/03_imaging.ipynb #e245307f
+def _composite(a: np.ndarray, background: int) -> np.ndarray:
+    "The RGB `uint8` image of the RGBA `uint8` image `a` composited onto the grey level `background`."
+    alpha = a[..., 3:4].astype(np.float32) / 255
+    return (a[..., :3] * alpha + background * (1 - alpha)).round().astype(np.uint8)
 
+# %% ../../nbs/core/03_imaging.ipynb #179c765f
 def to_rgb(
     a: np.ndarray,  # HxW, HxWx1, HxWx3 or HxWx4 array, any numeric dtype
     background: int = 255,  # grey level that transparent pixels are composited onto
@@ -43,13 +49,32 @@ def to_rgb(
     elif a.ndim == 3 and a.shape[2] in (3, 4):
         a = _to_uint8(a)
         if a.shape[2] == 4:
-            alpha = a[..., 3:4].astype(np.float32) / 255
-            a = (a[..., :3] * alpha + background * (1 - alpha)).round().astype(np.uint8)
+            a = _composite(a, background)
     else:
         raise ValueError(f"cannot use an array of shape {a.shape} as an image (need HxW, HxWx3 or HxWx4)")
     if min(a.shape[:2]) < 1:
         raise ValueError(f"empty image of shape {a.shape}")
     return np.ascontiguousarray(a)
+
+# %% ../../nbs/core/03_imaging.ipynb #3fd20814
+def _open_image(p: Path) -> Image.Image:
+    "The file `p` opened with Pillow (not decoded yet), or a `ValueError` saying why not."
+    if not p.is_file():
+        raise ValueError("no such file")
+    if p.stat().st_size == 0:
+        raise ValueError("empty file (0 bytes)")
+    return Image.open(p)
+
+# %% ../../nbs/core/03_imaging.ipynb #fc855abe
+def _pil_pixels(im: Image.Image) -> np.ndarray:
+    "The pixels of the decoded PIL image `im`, as an array `to_rgb` takes."
+    if im.mode in ('I;16', 'I;16B', 'I;16L', 'I'):
+        return np.asarray(im).astype(np.uint16 if im.mode.startswith('I;16') else np.int64)
+    if im.mode in ('RGB', 'RGBA', 'L'):
+        return np.asarray(im)
+    if im.mode == 'LA' or 'transparency' in im.info or im.mode == 'P':
+        return np.asarray(im.convert('RGBA'))
+    return np.asarray(im.convert('RGB'))
 
 # %% ../../nbs/core/03_imaging.ipynb #4babd4d5
 def load_image(
@@ -61,15 +86,7 @@ def load_image(
         return to_rgb(src)
     name = getattr(src, 'filename', None) or str(src)
     try:
-        if isinstance(src, Image.Image):
-            im = src
-        else:
-            p = Path(src)
-            if not p.is_file():
-                raise ValueError("no such file")
-            if p.stat().st_size == 0:
-                raise ValueError("empty file (0 bytes)")
-            im = Image.open(p)
+        im = src if isinstance(src, Image.Image) else _open_image(Path(src))
         if im.width * im.height > max_pixels:
             raise ValueError(
                 f"{im.width}x{im.height} pixels is more than max_pixels={max_pixels} (decompression-bomb guard)"
@@ -77,21 +94,13 @@ def load_image(
         with warnings.catch_warnings():
             warnings.simplefilter('error', Image.DecompressionBombWarning)
             im.load()
-        if im.mode in ('I;16', 'I;16B', 'I;16L', 'I'):
-            a = np.asarray(im).astype(np.uint16 if im.mode.startswith('I;16') else np.int64)
-        elif im.mode in ('RGB', 'RGBA', 'L'):
-            a = np.asarray(im)
-        elif im.mode == 'LA' or 'transparency' in im.info or im.mode == 'P':
-            a = np.asarray(im.convert('RGBA'))
-        else:
-            a = np.asarray(im.convert('RGB'))
-        return to_rgb(a)
+        return to_rgb(_pil_pixels(im))
     except ValueError as e:
         raise ValueError(f"cannot read image {name}: {e}") from None
     except Exception as e:
         raise ValueError(f"cannot read image {name}: {type(e).__name__}: {e}") from None
 
-
+# %% ../../nbs/core/03_imaging.ipynb #cec29ff5
 def save_image(
     a: np.ndarray,  # image array (anything `to_rgb` takes) or a 2-D bool mask
     path,  # target file; the format follows the suffix
@@ -104,7 +113,7 @@ def save_image(
     im.save(buf, format=Image.registered_extensions()[Path(path).suffix.lower()], **kw)
     return atomic_write(path, buf.getvalue())
 
-
+# %% ../../nbs/core/03_imaging.ipynb #5e7ec721
 def load_mask(path) -> np.ndarray:
     "A boolean mask saved by `save_image`."
     return np.asarray(Image.open(path).convert('L')) > 127
@@ -120,7 +129,7 @@ def grow_box(
     x1, y1, x2, y2 = bbox
     return [max(0, x1 - px), max(0, y1 - px), min(W, x2 + px), min(H, y2 + px)]
 
-
+# %% ../../nbs/core/03_imaging.ipynb #165fee6f
 def box_to_str(
     bbox,  # [x1, y1, x2, y2] in pixels (x2, y2 exclusive)
     size,  # (width, height) of the image
@@ -131,7 +140,7 @@ def box_to_str(
     v = [bbox[0] / W, bbox[1] / H, bbox[2] / W, bbox[3] / H]
     return '[' + ', '.join(f'{x:.{ndigits}f}' for x in v) + ']'
 
-
+# %% ../../nbs/core/03_imaging.ipynb #68d05bf6
 def box_iou(a, b) -> float:
     "Intersection over union of two `[x1, y1, x2, y2]` boxes."
     iw = min(a[2], b[2]) - max(a[0], b[0])
@@ -141,7 +150,7 @@ def box_iou(a, b) -> float:
     inter = iw * ih
     return inter / ((a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter)
 
-
+# %% ../../nbs/core/03_imaging.ipynb #16cede71
 def mask_bbox(mask: np.ndarray) -> list | None:
     "The tight `[x1, y1, x2, y2]` box of a boolean mask (None when empty)."
     ys, xs = np.nonzero(mask)
@@ -168,18 +177,21 @@ def draw_boxes(
         d.rectangle([x1, y1, x2 - 1, y2 - 1], outline=tuple(color), width=width)
     return np.array(im)
 
-
+# %% ../../nbs/core/03_imaging.ipynb #fd8ab9f8
 def resize_to(
     b: np.ndarray,  # an image (H' x W' [x C], uint8)
     like,  # an image, or its shape: the size to match
 ) -> np.ndarray:
-    "`b` at the height and width of `like` (bicubic), or `b` itself when they agree: how image B meets image A everywhere."
+    (
+        "`b` at the height and width of `like` (bicubic), or `b` itself when they agree: "
+        "how image B meets image A everywhere."
+    )  # fmt: skip
     H, W = (like.shape if hasattr(like, 'shape') else tuple(like))[:2]
     if b.shape[:2] == (H, W):
         return b
     return np.asarray(Image.fromarray(b).resize((W, H), Image.Resampling.BICUBIC))
 
-
+# %% ../../nbs/core/03_imaging.ipynb #aa141578
 def side_by_side(
     left,  # image A (array or PIL); sets the size
     right,  # image B, resized to A's size when they differ

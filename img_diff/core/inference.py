@@ -12,7 +12,7 @@ import numpy as np
 from .imaging import load_image
 from .budget import micro_batches
 
-# %% ../../nbs/core/08_inference.ipynb #18f5f525
+# %% ../../nbs/core/08_inference.ipynb #69d91ad1
 VICUNA_SYSTEM = (
     "A chat between a curious user and an artificial intelligence assistant. The assistant gives helpful, "
     "detailed, and polite answers to the user's questions."
@@ -28,7 +28,7 @@ def vicuna_prompt(
     u = ('<image>\n' if image else '') + user
     return (f'{system} ' if system else '') + f'USER: {u} ASSISTANT:'
 
-
+# %% ../../nbs/core/08_inference.ipynb #7dca254e
 def chat_prompt(
     tokenizer,  # a tokenizer or a processor
     user: str,
@@ -52,7 +52,7 @@ def chat_prompt(
             [msg], tokenize=False, add_generation_prompt=True
         )  # a template without a system role
 
-
+# %% ../../nbs/core/08_inference.ipynb #798c7a90
 def adds_bos(tokenizer, text: str) -> bool:
     "Whether the tokenizer should add its special tokens to `text`: not when it already starts with the BOS."
     tok = getattr(tokenizer, 'tokenizer', tokenizer)
@@ -79,7 +79,30 @@ def generation_settings(model, **ours) -> tuple:
     keys = [k for k in GENERATION_KEYS if eff.get('do_sample') or k not in SAMPLING_KEYS]
     return kw, {k: eff[k] for k in keys if eff.get(k) is not None}
 
-# %% ../../nbs/core/08_inference.ipynb #378ef8df
+# %% ../../nbs/core/08_inference.ipynb #fc1bb6de
+def _pad_left(processor):
+    "The tokenizer of `processor`, set to pad on the left (with its EOS when it has no pad token)."
+    tok = getattr(processor, 'tokenizer', processor)
+    tok.padding_side = 'left'
+    if tok.pad_token is None:
+        tok.pad_token = tok.eos_token
+    return tok
+
+# %% ../../nbs/core/08_inference.ipynb #cd8de09f
+def _answers(model, processor, tok, images: list, texts: list, kw: dict) -> list:
+    "The decoded answers (stripped) of one `generate` call on (image, prompt text)s."
+    import torch
+
+    ims = [load_image(x) for x in images]
+    extra = {} if adds_bos(processor, texts[0]) else {'add_special_tokens': False}
+    x = processor(images=ims, text=texts, return_tensors='pt', padding=True, **extra).to(model.device)
+    if 'pixel_values' in x:
+        x['pixel_values'] = x['pixel_values'].to(model.dtype)
+    with torch.no_grad():
+        g = model.generate(**x, pad_token_id=tok.pad_token_id, **kw)
+    return [a.strip() for a in processor.batch_decode(g[:, x['input_ids'].shape[1] :], skip_special_tokens=True)]
+
+# %% ../../nbs/core/08_inference.ipynb #9e1d4546
 def ask_full(
     images: list,  # images (path, PIL or array)
     questions: list | str,  # one question per image, or one for all
@@ -93,28 +116,15 @@ def ask_full(
     **generate_kw,
 ) -> dict:
     "{'answers', 'prompts' (the exact texts sent), 'generation' (the settings that applied)} of (image, question)s."
-    import torch
-
     qs = [questions] * len(images) if isinstance(questions, str) else list(questions)
     if len(qs) != len(images):
         raise ValueError(f"{len(images)} images but {len(qs)} questions")
-    tok = getattr(processor, 'tokenizer', processor)
-    tok.padding_side = 'left'
-    if tok.pad_token is None:
-        tok.pad_token = tok.eos_token
+    tok = _pad_left(processor)
     kw, eff = generation_settings(model, max_new_tokens=max_new_tokens, do_sample=do_sample, **generate_kw)
     prompts = [chat_prompt(processor, q, system=system, image=True) for q in qs]
 
     def call(idx):  # one `generate` call on the (image, prompt)s at `idx`
-        ims = [load_image(images[j]) for j in idx]
-        texts = [prompts[j] for j in idx]
-        extra = {} if adds_bos(processor, texts[0]) else {'add_special_tokens': False}
-        x = processor(images=ims, text=texts, return_tensors='pt', padding=True, **extra).to(model.device)
-        if 'pixel_values' in x:
-            x['pixel_values'] = x['pixel_values'].to(model.dtype)
-        with torch.no_grad():
-            g = model.generate(**x, pad_token_id=tok.pad_token_id, **kw)
-        return [a.strip() for a in processor.batch_decode(g[:, x['input_ids'].shape[1] :], skip_special_tokens=True)]
+        return _answers(model, processor, tok, [images[j] for j in idx], [prompts[j] for j in idx], kw)
 
     # prompts per call: the micro-batch, halved when memory runs out
     out = [
@@ -124,7 +134,7 @@ def ask_full(
     ]
     return {'answers': out, 'prompts': prompts, 'generation': eff}
 
-
+# %% ../../nbs/core/08_inference.ipynb #edfef69c
 def ask(
     images: list,
     questions: list | str,
@@ -150,11 +160,11 @@ def ask(
         **generate_kw,
     )['answers']
 
-# %% ../../nbs/core/08_inference.ipynb #1b91a6d7
+# %% ../../nbs/core/08_inference.ipynb #821f7437
 def _feat(x):
     return x if hasattr(x, 'shape') else x.pooler_output
 
-
+# %% ../../nbs/core/08_inference.ipynb #f5e91634
 def _key(x):
     "A hashable identity of an item: a text itself; an image's shape, dtype and a digest of its pixels."
     if isinstance(x, str):
@@ -164,7 +174,7 @@ def _key(x):
     a = np.ascontiguousarray(x)
     return (a.shape, a.dtype.str, hashlib.blake2b(a.data, digest_size=16).digest())
 
-
+# %% ../../nbs/core/08_inference.ipynb #6e01d3b6
 def _embed(items: list, batch_size: int, encode, dim: int, key=None):
     "L2-normalised embeddings of `items`: each distinct item `encode`d once, batch by batch, in inference mode."
     import torch
@@ -182,7 +192,7 @@ def _embed(items: list, batch_size: int, encode, dim: int, key=None):
     e = torch.cat(out) if out else torch.zeros(0, dim)
     return e[torch.tensor(idx, dtype=torch.long)] if len(uniq) < len(items) else e.clone()
 
-
+# %% ../../nbs/core/08_inference.ipynb #c6ea9df6
 def clip_image_embeddings(images: list, model, processor, batch_size: int = 64):
     "L2-normalised CLIP image embeddings (n, d) of a list of images."
 
@@ -197,7 +207,7 @@ def clip_image_embeddings(images: list, model, processor, batch_size: int = 64):
         [load_image(x) for x in images], batch_size, enc, model.config.projection_dim, ('clip-image', id(model))
     )
 
-
+# %% ../../nbs/core/08_inference.ipynb #4a1ca112
 def clip_text_embeddings(texts: list, model, processor, batch_size: int = 256):
     "L2-normalised CLIP text embeddings (n, d)."
 
@@ -210,7 +220,7 @@ def clip_text_embeddings(texts: list, model, processor, batch_size: int = 256):
 
     return _embed(list(texts), batch_size, enc, model.config.projection_dim, ('clip-text', id(model)))
 
-
+# %% ../../nbs/core/08_inference.ipynb #7042f8ad
 def blip_image_embeddings(images: list, model, processor, batch_size: int = 64):
     "L2-normalised BLIP ITC image embeddings (n, d): `vision_proj` of the first token."
 
@@ -228,7 +238,7 @@ def blip_image_embeddings(images: list, model, processor, batch_size: int = 64):
         ('blip-image', id(model)),
     )
 
-
+# %% ../../nbs/core/08_inference.ipynb #060a1cd0
 def blip_text_embeddings(texts: list, model, processor, batch_size: int = 256):
     "L2-normalised BLIP ITC text embeddings (n, d): `text_proj` of the first token."
 

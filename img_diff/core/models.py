@@ -7,12 +7,12 @@ __all__ = ['CLIP_MODEL', 'BLIP_ITM_MODEL', 'LLAVA_MODEL', 'SAM_MODEL', 'BIN_WEIG
            'pick_dtype', 'cache_dir', 'bin_weight_folders', 'safe_torch_load', 'safetensors_folder', 'is_local_path',
            'load_cached', 'clear_cache', 'load_diffusers', 'load_transformers']
 
-# %% ../../nbs/core/07_models.ipynb #f7f7a9ed
+# %% ../../nbs/core/07_models.ipynb #9bbe84ee
 import os
 from .budget import BUDGET
 from pathlib import Path
 
-
+# %% ../../nbs/core/07_models.ipynb #68028d3f
 CLIP_MODEL = 'openai/clip-vit-base-patch32'  # the CLIP of the method's similarity band, crop gate and text filter
 BLIP_ITM_MODEL = 'Salesforce/blip-itm-large-coco'  # the BLIP whose ITC cosine the noun and caption gates read
 LLAVA_MODEL = 'llava-hf/llava-v1.6-vicuna-7b-hf'  # the MLLM of region and difference captions (LLaVA-NeXT, Vicuna)
@@ -22,7 +22,7 @@ SAM_MODEL = 'facebook/sam-vit-base'  # the segmenter of segment proposals
 class ModelLoadError(RuntimeError):
     "A model could not be loaded; the message names it, says why and how to fix it."
 
-
+# %% ../../nbs/core/07_models.ipynb #2bd2b375
 def pick_device(device: str | None = None) -> str:
     "`device`, or 'cuda' when a GPU is available, else 'cpu'."
     if device:
@@ -31,7 +31,7 @@ def pick_device(device: str | None = None) -> str:
 
     return 'cuda' if torch.cuda.is_available() else 'cpu'
 
-
+# %% ../../nbs/core/07_models.ipynb #54ddc9ee
 def pick_dtype(dtype=None, device: str = 'cpu'):
     "A torch dtype: `dtype` (a dtype or its name), or bfloat16/float16 on CUDA and float32 elsewhere."
     import torch
@@ -42,12 +42,12 @@ def pick_dtype(dtype=None, device: str = 'cpu'):
         return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
     return torch.float32
 
-
+# %% ../../nbs/core/07_models.ipynb #53e4c1e5
 def cache_dir() -> Path:
     "The package's cache folder: `IMG_DIFF_CACHE`, else `~/.cache/img-diff`."
     return Path(os.environ.get('IMG_DIFF_CACHE') or Path.home() / '.cache' / 'img-diff')
 
-# %% ../../nbs/core/07_models.ipynb #5e30bc38
+# %% ../../nbs/core/07_models.ipynb #6f764348
 BIN_WEIGHTS = {'pytorch_model': 'model', 'diffusion_pytorch_model': 'diffusion_pytorch_model'}  # .bin stem: new stem
 
 
@@ -62,14 +62,14 @@ def _bin_target(name: str) -> str | None:
             return new + name[len(stem) : -4] + '.safetensors'
     return None
 
-
+# %% ../../nbs/core/07_models.ipynb #5675faa6
 def bin_weight_folders(folder) -> list:
     "The folders under `folder` (itself included) whose weights are PyTorch `.bin` files and that hold no safetensors."
     folder = Path(folder)
     dirs = {p.parent for p in folder.rglob('*.bin') if _bin_target(p.name)}
     return sorted(d for d in dirs if not list(d.glob('*.safetensors')))
 
-
+# %% ../../nbs/core/07_models.ipynb #eb99150d
 def safe_torch_load(path) -> dict:
     "The tensors of a PyTorch `.bin` file, read with `weights_only=True`: a file with any other object is refused."
     import pickle, torch
@@ -87,7 +87,7 @@ def safe_torch_load(path) -> dict:
         raise ModelLoadError(f"refused {path}: it is not a plain state dict of tensors")
     return sd
 
-# %% ../../nbs/core/07_models.ipynb #47bd49e8
+# %% ../../nbs/core/07_models.ipynb #aa8ca86b
 def _fingerprint(folder) -> str:
     "A digest of a folder's path and of each file's name, size and modification time."
     import hashlib
@@ -100,7 +100,7 @@ def _fingerprint(folder) -> str:
             h.update(f'{p.relative_to(folder)}:{st.st_size}:{st.st_mtime_ns};'.encode())
     return h.hexdigest()
 
-
+# %% ../../nbs/core/07_models.ipynb #33a752cc
 def _save_tensors(sd: dict, path: Path):
     "Write a state dict as safetensors; tensors that share storage (tied weights) are written apart."
     import safetensors.torch
@@ -112,7 +112,7 @@ def _save_tensors(sd: dict, path: Path):
         seen.add(ptr)
     safetensors.torch.save_file(out, str(path), metadata={'format': 'pt'})
 
-
+# %% ../../nbs/core/07_models.ipynb #81927c74
 def _convert_dir(src: Path, dst: Path):
     "Copy `src` into `dst`, its `.bin` weights converted to safetensors (other `.bin` files left out)."
     import json, shutil
@@ -134,22 +134,11 @@ def _convert_dir(src: Path, dst: Path):
         else:
             _save_tensors(safe_torch_load(p), dst / new)
 
+# %% ../../nbs/core/07_models.ipynb #6083057d
+def _convert_into(folder: Path, d: Path):
+    "Convert `folder` into `d` through a temporary folder beside it, moved into place (parallel runs do not clash)."
+    import shutil, tempfile
 
-def safetensors_folder(folder) -> Path:
-    "`folder`, or, when its weights are PyTorch `.bin` files, its copy converted (once, safely) to safetensors."
-    import shutil, tempfile, warnings
-
-    folder = Path(folder)
-    if not bin_weight_folders(folder):
-        return folder
-    d = cache_dir() / 'converted' / f'{folder.resolve().name}-{_fingerprint(folder)}'
-    if (d / '.converted').exists():
-        return d
-    warnings.warn(
-        f"{folder}: its weights are PyTorch .bin files; converting them once to safetensors in {d} "
-        "(read with torch.load(weights_only=True): tensors only, no code unpickled)",
-        stacklevel=2,
-    )
     d.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(dir=d.parent, prefix='.convert-'))
     try:
@@ -162,25 +151,54 @@ def safetensors_folder(folder) -> Path:
                 raise
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+
+# %% ../../nbs/core/07_models.ipynb #d166cbf6
+def safetensors_folder(folder) -> Path:
+    "`folder`, or, when its weights are PyTorch `.bin` files, its copy converted (once, safely) to safetensors."
+    import warnings
+
+    folder = Path(folder)
+    if not bin_weight_folders(folder):
+        return folder
+    d = cache_dir() / 'converted' / f'{folder.resolve().name}-{_fingerprint(folder)}'
+    if (d / '.converted').exists():
+        return d
+    warnings.warn(
+        f"{folder}: its weights are PyTorch .bin files; converting them once to safetensors in {d} "
+        "(read with torch.load(weights_only=True): tensors only, no code unpickled)",
+        stacklevel=2,
+    )
+    _convert_into(folder, d)
     return d
 
-# %% ../../nbs/core/07_models.ipynb #7522943a
+# %% ../../nbs/core/07_models.ipynb #29332644
 def is_local_path(m: str) -> bool:
-    "Whether `m` names a local path rather than a hub id ('org/name' or 'name'): it starts with '/', './', '../', '~', or has more than one '/'."
+    (
+        "Whether `m` names a local path rather than a hub id ('org/name' or 'name'): it starts with '/', './', "
+        "'../', '~', or has more than one '/'."
+    )  # fmt: skip
     return m.startswith(('/', './', '../', '~', '.\\')) or m.count('/') > 1 or '\\' in m
 
-
+# %% ../../nbs/core/07_models.ipynb #6d9023bb
 def _no_safetensors(e) -> bool:
     "Whether a loading error says that the repo has no safetensors weights."
     import re
 
     return bool(re.search(r'(no file named|does not appear to have a file named)\s+\S*safetensors', str(e)))
 
-
-def _cause(what: str, folder, e) -> str:
-    "Why loading `what` from `folder` (a local folder or None) failed, from the error and the folder's files."
+# %% ../../nbs/core/07_models.ipynb #7d28a58e
+def _absent(mod: str) -> bool:
+    "Whether module `mod` (or its package) is not installed."
     import importlib.util
 
+    try:
+        return importlib.util.find_spec(mod) is None
+    except ImportError:
+        return True
+
+# %% ../../nbs/core/07_models.ipynb #51d52ee7
+def _cause(what: str, folder, e) -> str:
+    "Why loading `what` from `folder` (a local folder or None) failed, from the error and the folder's files."
     s = f'{type(e).__name__}: {e}'
     low = s.lower()
     if 'trust_remote_code' in s:
@@ -189,14 +207,7 @@ def _cause(what: str, folder, e) -> str:
             "trust_remote_code=True — do that only for code you have read"
         )
     spm = folder is not None and Path(folder, 'tokenizer.model').exists() and 'tokenizer' in what
-
-    def absent(mod):
-        try:
-            return importlib.util.find_spec(mod) is None
-        except ImportError:
-            return True
-
-    missing = [p for p, mod in (('sentencepiece', 'sentencepiece'), ('protobuf', 'google.protobuf')) if absent(mod)]
+    missing = [p for p, mod in (('sentencepiece', 'sentencepiece'), ('protobuf', 'google.protobuf')) if _absent(mod)]
     if ('sentencepiece' in low or 'tiktoken' in low or spm) and missing:  # transformers then falls back to tiktoken
         return (
             f"its tokenizer is a sentencepiece `tokenizer.model`, which needs the {' and '.join(missing)} "
@@ -211,7 +222,7 @@ def _cause(what: str, folder, e) -> str:
         return "the folder holds no weights (no *.safetensors, no pytorch_model*.bin)"
     return f"loading it failed ({s[:400]})"
 
-
+# %% ../../nbs/core/07_models.ipynb #1dd07528
 def _fail(what, model, e, folder=None) -> ModelLoadError:
     "A `ModelLoadError` for `model` that names the real cause of `e`."
     m = str(model)
@@ -229,16 +240,16 @@ def _fail(what, model, e, folder=None) -> ModelLoadError:
     tail = '' if str(e)[:60] in hint else f" ({type(e).__name__}: {str(e)[:300]})"
     return ModelLoadError(f"cannot load {what} {m!r}: {hint}.{tail}")
 
-
+# %% ../../nbs/core/07_models.ipynb #5deaa9b7
 def load_cached(key, make, device: str = 'cpu'):
     "`make()` once per `key` in this process, kept within the model budget of `device` (see the budget chapter)."
     return BUDGET.get(key, make, str(device))
 
-
+# %% ../../nbs/core/07_models.ipynb #bf794699
 def clear_cache():
     BUDGET.clear()
 
-# %% ../../nbs/core/07_models.ipynb #cacd011e
+# %% ../../nbs/core/07_models.ipynb #12a1af6b
 def _hub_bin_snapshot(model: str):
     "The local snapshot of hub repo `model` (config, tokenizer and .bin files), or None when it cannot be had."
     try:
@@ -249,7 +260,7 @@ def _hub_bin_snapshot(model: str):
     except Exception:
         return None
 
-
+# %% ../../nbs/core/07_models.ipynb #76799acf
 def _source(model) -> tuple:
     "(what to load from, the local folder or None): a local folder with .bin weights is converted first."
     m = str(model)
@@ -257,7 +268,7 @@ def _source(model) -> tuple:
         return str(safetensors_folder(m)), m
     return m, None
 
-
+# %% ../../nbs/core/07_models.ipynb #5569f00f
 def _from_pretrained(load, model) -> tuple:
     "(`load(source)`, local folder or None): source is `model`, its safetensors copy, or its converted hub snapshot."
     src, folder = _source(model)
@@ -273,7 +284,29 @@ def _from_pretrained(load, model) -> tuple:
             raise
         return load(str(safetensors_folder(snap))), str(snap)
 
-# %% ../../nbs/core/07_models.ipynb #6234840a
+# %% ../../nbs/core/07_models.ipynb #9a160e44
+def _make_diffusers(cls_name: str, model, dtype, device: str, trust_remote_code: bool, kw: dict):
+    "The pipeline of `load_diffusers`, loaded (else a `ModelLoadError` naming the cause) and moved to `device`."
+    import diffusers
+
+    if os.environ.get('HF_HUB_DISABLE_PROGRESS_BARS'):
+        diffusers.utils.logging.disable_progress_bar()  # its loading bar too
+    cls = getattr(diffusers, cls_name)
+    trc = bool(trust_remote_code)
+
+    def load(src):
+        return cls.from_pretrained(src, dtype=dtype, use_safetensors=True, trust_remote_code=trc, **kw)
+
+    try:
+        pipe, _ = _from_pretrained(load, model)
+    except ModelLoadError:
+        raise
+    except Exception as e:
+        raise _fail(f'diffusers {cls_name}', model, e) from None
+    pipe.set_progress_bar_config(disable=True)
+    return pipe.to(device)
+
+# %% ../../nbs/core/07_models.ipynb #39d4cd6e
 def load_diffusers(
     cls_name: str,  # a diffusers pipeline class, e.g. 'StableDiffusionXLPipeline'
     model: str,  # hub id or local folder
@@ -286,31 +319,34 @@ def load_diffusers(
     "A diffusers pipeline by hub id or folder (.bin weights converted safely), no remote code unless asked, cached."
     device = pick_device(device)
     dtype = pick_dtype(dtype, device)
-
-    def make():
-        import diffusers
-
-        if os.environ.get('HF_HUB_DISABLE_PROGRESS_BARS'):
-            diffusers.utils.logging.disable_progress_bar()  # its loading bar too
-        cls = getattr(diffusers, cls_name)
-        trc = bool(trust_remote_code)
-
-        def load(src):
-            return cls.from_pretrained(src, dtype=dtype, use_safetensors=True, trust_remote_code=trc, **kw)
-
-        try:
-            pipe, _ = _from_pretrained(load, model)
-        except ModelLoadError:
-            raise
-        except Exception as e:
-            raise _fail(f'diffusers {cls_name}', model, e) from None
-        pipe.set_progress_bar_config(disable=True)
-        return pipe.to(device)
-
     key = ('diffusers', cls_name, str(model), str(dtype), device, bool(trust_remote_code), tuple(sorted(kw.items())))
-    return load_cached(key, make, device)
+    return load_cached(key, lambda: _make_diffusers(cls_name, model, dtype, device, trust_remote_code, kw), device)
 
+# %% ../../nbs/core/07_models.ipynb #078b0d0a
+def _make_transformers(cls_name: str, model, dtype, device: str, processor: str, trust_remote_code: bool, kw: dict):
+    "(model, processor) of `load_transformers` (else a `ModelLoadError` naming the cause), the model on `device`."
+    import transformers
 
+    cls = getattr(transformers, cls_name)
+    trc = bool(trust_remote_code)
+
+    def load(src):
+        return cls.from_pretrained(src, dtype=dtype, use_safetensors=True, trust_remote_code=trc, **kw)
+
+    try:
+        m, folder = _from_pretrained(load, model)
+    except ModelLoadError:
+        raise
+    except Exception as e:
+        raise _fail(f'transformers {cls_name}', model, e) from None
+    src = _source(folder)[0] if folder else str(model)
+    try:
+        p = getattr(transformers, processor).from_pretrained(src, trust_remote_code=trc)
+    except Exception as e:
+        raise _fail(f'the tokenizer/processor ({processor}) of', model, e, folder) from None
+    return m.to(device).eval(), p
+
+# %% ../../nbs/core/07_models.ipynb #563c3170
 def load_transformers(
     cls_name: str,  # a transformers Auto class, e.g. 'AutoModelForCausalLM'
     model: str,  # hub id or local folder
@@ -323,29 +359,6 @@ def load_transformers(
     "(model, tokenizer or processor) by hub id or folder (.bin converted safely), no remote code unless asked, cached."
     device = pick_device(device)
     dtype = pick_dtype(dtype, device)
-
-    def make():
-        import transformers
-
-        cls = getattr(transformers, cls_name)
-        trc = bool(trust_remote_code)
-
-        def load(src):
-            return cls.from_pretrained(src, dtype=dtype, use_safetensors=True, trust_remote_code=trc, **kw)
-
-        try:
-            m, folder = _from_pretrained(load, model)
-        except ModelLoadError:
-            raise
-        except Exception as e:
-            raise _fail(f'transformers {cls_name}', model, e) from None
-        src = _source(folder)[0] if folder else str(model)
-        try:
-            p = getattr(transformers, processor).from_pretrained(src, trust_remote_code=trc)
-        except Exception as e:
-            raise _fail(f'the tokenizer/processor ({processor}) of', model, e, folder) from None
-        return m.to(device).eval(), p
-
     key = (
         'transformers',
         cls_name,
@@ -356,4 +369,5 @@ def load_transformers(
         bool(trust_remote_code),
         tuple(sorted(kw.items())),
     )
+    make = lambda: _make_transformers(cls_name, model, dtype, device, processor, trust_remote_code, kw)
     return load_cached(key, make, device)

@@ -6,9 +6,9 @@
 __all__ = ['PositiveInt', 'NonNegativeInt', 'Fraction', 'PositiveFloat', 'Cosine', 'Seed', 'NonNegativeFloat', 'LEADING',
            'RUN_KEYS', 'StageContext', 'Range', 'Source', 'Stage', 'Output', 'Param', 'params_dataclass',
            'dataclass_params', 'params_class', 'stage_params', 'config_entry', 'batches', 'check_choice',
-           'describe_param', 'check_values', 'parse_params', 'check_params', 'parse_stage_params', 'given_values',
+           'describe_param', 'check_values', 'parse_params', 'parse_stage_params', 'check_params', 'given_values',
            'call_with_params', 'params_of', 'param_values', 'check_config', 'apply_stage', 'funnel', 'progress_bar',
-           'run_batch', 'local_batches', 'resumed_config', 'extend_stages', 'run_pipeline', 'plan', 'changed_sources',
+           'run_batch', 'local_batches', 'plan', 'changed_sources', 'resumed_config', 'extend_stages', 'run_pipeline',
            'run_stages']
 
 # %% ../../nbs/core/05_pipeline.ipynb #ac87b9d8
@@ -16,6 +16,7 @@ import copy, dataclasses, difflib, errno, inspect, json, time, types, typing
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Annotated, Iterable, Protocol
+from fastcore.basics import patch
 from fastcore.docments import docments
 from .records import check_id
 from .run_folder import RESUMABLE_KEYS, RunFolder, config_conflicts, rejected_transiently
@@ -47,16 +48,6 @@ class Range:
     le: float | None = None  # at most
     lt: float | None = None  # less than
 
-    def error(self, v) -> str | None:
-        "Why `v` is out of range, or None."
-        ok = (
-            (self.ge is None or v >= self.ge)
-            and (self.gt is None or v > self.gt)
-            and (self.le is None or v <= self.le)
-            and (self.lt is None or v < self.lt)
-        )
-        return None if ok else f"must be {self}, got {v!r}"
-
     def __str__(self):
         parts = [
             f"{op} {b}"
@@ -65,7 +56,19 @@ class Range:
         ]
         return ' and '.join(parts)
 
+# %% ../../nbs/core/05_pipeline.ipynb #8a9b1ef2
+@patch
+def error(self: Range, v) -> str | None:
+    "Why `v` is out of range, or None."
+    ok = (
+        (self.ge is None or v >= self.ge)
+        and (self.gt is None or v > self.gt)
+        and (self.le is None or v <= self.le)
+        and (self.lt is None or v < self.lt)
+    )
+    return None if ok else f"must be {self}, got {v!r}"
 
+# %% ../../nbs/core/05_pipeline.ipynb #177e696e
 PositiveInt = Annotated[int, Range(ge=1)]  # a count or a size
 NonNegativeInt = Annotated[int, Range(ge=0)]
 Fraction = Annotated[float, Range(ge=0, le=1)]  # a share, in [0, 1]
@@ -109,11 +112,12 @@ class Param:
     default: object = inspect.Parameter.empty  # `inspect.Parameter.empty`: required
     doc: str = ''
 
-    @property
-    def required(self) -> bool:
-        return self.default is inspect.Parameter.empty
+# %% ../../nbs/core/05_pipeline.ipynb #93872f01
+@patch(as_prop=True)
+def required(self: Param) -> bool:
+    return self.default is inspect.Parameter.empty
 
-
+# %% ../../nbs/core/05_pipeline.ipynb #d33e5b40
 def _hints(obj) -> dict:
     return typing.get_type_hints(obj, include_extras=True)
 
@@ -130,7 +134,7 @@ def _docs(obj) -> dict:
             _DOCS[obj] = {}
     return dict(_DOCS[obj])
 
-
+# %% ../../nbs/core/05_pipeline.ipynb #faae022f
 def params_dataclass(fn):
     "The dataclass of parameters `fn` takes as its one `params` argument, or None (its parameters are its signature)."
     p = inspect.signature(fn).parameters.get('params')
@@ -139,7 +143,16 @@ def params_dataclass(fn):
     t = _hints(fn).get('params', p.annotation)
     return t if dataclasses.is_dataclass(t) else None
 
+# %% ../../nbs/core/05_pipeline.ipynb #dbf5a505
+def _field_default(f):
+    "The default of the dataclass field `f` (its factory called), or `inspect.Parameter.empty` when it has none."
+    if f.default is not dataclasses.MISSING:
+        return f.default
+    if f.default_factory is not dataclasses.MISSING:
+        return f.default_factory()
+    return inspect.Parameter.empty
 
+# %% ../../nbs/core/05_pipeline.ipynb #ce24209e
 def dataclass_params(pc) -> dict:
     "The fields of the parameter dataclass `pc`: {name: `Param`}."
     docs = {k: v for base in reversed(pc.__mro__) if dataclasses.is_dataclass(base) for k, v in _docs(base).items()}
@@ -147,12 +160,7 @@ def dataclass_params(pc) -> dict:
     hints = _hints(pc)
     out = {}
     for f in dataclasses.fields(pc):
-        if f.default is not dataclasses.MISSING:
-            default = f.default
-        elif f.default_factory is not dataclasses.MISSING:
-            default = f.default_factory()
-        else:
-            default = inspect.Parameter.empty
+        default = _field_default(f)
         if stale := {'ge', 'gt', 'le', 'lt', 'choices'} & set(f.metadata):
             raise TypeError(
                 f"{pc.__name__}.{f.name}: bounds and choices go in the type (`Annotated[T, Range(...)]`, `Literal`), "
@@ -162,17 +170,12 @@ def dataclass_params(pc) -> dict:
         out[f.name] = Param(f.name, t, default, docs.get(f.name) or f.metadata.get('doc', ''))
     return out
 
-
+# %% ../../nbs/core/05_pipeline.ipynb #c557c369
 _DERIVED = {}  # function -> the parameter dataclass made from its signature
 
 
-def params_class(fn, kind: str = 'stage'):
-    "The one frozen, keyword-only dataclass of `fn`'s parameters: the one it declares, else one made from its signature."
-    pc = params_dataclass(fn)
-    if pc is not None:
-        return pc
-    if fn in _DERIVED:
-        return _DERIVED[fn]
+def _signature_class(fn, kind: str):
+    "A frozen, keyword-only dataclass of `fn`'s parameters made from its signature (after the runner's arguments)."
     sig = inspect.signature(fn)
     if any(p.kind == p.VAR_KEYWORD for p in sig.parameters.values()):
         raise TypeError(f"{fn.__qualname__} takes **kwargs: the stage contract needs every parameter declared")
@@ -184,10 +187,24 @@ def params_class(fn, kind: str = 'stage'):
     pc = dataclasses.make_dataclass(f"{fn.__name__}_params", fields_, frozen=True, kw_only=True)
     pc.__doc__ = f"The parameters of {fn.__qualname__}, from its signature"
     pc._docs, pc._derived = docs, True
+    return pc
+
+# %% ../../nbs/core/05_pipeline.ipynb #c0b0ac42
+def params_class(fn, kind: str = 'stage'):
+    (
+        "The one frozen, keyword-only dataclass of `fn`'s parameters: the one it declares, "
+        "else one made from its signature."
+    )  # fmt: skip
+    pc = params_dataclass(fn)
+    if pc is not None:
+        return pc
+    if fn in _DERIVED:
+        return _DERIVED[fn]
+    pc = _signature_class(fn, kind)
     _DERIVED[fn] = pc
     return pc
 
-
+# %% ../../nbs/core/05_pipeline.ipynb #94df7394
 def stage_params(fn, kind: str = 'stage') -> dict:
     "The parameters a config may give `fn` (a source, stage or output): {name: `Param`}, from its dataclass."
     return dataclass_params(params_class(fn, kind))
@@ -197,17 +214,17 @@ def config_entry(e) -> tuple:
     "(name, params) of a config entry: a name alone, or an object with a 'name' and its parameters."
     return (e, {}) if isinstance(e, str) else (e['name'], {k: v for k, v in e.items() if k != 'name'})
 
-
+# %% ../../nbs/core/05_pipeline.ipynb #1a889bd4
 def batches(xs: list, n: int):
     "`xs` in slices of `n` (the last one shorter)."
     for i in range(0, len(xs), n):
         yield xs[i : i + n]
 
-# %% ../../nbs/core/05_pipeline.ipynb #60f6b118
+# %% ../../nbs/core/05_pipeline.ipynb #e73756f3
 def _is_range(r) -> bool:
     return type(r).__name__ == 'Range' and callable(getattr(r, 'error', None))  # also a reloaded Range
 
-
+# %% ../../nbs/core/05_pipeline.ipynb #fba90665
 _NAMES = {
     int: 'an integer',
     float: 'a number',
@@ -218,46 +235,6 @@ _NAMES = {
     dict: 'an object',
     type(None): 'null',
 }
-
-
-def _type_error(t, v) -> str | None:
-    "Why the config value `v` does not fit the annotation `t`, or None (values come from JSON: lists stand for tuples)."
-    if t is inspect.Parameter.empty or t is typing.Any:
-        return None
-    origin, args = typing.get_origin(t), typing.get_args(t)
-    if origin is typing.Annotated:
-        err = _type_error(args[0], v)
-        if err or isinstance(v, bool) or not isinstance(v, (int, float)):
-            return err
-        return next((e for r in args[1:] if _is_range(r) and (e := r.error(v))), None)
-    if origin in (typing.Union, types.UnionType):
-        arms = [a for a in args if a is not type(None)]
-        if v is not None and len(arms) == 1:
-            return _type_error(arms[0], v)
-        errs = [_type_error(a, v) for a in args]
-        if any(e is None for e in errs):
-            return None
-        return ' or '.join(dict.fromkeys(_expect(a) for a in args)) + f' expected, got {v!r}'
-    if origin is typing.Literal:
-        return None if v in args else f"one of {', '.join(map(repr, args))} expected, got {v!r}"
-    if t is float:
-        ok = isinstance(v, (int, float)) and not isinstance(v, bool)
-    elif t is int:
-        ok = isinstance(v, int) and not isinstance(v, bool)
-    elif t in (list, tuple) or origin in (list, tuple):
-        ok = isinstance(v, (list, tuple))
-        if ok and args and args[-1] is not Ellipsis and origin is tuple and len(args) != len(v):
-            return f"a list of {len(args)} expected, got {v!r}"
-        if ok and args:
-            item = args[0]
-            return next((f"item {i}: {e}" for i, x in enumerate(v) if (e := _type_error(item, x))), None)
-    elif t is dict or origin is dict:
-        ok = isinstance(v, dict)
-    elif isinstance(t, type):
-        ok = isinstance(v, t) or (t.__module__ == 'pathlib' and isinstance(v, str))
-    else:
-        return None  # an annotation the check does not read (a protocol, a string): the function checks it
-    return None if ok else f"{_expect(t)} expected, got {v!r}"
 
 
 def _expect(t) -> str:
@@ -273,7 +250,65 @@ def _expect(t) -> str:
         return ' or '.join(dict.fromkeys(_expect(a) for a in args))
     return _NAMES.get(t, getattr(t, '__name__', str(t)))
 
+# %% ../../nbs/core/05_pipeline.ipynb #b9535a23
+def _type_error(t, v) -> str | None:
+    (
+        "Why the config value `v` does not fit the annotation `t`, or None "
+        "(values come from JSON: lists stand for tuples)."
+    )  # fmt: skip
+    if t is inspect.Parameter.empty or t is typing.Any:
+        return None
+    origin, args = typing.get_origin(t), typing.get_args(t)
+    if origin is typing.Annotated:
+        return _annotated_error(args, v)
+    if origin in (typing.Union, types.UnionType):
+        return _union_error(args, v)
+    if origin is typing.Literal:
+        return None if v in args else f"one of {', '.join(map(repr, args))} expected, got {v!r}"
+    if t is float:
+        ok = isinstance(v, (int, float)) and not isinstance(v, bool)
+    elif t is int:
+        ok = isinstance(v, int) and not isinstance(v, bool)
+    elif t in (list, tuple) or origin in (list, tuple):
+        ok = isinstance(v, (list, tuple))
+        if ok and args:
+            return _items_error(origin, args, v)
+    elif t is dict or origin is dict:
+        ok = isinstance(v, dict)
+    elif isinstance(t, type):
+        ok = isinstance(v, t) or (t.__module__ == 'pathlib' and isinstance(v, str))
+    else:
+        return None  # an annotation the check does not read (a protocol, a string): the function checks it
+    return None if ok else f"{_expect(t)} expected, got {v!r}"
 
+# %% ../../nbs/core/05_pipeline.ipynb #ec58d9dd
+def _annotated_error(args, v) -> str | None:
+    "Why `v` does not fit `Annotated[T, Range(...)]` (given its args): its type first, then each range (numbers only)."
+    err = _type_error(args[0], v)
+    if err or isinstance(v, bool) or not isinstance(v, (int, float)):
+        return err
+    return next((e for r in args[1:] if _is_range(r) and (e := r.error(v))), None)
+
+# %% ../../nbs/core/05_pipeline.ipynb #de29f7de
+def _union_error(args, v) -> str | None:
+    "Why `v` fits none of the union's arms `args`, or None (`X | None` says X's own reason)."
+    arms = [a for a in args if a is not type(None)]
+    if v is not None and len(arms) == 1:
+        return _type_error(arms[0], v)
+    errs = [_type_error(a, v) for a in args]
+    if any(e is None for e in errs):
+        return None
+    return ' or '.join(dict.fromkeys(_expect(a) for a in args)) + f' expected, got {v!r}'
+
+# %% ../../nbs/core/05_pipeline.ipynb #867ef575
+def _items_error(origin, args, v) -> str | None:
+    "Why the list `v` does not fit `list[T]` or `tuple[...]` (origin, args): its length, else its first bad item."
+    if args[-1] is not Ellipsis and origin is tuple and len(args) != len(v):
+        return f"a list of {len(args)} expected, got {v!r}"
+    item = args[0]
+    return next((f"item {i}: {e}" for i, x in enumerate(v) if (e := _type_error(item, x))), None)
+
+# %% ../../nbs/core/05_pipeline.ipynb #51d46cb9
 def check_choice(what: str, value, choices: tuple):
     "`value` when it is one of `choices`, else a ValueError naming them (and the closest, when one is close)."
     if value in choices:
@@ -282,13 +317,13 @@ def check_choice(what: str, value, choices: tuple):
     hint = f" (did you mean {close[0]!r}?)" if close else ''
     raise ValueError(f"{what}: {value!r} is not one of {', '.join(map(repr, choices))}{hint}")
 
-
+# %% ../../nbs/core/05_pipeline.ipynb #9f10f8f3
 def describe_param(p: Param) -> str:
     "A parameter as the config check prints it: `name (type, default: value)`."
     d = 'required' if p.required else f"default: {json.dumps(p.default, default=str)}"
     return f"{p.name} ({_expect(p.annotation) if p.annotation is not inspect.Parameter.empty else 'any'}, {d})"
 
-
+# %% ../../nbs/core/05_pipeline.ipynb #44138160
 def check_values(
     spec: dict,  # {name: `Param`}
     params: dict,  # the values given
@@ -310,7 +345,7 @@ def check_values(
             raise ValueError(f"{what}: parameter {k!r}: {err} ({describe_param(p)})")
     return params
 
-
+# %% ../../nbs/core/05_pipeline.ipynb #6cf68773
 def parse_params(
     cls,  # a dataclass of parameters
     values: dict,  # the values given (the rest keep their defaults)
@@ -323,23 +358,23 @@ def parse_params(
     except (TypeError, ValueError) as e:
         raise ValueError(f"{what}: {e}") from None
 
+# %% ../../nbs/core/05_pipeline.ipynb #aa2a24db
+def parse_stage_params(name: str, kind: str, fn, *, params: dict):
+    "`fn`'s parameter dataclass made (once, for a whole run) from the config's `params`, checked."
+    return parse_params(params_class(fn, kind), params, f"{kind} {name!r}")
 
+# %% ../../nbs/core/05_pipeline.ipynb #7e638af6
 def check_params(name: str, kind: str, fn, *, params: dict) -> dict:
     "Raise ValueError naming the key and what it accepts when `params` do not fit `fn`'s declared parameters."
     parse_stage_params(name, kind, fn, params=params)
     return params
 
-
-def parse_stage_params(name: str, kind: str, fn, *, params: dict):
-    "`fn`'s parameter dataclass made (once, for a whole run) from the config's `params`, checked."
-    return parse_params(params_class(fn, kind), params, f"{kind} {name!r}")
-
-
+# %% ../../nbs/core/05_pipeline.ipynb #2a1115d8
 def given_values(params) -> dict:
     "The values of a parsed parameter dataclass as a config holds them ({name: value})."
     return {f.name: getattr(params, f.name) for f in dataclasses.fields(params)}
 
-
+# %% ../../nbs/core/05_pipeline.ipynb #60f6b118
 def call_with_params(fn, leading: tuple, params):
     "Call `fn` with its parameters (a dict from a config, or parsed): as one dataclass, or as keywords."
     if isinstance(params, dict):
@@ -378,7 +413,7 @@ def params_of(
     cls._docs = {**{n: d for fn in fns for n, d in _docs(fn).items()}, **extra_docs}
     return cls
 
-
+# %% ../../nbs/core/05_pipeline.ipynb #bb2f02d3
 def param_values(params, fn) -> dict:
     "The fields of the dataclass `params` that `fn` takes (less those the stage supplies itself), to call it with."
     names = set(inspect.signature(fn).parameters) - set(getattr(params, '_skip', ()))
@@ -395,10 +430,8 @@ RUN_KEYS = {
 }
 
 
-def check_config(cfg: dict) -> dict:
-    "Raise ValueError naming the key and what it accepts when anything in the run config `cfg` is unknown or does not fit."
-    if not isinstance(cfg, dict) or 'source' not in cfg:
-        raise ValueError("a run config needs a 'source'")
+def _check_run_keys(cfg: dict):
+    "Refuse an unknown key of the run config `cfg` (naming the closest), and values of its own keys that do not fit."
     for k in cfg:
         if k not in RUN_KEYS:
             close = difflib.get_close_matches(k, list(RUN_KEYS), n=1)
@@ -412,6 +445,10 @@ def check_config(cfg: dict) -> dict:
     for part in ('stages', 'outputs'):
         if not isinstance(cfg.get(part, []), list):
             raise ValueError(f"{part!r} must be {RUN_KEYS[part]}, got {cfg[part]!r}")
+
+# %% ../../nbs/core/05_pipeline.ipynb #9e60e4a9
+def _check_entries(cfg: dict):
+    "Refuse an entry of the source, stages or outputs naming no registered function, or whose parameters do not fit."
     kinds = [('source', [cfg['source']]), ('stage', cfg.get('stages', [])), ('output', cfg.get('outputs', []))]
     for kind, entries in kinds:
         for e in entries:
@@ -423,11 +460,26 @@ def check_config(cfg: dict) -> dict:
             except KeyError as err:
                 raise ValueError(f"{kind} {name!r}: {err.args[0]}") from None
             check_params(name, kind, fn, params=params)
+
+# %% ../../nbs/core/05_pipeline.ipynb #509f10e3
+def _check_stages_once(cfg: dict):
     names = [config_entry(e)[0] for e in cfg.get('stages', [])]
     if twice := next((n for n in names if names.count(n) > 1), None):
         raise ValueError(
             f"stage {twice!r} appears twice in 'stages': records note their stages by name, so each runs once"
         )
+
+# %% ../../nbs/core/05_pipeline.ipynb #676474cc
+def check_config(cfg: dict) -> dict:
+    (
+        "Raise ValueError naming the key and what it accepts when anything in the run config `cfg` is unknown "
+        "or does not fit."
+    )  # fmt: skip
+    if not isinstance(cfg, dict) or 'source' not in cfg:
+        raise ValueError("a run config needs a 'source'")
+    _check_run_keys(cfg)
+    _check_entries(cfg)
+    _check_stages_once(cfg)
     return cfg
 
 # %% ../../nbs/core/05_pipeline.ipynb #4eda19da
@@ -439,13 +491,16 @@ def _call(fn, recs, ctx, params):
         raise RuntimeError(f"stage {ctx.name!r} must return the records it was given, in order")
     return list(out)
 
-
+# %% ../../nbs/core/05_pipeline.ipynb #4bfce3cd
 def _disk_error(e):
     return isinstance(e, OSError) and e.errno in (errno.ENOSPC, errno.EDQUOT, errno.EROFS)
 
-
+# %% ../../nbs/core/05_pipeline.ipynb #6858096a
 def _attempt(fn, recs, ctx, params) -> tuple:
-    "(records, None) from the stage, or (None, error) with the records put back as they came (a full disk stops the run)."
+    (
+        "(records, None) from the stage, or (None, error) with the records put back as they came "
+        "(a full disk stops the run)."
+    )  # fmt: skip
     before = [copy.deepcopy(r.__dict__) for r in recs]
     try:
         return _call(fn, recs, ctx, params), None
@@ -457,10 +512,14 @@ def _attempt(fn, recs, ctx, params) -> tuple:
         forget_frames(e)  # the failed call's locals (its tensors) go now, though the error is kept for its message
         return None, e
 
-
+# %% ../../nbs/core/05_pipeline.ipynb #2ea9b9e9
 def _isolate(fn, recs, ctx, params, error) -> tuple:
-    "After `error` on `recs`: halves while out of memory, else one record at a time; (records, errors of the rejected ones)."
-    release_memory()  # out of the `except` block: the failed call's tensors are gone, the allocator's cache is given back
+    (
+        "After `error` on `recs`: halves while out of memory, else one record at a time; "
+        "(records, errors of the rejected ones)."
+    )  # fmt: skip
+    # out of the `except` block: the failed call's tensors are gone, the allocator's cache is given back
+    release_memory()
     if len(recs) == 1:
         return [recs[0].reject(ctx.name, f"error: {type(error).__name__}: {error}")], [error]
     if is_out_of_memory(error):
@@ -480,7 +539,27 @@ def _isolate(fn, recs, ctx, params, error) -> tuple:
         errors += errs
     return done, errors
 
+# %% ../../nbs/core/05_pipeline.ipynb #a337b7c8
+def _run_live(fn, live, ctx, params) -> list:
+    "The stage on its live records, failures isolated; a stage that fails on every record before any success stops."
+    done, error = _attempt(fn, live, ctx, params)
+    if error is not None:
+        done, errors = _isolate(fn, live, ctx, params, error)
+        if len(errors) == len(live) and ctx.succeeded == 0:
+            error.add_note(f"img-diff: stage {ctx.name!r} failed on every record so far, so the run stops")
+            raise error
+    return done
 
+# %% ../../nbs/core/05_pipeline.ipynb #981eb815
+def _mark_done(done: list, ctx):
+    "Note the stage on the records it kept or rejected (not on those rejected before) and count the kept ones."
+    for r in done:
+        if r.kept or r.rejected_by == ctx.name:
+            r.stages.append(ctx.name)
+        if r.kept:
+            ctx.succeeded += 1
+
+# %% ../../nbs/core/05_pipeline.ipynb #712abbf8
 def apply_stage(
     fn,  # the stage function
     records: list,  # a batch of records (rejected ones pass through untouched)
@@ -488,7 +567,10 @@ def apply_stage(
     *,
     params: dict,  # the stage's parameters from the config
 ) -> list:
-    "Run one stage on a batch; rejected records pass through, failures are isolated per record, out of memory halves the batch."
+    (
+        "Run one stage on a batch; rejected records pass through, failures are isolated per record, "
+        "out of memory halves the batch."
+    )  # fmt: skip
     live = [r for r in records if r.kept and ctx.name not in r.stages]  # a record goes through each stage once
     if not live:
         return records
@@ -497,21 +579,12 @@ def apply_stage(
     if ctx.on_start is not None:
         ctx.on_start(ctx.name)
     splits = BUDGET.oom_splits
-    done, error = _attempt(fn, live, ctx, params)
-    if error is not None:
-        done, errors = _isolate(fn, live, ctx, params, error)
-        if len(errors) == len(live) and ctx.succeeded == 0:
-            error.add_note(f"img-diff: stage {ctx.name!r} failed on every record so far, so the run stops")
-            raise error
+    done = _run_live(fn, live, ctx, params)
     ctx.oom_splits += BUDGET.oom_splits - splits  # micro-batches the stage itself halved (`micro_batches`)
     ctx.seconds += time.perf_counter() - t0
     if ctx.on_end is not None:
         ctx.on_end(ctx.name, len(records))
-    for r in done:
-        if r.kept or r.rejected_by == ctx.name:
-            r.stages.append(ctx.name)
-        if r.kept:
-            ctx.succeeded += 1
+    _mark_done(done, ctx)
     by_id = {r.id: r for r in done}
     return [by_id.get(r.id, r) for r in records]
 
@@ -549,7 +622,7 @@ def run_batch(batch, stages):
         batch = apply_stage(fn, batch, ctx, params=params)
     return batch
 
-
+# %% ../../nbs/core/05_pipeline.ipynb #21011d3b
 def local_batches(todo, stages, folder, batch_size):
     "The local engine: the batches of `todo`, each through every stage in this process."
     return (run_batch(b, stages) for b in batches(todo, batch_size))
@@ -557,76 +630,7 @@ def local_batches(todo, stages, folder, batch_size):
 
 register_engine('local', local_batches)
 
-# %% ../../nbs/core/05_pipeline.ipynb #631ad6a9
-def _without_stages(cfg: dict) -> dict:
-    return {k: v for k, v in cfg.items() if k != 'stages'}
-
-
-def resumed_config(
-    out,  # the run folder (it may not exist yet)
-    config: dict,  # the config asked for
-) -> dict:
-    "The config a run in `out` goes on with: the folder's own when it only adds stages to `config` (or `config` to it)."
-    from pathlib import Path
-
-    if not (Path(out) / RunFolder.MANIFEST).is_file():
-        return config
-    old = RunFolder(out, create=False).read_manifest().get('config')
-    if not old or config_conflicts(_without_stages(old), _without_stages(config)):
-        return config  # a new folder, or a different run: `RunFolder.start` says what differs
-    a, b = old.get('stages', []), config.get('stages', [])
-    if len(a) > len(b) and a[: len(b)] == b:  # the folder's chain has more stages (added later): new pairs get them
-        return {**config, 'stages': a}
-    return config
-
-
-def extend_stages(
-    config: dict,  # a run config
-    stages: list,  # stage entries to add
-) -> dict:
-    "A copy of `config` with the `stages` it lacks added at the end (one already there with other parameters is refused)."
-    cfg = copy.deepcopy(config)
-    have = {config_entry(e)[0]: config_entry(e)[1] for e in cfg.get('stages', [])}
-    for e in stages:
-        name, params = config_entry(e)
-        if name not in have:
-            cfg['stages'] = cfg.get('stages', []) + [e]
-            have[name] = params
-        elif have[name] != params:
-            raise ValueError(
-                f"stage {name!r} is already in this run with other parameters ({have[name]}); "
-                "records note their stages by name, so each runs once: use a new run folder for other parameters"
-            )
-    return cfg
-
-# %% ../../nbs/core/05_pipeline.ipynb #d172ff4d
-def run_pipeline(
-    out,  # the run folder (created, or resumed when it exists)
-    config: dict,  # {'source': {...}, 'stages': [...], 'outputs': [...], 'batch_size': N}
-    *,
-    progress: bool = True,  # show a progress bar
-    command: str | None = None,  # the command line, for the manifest
-    engine: str = 'local',  # 'local' (this process) or 'ray' (workers of a Ray cluster; see the ray_engine chapter)
-    engine_options: dict | None = None,  # options of the engine, e.g. {'workers': 4, 'address': 'auto'} for ray
-    new_pairs: bool = True,  # plan and make the pairs the folder lacks (False: only bring its records up to the stages)
-) -> RunFolder:
-    "Run (or resume) the pipeline described by `config` into the folder `out`; the config is checked before the folder is made."
-    check_config(config)
-    config = resumed_config(out, config)
-    run_engine = get_engine(engine)  # an unknown engine is refused before the folder is made
-    if hasattr(run_engine, 'check'):  # the engine's options, checked against the stages before the folder is made
-        run_engine.check([config_entry(e)[0] for e in config.get('stages', [])], **(engine_options or {}))
-    run = lambda: _run(out, config, progress, command, engine, engine_options, run_engine, new_pairs)
-    if 'model_budget_gb' not in config:
-        return run()
-    before = BUDGET.limit_bytes
-    set_model_budget(config['model_budget_gb'])  # for this run only: the process's budget comes back after it
-    try:
-        return run()
-    finally:
-        BUDGET.limit_bytes = before
-
-# %% ../../nbs/core/05_pipeline.ipynb #bdc67724
+# %% ../../nbs/core/05_pipeline.ipynb #23e154ac
 def plan(config: dict) -> list:
     "The records the config's source plans (ids checked: unique, also when case is ignored)."
     src_name, src_params = config_entry(config['source'])
@@ -640,9 +644,12 @@ def plan(config: dict) -> list:
         )
     return planned
 
-
+# %% ../../nbs/core/05_pipeline.ipynb #2f713178
 def _behind(records: list, names: list, todo: set) -> list:
-    "The finished records that lack one of the stages `names` (a rejection by one for a full disk or no memory undone)."
+    (
+        "The finished records that lack one of the stages `names` "
+        "(a rejection by one for a full disk or no memory undone)."
+    )  # fmt: skip
     out = []
     for r in records:
         if r.id in todo:
@@ -654,7 +661,7 @@ def _behind(records: list, names: list, todo: set) -> list:
             out.append(r)
     return out
 
-
+# %% ../../nbs/core/05_pipeline.ipynb #a560229e
 def _write_batch(folder, batch, behind: set):
     "New records appended; records brought up to more stages replaced (the records file rewritten atomically)."
     if new := [r for r in batch if r.id not in behind]:
@@ -686,33 +693,36 @@ def changed_sources(
         )
     return ids
 
-# %% ../../nbs/core/05_pipeline.ipynb #22c229d3
-def _run(out, config, progress, command, engine, engine_options, run_engine, new_pairs=True) -> RunFolder:
-    folder = RunFolder(out, create=new_pairs)
+# %% ../../nbs/core/05_pipeline.ipynb #af55d47a
+def _start_run(folder, config: dict, command):
+    "Take the folder for `config` (`RunFolder.start`); stages added after a finished run's own are not a conflict."
     old = folder.read_manifest().get('config') or {}
     a, b = old.get('stages', []), config.get('stages', [])
     adds = bool(old) and len(b) > len(a) and b[: len(a)] == a  # stages added to a finished run: not a conflict
     folder.start(config, command=command, ignore=RESUMABLE_KEYS + (('stages',) if adds else ()))
-    src_name = config_entry(config['source'])[0]
-    planned = plan(config) if new_pairs else []
-    done = folder.done_ids() - set(changed_sources(planned, folder.load_records()))
-    todo = [r for r in planned if r.id not in done]
-    stages = [  # each stage's parameters parsed once, for the whole run
+
+# %% ../../nbs/core/05_pipeline.ipynb #f1ecc2a3
+def _stages(folder, config: dict) -> list:
+    "(function, context, parsed parameters) of each stage of `config`: its parameters parsed once, for the whole run."
+    return [
         (lookup(n), StageContext(folder, n, config), parse_stage_params(n, 'stage', lookup(n), params=p))
         for n, p in map(config_entry, config.get('stages', []))
     ]
-    names = [ctx.name for _, ctx, _ in stages]
-    behind = _behind(folder.load_records(), names, {r.id for r in todo})
-    n_all = max(len(planned), len(done)) + len(behind)
-    bar = progress_bar(n_all, n_all - len(todo) - len(behind), [c for _, c, _ in stages]) if progress else None
-    bs = int(config.get('batch_size', 8))
-    for batch in run_engine(todo + behind, stages, folder, bs, **(engine_options or {})):
+
+# %% ../../nbs/core/05_pipeline.ipynb #d7a825b1
+def _push_batches(folder, finished, behind: list, bar):
+    "Write each finished batch as it comes (then the progress bar counts its pairs), and close the bar."
+    for batch in finished:
         _write_batch(folder, batch, {r.id for r in behind})
         if bar is not None:
             bar.update(len(batch))  # whole pairs, once they are written: counts, share and ETA agree
     if bar is not None:
         bar.close()
-    records = folder.load_records()
+
+# %% ../../nbs/core/05_pipeline.ipynb #62734e6d
+def _write_run(folder, records, stages, src_name, planned, todo, behind, engine) -> dict:
+    "Write the funnel, the counts and the stage timings of the run into the manifest; the timings, by stage."
+    names = [ctx.name for _, ctx, _ in stages]
     timing = {ctx.name: round(ctx.seconds, 3) for _, ctx, _ in stages}
     oom = {ctx.name: ctx.oom_splits for _, ctx, _ in stages if ctx.oom_splits}
     folder.write_manifest(
@@ -729,6 +739,11 @@ def _run(out, config, progress, command, engine, engine_options, run_engine, new
             **({'oom_splits': oom} if oom else {}),
         },
     )
+    return timing
+
+# %% ../../nbs/core/05_pipeline.ipynb #b6ae1bd9
+def _write_outputs(folder, records, config: dict, timing: dict):
+    "Write the outputs of `config` (the run is \"done\" only once every one is), their times added to `timing`."
     folder.write_manifest(status='writing outputs')  # every record is finished; "done" only once the outputs are
     for n, p in map(config_entry, config.get('outputs', [])):
         t0 = time.perf_counter()
@@ -739,7 +754,105 @@ def _run(out, config, progress, command, engine, engine_options, run_engine, new
             raise
         timing[n] = round(time.perf_counter() - t0, 3)
     folder.write_manifest(status='done', last_run={**folder.read_manifest()['last_run'], 'stage_seconds': timing})
+
+# %% ../../nbs/core/05_pipeline.ipynb #d9efcd3b
+def _run(out, config, progress, command, engine, engine_options, run_engine, new_pairs=True) -> RunFolder:
+    folder = RunFolder(out, create=new_pairs)
+    _start_run(folder, config, command)
+    src_name = config_entry(config['source'])[0]
+    planned = plan(config) if new_pairs else []
+    done = folder.done_ids() - set(changed_sources(planned, folder.load_records()))
+    todo = [r for r in planned if r.id not in done]
+    stages = _stages(folder, config)
+    names = [ctx.name for _, ctx, _ in stages]
+    behind = _behind(folder.load_records(), names, {r.id for r in todo})
+    n_all = max(len(planned), len(done)) + len(behind)
+    bar = progress_bar(n_all, n_all - len(todo) - len(behind), [c for _, c, _ in stages]) if progress else None
+    bs = int(config.get('batch_size', 8))
+    _push_batches(folder, run_engine(todo + behind, stages, folder, bs, **(engine_options or {})), behind, bar)
+    records = folder.load_records()
+    timing = _write_run(folder, records, stages, src_name, planned, todo, behind, engine)
+    _write_outputs(folder, records, config, timing)
     return folder
+
+# %% ../../nbs/core/05_pipeline.ipynb #631ad6a9
+def _without_stages(cfg: dict) -> dict:
+    return {k: v for k, v in cfg.items() if k != 'stages'}
+
+# %% ../../nbs/core/05_pipeline.ipynb #eaf4424e
+def resumed_config(
+    out,  # the run folder (it may not exist yet)
+    config: dict,  # the config asked for
+) -> dict:
+    (
+        "The config a run in `out` goes on with: the folder's own when it only adds stages to `config` "
+        "(or `config` to it)."
+    )  # fmt: skip
+    from pathlib import Path
+
+    if not (Path(out) / RunFolder.MANIFEST).is_file():
+        return config
+    old = RunFolder(out, create=False).read_manifest().get('config')
+    if not old or config_conflicts(_without_stages(old), _without_stages(config)):
+        return config  # a new folder, or a different run: `RunFolder.start` says what differs
+    a, b = old.get('stages', []), config.get('stages', [])
+    if len(a) > len(b) and a[: len(b)] == b:  # the folder's chain has more stages (added later): new pairs get them
+        return {**config, 'stages': a}
+    return config
+
+# %% ../../nbs/core/05_pipeline.ipynb #0b6c7f7e
+def extend_stages(
+    config: dict,  # a run config
+    stages: list,  # stage entries to add
+) -> dict:
+    (
+        "A copy of `config` with the `stages` it lacks added at the end "
+        "(one already there with other parameters is refused)."
+    )  # fmt: skip
+    cfg = copy.deepcopy(config)
+    have = {config_entry(e)[0]: config_entry(e)[1] for e in cfg.get('stages', [])}
+    for e in stages:
+        name, params = config_entry(e)
+        if name not in have:
+            cfg['stages'] = cfg.get('stages', []) + [e]
+            have[name] = params
+        elif have[name] != params:
+            raise ValueError(
+                f"stage {name!r} is already in this run with other parameters ({have[name]}); "
+                "records note their stages by name, so each runs once: use a new run folder for other parameters"
+            )
+    return cfg
+
+# %% ../../nbs/core/05_pipeline.ipynb #d172ff4d
+def run_pipeline(
+    out,  # the run folder (created, or resumed when it exists)
+    config: dict,  # {'source': {...}, 'stages': [...], 'outputs': [...], 'batch_size': N}
+    *,
+    progress: bool = True,  # show a progress bar
+    command: str | None = None,  # the command line, for the manifest
+    engine: str = 'local',  # 'local' (this process) or 'ray' (workers of a Ray cluster; see the ray_engine chapter)
+    engine_options: dict | None = None,  # options of the engine, e.g. {'workers': 4, 'address': 'auto'} for ray
+    # plan and make the pairs the folder lacks (False: only bring its records up to the stages)
+    new_pairs: bool = True,
+) -> RunFolder:
+    (
+        "Run (or resume) the pipeline described by `config` into the folder `out`; "
+        "the config is checked before the folder is made."
+    )  # fmt: skip
+    check_config(config)
+    config = resumed_config(out, config)
+    run_engine = get_engine(engine)  # an unknown engine is refused before the folder is made
+    if hasattr(run_engine, 'check'):  # the engine's options, checked against the stages before the folder is made
+        run_engine.check([config_entry(e)[0] for e in config.get('stages', [])], **(engine_options or {}))
+    run = lambda: _run(out, config, progress, command, engine, engine_options, run_engine, new_pairs)
+    if 'model_budget_gb' not in config:
+        return run()
+    before = BUDGET.limit_bytes
+    set_model_budget(config['model_budget_gb'])  # for this run only: the process's budget comes back after it
+    try:
+        return run()
+    finally:
+        BUDGET.limit_bytes = before
 
 # %% ../../nbs/core/05_pipeline.ipynb #93e08ea3
 def run_stages(

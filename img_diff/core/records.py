@@ -8,6 +8,7 @@ __all__ = ['check_id', 'Box', 'Change', 'PairRecord', 'record_to_dict', 'record_
 # %% ../../nbs/core/01_records.ipynb #8d000664
 import json, re
 from dataclasses import dataclass, field, fields, asdict
+from fastcore.basics import patch
 
 # %% ../../nbs/core/01_records.ipynb #b66e8b7e
 _ID_RE = re.compile(r'[A-Za-z0-9][A-Za-z0-9._-]{0,127}')
@@ -44,9 +45,10 @@ class Box:
             raise ValueError(f"invalid box {self.bbox}: need x1 < x2 and y1 < y2")
         self.bbox = b
 
-    @property
-    def area(self) -> int:
-        return (self.bbox[2] - self.bbox[0]) * (self.bbox[3] - self.bbox[1])
+# %% ../../nbs/core/01_records.ipynb #bd4938f4
+@patch(as_prop=True)
+def area(self: Box) -> int:
+    return (self.bbox[2] - self.bbox[0]) * (self.bbox[3] - self.bbox[1])
 
 # %% ../../nbs/core/01_records.ipynb #0b5f7872
 @dataclass
@@ -85,19 +87,23 @@ class PairRecord:
     def __post_init__(self):
         check_id(self.id)
 
-    def reject(self, stage: str, reason: str):
-        "Mark the record rejected by `stage` for `reason` (the first rejection wins)."
-        if self.rejected is None:
-            self.rejected, self.rejected_by = str(reason), stage
-        return self
+# %% ../../nbs/core/01_records.ipynb #edc4a7ca
+@patch
+def reject(self: PairRecord, stage: str, reason: str):
+    "Mark the record rejected by `stage` for `reason` (the first rejection wins)."
+    if self.rejected is None:
+        self.rejected, self.rejected_by = str(reason), stage
+    return self
 
-    @property
-    def kept(self) -> bool:
-        return self.rejected is None
+# %% ../../nbs/core/01_records.ipynb #f0d327d8
+@patch(as_prop=True)
+def kept(self: PairRecord) -> bool:
+    return self.rejected is None
 
-    @property
-    def truth_boxes(self) -> list:
-        return [b for c in self.changes for b in c.boxes]
+# %% ../../nbs/core/01_records.ipynb #1d97adff
+@patch(as_prop=True)
+def truth_boxes(self: PairRecord) -> list:
+    return [b for c in self.changes for b in c.boxes]
 
 # %% ../../nbs/core/01_records.ipynb #55ce3487
 def _box(d):
@@ -111,14 +117,14 @@ def _change(d):
     d['boxes'] = [_box(b) for b in d.get('boxes', [])]
     return Change(**d)
 
-
+# %% ../../nbs/core/01_records.ipynb #b2b887e4
 def record_to_dict(r: PairRecord) -> dict:
     "A JSON-ready dict of `r` (unknown keys from `extra` restored at the top level)."
     d = asdict(r)
     extra = d.pop('extra')
     return {**d, **extra}
 
-
+# %% ../../nbs/core/01_records.ipynb #3f59e2d0
 _FIELDS = None
 
 
@@ -135,7 +141,7 @@ def record_from_dict(d: dict) -> PairRecord:
     known['changes'] = [_change(c) for c in known.get('changes', [])]
     return PairRecord(**known)
 
-
+# %% ../../nbs/core/01_records.ipynb #108ef509
 def record_to_json(r: PairRecord) -> str:
     "One line of JSON (no newline inside)."
     return json.dumps(record_to_dict(r), ensure_ascii=False, separators=(',', ':'))

@@ -15,7 +15,7 @@ def load_lexicon() -> dict:
     "The shipped lexicon: COCO and Objects365 category names and the names whose plural is the same word."
     return json.loads(resources.files('img_diff').joinpath('data/object_lexicon.json').read_text(encoding='utf-8'))
 
-
+# %% ../../nbs/core/02a_text.ipynb #93513e94
 def lexicon_names(sources=('coco', 'objects365')) -> list:
     "Object names of the chosen lexicon sources, without repeats, in order."
     lx = load_lexicon()
@@ -55,7 +55,7 @@ _IRREGULAR = {
     'suv': 'suvs',
 }
 
-
+# %% ../../nbs/core/02a_text.ipynb #4ffee146
 def plural(name: str) -> str:
     "The plural of an object name (its last word inflected)."
     *head, last = name.split(' ')
@@ -82,7 +82,7 @@ def article_for(word: str) -> str:
         return 'an'
     return 'an' if w[:1] in 'aeiou' else 'a'
 
-
+# %% ../../nbs/core/02a_text.ipynb #4f1a297f
 def with_article(name: str) -> str:
     "`name` with its article: 'an apple', 'a dog'."
     return f"{article_for(name)} {name}"

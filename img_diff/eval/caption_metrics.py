@@ -11,13 +11,13 @@ __all__ = ['METRICS', 'SCORERS', 'show_ids', 'load_predictions', 'load_reference
 import io, json, os, shutil, contextlib, subprocess, tempfile, threading, time, warnings
 from pathlib import Path
 
-# %% ../../nbs/eval/02_caption_metrics.ipynb #e200e22b
+# %% ../../nbs/eval/02_caption_metrics.ipynb #f75b770e
 def show_ids(ids, k: int = 8) -> str:
     "Up to `k` ids, as Python writes them (so 1 and '1' look different), and how many more."
     ids = list(ids)
     return ', '.join(repr(i) for i in ids[:k]) + (f' and {len(ids) - k} more' if len(ids) > k else '')
 
-
+# %% ../../nbs/eval/02_caption_metrics.ipynb #00655496
 def _read_json(x, what: str):
     "(data, name): `x` read as a JSON file when it is a path, else taken as already loaded."
     if not isinstance(x, (str, os.PathLike)):
@@ -32,7 +32,7 @@ def _read_json(x, what: str):
     except (UnicodeDecodeError, json.JSONDecodeError) as e:
         raise ValueError(f"{what} file {p} is not valid JSON ({e})") from None
 
-
+# %% ../../nbs/eval/02_caption_metrics.ipynb #5183e26a
 def _entries(data, name: str, blank_ok: bool = False) -> list:
     "The `{'image_id', 'caption'}` objects of a list, checked (captions must be text; not blank unless `blank_ok`)."
     for i, d in enumerate(data):
@@ -52,7 +52,7 @@ def _entries(data, name: str, blank_ok: bool = False) -> list:
         raise ValueError(f"{name}: {what} captions for image ids {show_ids(bad)}")
     return data
 
-
+# %% ../../nbs/eval/02_caption_metrics.ipynb #19e8405c
 def load_predictions(
     pred,  # a path to a JSON list of {"image_id", "caption"}, or that list
 ) -> dict:
@@ -60,7 +60,8 @@ def load_predictions(
     data, name = _read_json(pred, 'predictions')
     if not isinstance(data, list):
         raise ValueError(
-            f"{name}: predictions must be a JSON list of {{'image_id', 'caption'}} objects, not a {type(data).__name__}"
+            f"{name}: predictions must be a JSON list of {{'image_id', 'caption'}} objects, "
+            f"not a {type(data).__name__}"
         )
     out, dup = {}, []
     for d in _entries(data, name):
@@ -71,7 +72,7 @@ def load_predictions(
         raise ValueError(f"{name}: more than one prediction for image ids {show_ids(dict.fromkeys(dup))}")
     return out
 
-
+# %% ../../nbs/eval/02_caption_metrics.ipynb #5b64929c
 def load_references(
     ref,  # a path to a COCO captions file ({"annotations": [...], "images": [...] optional}), or that object, or a list of annotations
 ) -> dict:
@@ -100,28 +101,29 @@ def load_references(
         raise ValueError(f"{name}: no reference captions")
     return out
 
-# %% ../../nbs/eval/02_caption_metrics.ipynb #47daafa7
+# %% ../../nbs/eval/02_caption_metrics.ipynb #2ba9cfd6
 def check_java() -> str:
     "The path of the `java` command; a clear error when no Java runtime is installed."
     java = shutil.which('java')
     if java is None:
         raise ValueError(
             "caption metrics need a Java runtime (pycocoevalcap's PTB tokenizer and METEOR are Java programs) and "
-            "no `java` command was found: install a Java runtime, e.g. on Debian/Ubuntu `apt-get install default-jre-headless`"
+            "no `java` command was found: install a Java runtime, e.g. on Debian/Ubuntu "
+            "`apt-get install default-jre-headless`"
         )
     return java
 
-# %% ../../nbs/eval/02_caption_metrics.ipynb #41233686
+# %% ../../nbs/eval/02_caption_metrics.ipynb #755f2f83
 class JavaError(ValueError):
     "A Java program of pycocoevalcap (the PTB tokenizer, METEOR) failed; the message says what Java said."
 
-
+# %% ../../nbs/eval/02_caption_metrics.ipynb #c28f2d1c
 def _keep_stderr(p: subprocess.Popen):
     "Read the child's stderr to its end (so that it never blocks on a full pipe), keeping the last 4 kB."
     for chunk in iter(lambda: p.stderr.read1(4096), b''):
         p.said = (p.said + chunk)[-4096:]
 
-
+# %% ../../nbs/eval/02_caption_metrics.ipynb #886359fa
 def _start_java(args: list, cwd) -> subprocess.Popen:
     "Start `java ARGS` in `cwd` with pipes; its stderr is collected in `p.said` by a thread of its own."
     try:
@@ -135,7 +137,7 @@ def _start_java(args: list, cwd) -> subprocess.Popen:
     p.drain.start()
     return p
 
-
+# %% ../../nbs/eval/02_caption_metrics.ipynb #97f0d5b9
 def _stop_java(p: subprocess.Popen):
     "Stop the child now (no lock is taken: this works whatever state it is in) and close its pipes."
     with contextlib.suppress(OSError):
@@ -148,7 +150,7 @@ def _stop_java(p: subprocess.Popen):
         with contextlib.suppress(OSError):
             f.close()
 
-
+# %% ../../nbs/eval/02_caption_metrics.ipynb #1b50d69a
 def _java_said(p: subprocess.Popen) -> str:
     "The last lines Java wrote on stderr, on one line."
     lines = [l.strip() for l in p.said.decode(errors='replace').splitlines() if l.strip()]
@@ -214,15 +216,7 @@ def ptb_tokenize(
         res.setdefault(k, []).append(' '.join(w for w in line.rstrip().split(' ') if w not in ptb.PUNCTUATIONS))
     return res
 
-# %% ../../nbs/eval/02_caption_metrics.ipynb #9ce48dea
-def start_meteor() -> subprocess.Popen:
-    "Start METEOR 1.5 (`java -jar -Xmx2G meteor-1.5.jar - - -stdio -l en -norm`), as pycocoevalcap's `Meteor()` does."
-    from pycocoevalcap.meteor import meteor as pm
-
-    args = ['-jar', '-Xmx2G', pm.METEOR_JAR, '-', '-', '-stdio', '-l', 'en', '-norm']
-    return _start_java(args, Path(pm.__file__).parent)
-
-
+# %% ../../nbs/eval/02_caption_metrics.ipynb #2fa275c5
 def _meteor_lines(p, tick, gts: dict, res: dict) -> tuple:
     "pycocoevalcap's `Meteor.compute_score` conversation; a child that ended is an `EOFError`."
 
@@ -245,7 +239,15 @@ def _meteor_lines(p, tick, gts: dict, res: dict) -> tuple:
     *each, total = ask('EVAL' + ''.join(f' ||| {s}' for s in stats), len(gts) + 1)
     return float(total), [float(x) for x in each]
 
+# %% ../../nbs/eval/02_caption_metrics.ipynb #cbfaea00
+def start_meteor() -> subprocess.Popen:
+    "Start METEOR 1.5 (`java -jar -Xmx2G meteor-1.5.jar - - -stdio -l en -norm`), as pycocoevalcap's `Meteor()` does."
+    from pycocoevalcap.meteor import meteor as pm
 
+    args = ['-jar', '-Xmx2G', pm.METEOR_JAR, '-', '-', '-stdio', '-l', 'en', '-norm']
+    return _start_java(args, Path(pm.__file__).parent)
+
+# %% ../../nbs/eval/02_caption_metrics.ipynb #b5fd0690
 def meteor_score(
     p: subprocess.Popen,  # METEOR, from `start_meteor`
     gts: dict,  # {image_id: [tokenized references]}
@@ -257,7 +259,7 @@ def meteor_score(
     assert gts.keys() == res.keys() and all(len(v) == 1 for v in res.values())
     return _talk(p, lambda p, tick: _meteor_lines(p, tick, gts, res), what='METEOR (java)', stall=stall)
 
-# %% ../../nbs/eval/02_caption_metrics.ipynb #47da6dd8
+# %% ../../nbs/eval/02_caption_metrics.ipynb #0b3d4da5
 METRICS = ('Bleu_1', 'Bleu_2', 'Bleu_3', 'Bleu_4', 'METEOR', 'ROUGE_L', 'CIDEr')
 
 
@@ -271,7 +273,81 @@ SCORERS = ('bleu', 'meteor', 'rouge', 'cider')
 def _one_line(c: str) -> str:
     return ' '.join(c.split())  # \r, \f, \u2028... would end a line for the Java tokenizer
 
+# %% ../../nbs/eval/02_caption_metrics.ipynb #67cb0b6b
+def _check_same_ids(preds: dict, refs: dict, pname: str, rname: str):
+    "A `ValueError` naming the ids that only the predictions or only the references have."
+    no_ref, no_pred = [i for i in preds if i not in refs], [i for i in refs if i not in preds]
+    if no_ref or no_pred:
+        raise ValueError(
+            f"predictions and references cover different image ids ({pname} vs {rname}): "
+            + '; '.join(
+                ([f"{len(no_ref)} predicted ids have no reference: {show_ids(no_ref)}"] if no_ref else [])
+                + ([f"{len(no_pred)} referenced ids have no prediction: {show_ids(no_pred)}"] if no_pred else [])
+            )
+        )
 
+# %% ../../nbs/eval/02_caption_metrics.ipynb #d1311983
+def _metric_names(metrics) -> tuple:
+    "The scorers asked for (a list, or one comma-separated string), checked against `SCORERS`."
+    if isinstance(metrics, str):
+        metrics = tuple(m.strip() for m in metrics.split(','))
+    unknown = set(metrics) - set(SCORERS)
+    if unknown or not metrics:
+        raise ValueError(f"unknown metrics {sorted(unknown)}: choose from {', '.join(SCORERS)}")
+    return metrics
+
+# %% ../../nbs/eval/02_caption_metrics.ipynb #06584546
+def _check_tokenized(ids: list, gts: dict, g: dict, r: dict, pname: str, rname: str):
+    "Errors for tokenized captions that went missing or have no words left; a warning for empty references."
+    if any(len(g.get(i, ())) != len(gts[i]) or len(r.get(i, ())) != 1 for i in ids):
+        raise JavaError("the PTB tokenizer (java) returned a different number of captions than it was given")
+    blank = [i for i in ids if not r[i][0].strip()]
+    if blank:
+        raise ValueError(
+            f"predicted captions with no words left after PTB tokenization (only punctuation) "
+            f"for image ids {show_ids(blank)} ({pname})"
+        )
+    empty = [i for i in ids if not all(c.strip() for c in g[i])]
+    if empty:
+        msg = (
+            f"{rname}: {len(empty)} of {len(ids)} images have an empty reference caption "
+            f"(or one of punctuation only), scored as pycocoevalcap scores them "
+            f"(an empty reference matches nothing): "
+            f"image ids {show_ids(empty, 20)}"
+        )
+        warnings.warn(EmptyReferencesWarning(msg), stacklevel=3)
+
+# %% ../../nbs/eval/02_caption_metrics.ipynb #cc389539
+def _scores(g: dict, r: dict, ids: list, metrics, meteor, *, stall: float, pname: str, rname: str) -> tuple:
+    "(corpus scores, each image's) of the tokenized captions, by pycocoevalcap's scorers and our METEOR child."
+    from pycocoevalcap.bleu.bleu import Bleu
+    from pycocoevalcap.rouge.rouge import Rouge
+    from pycocoevalcap.cider.cider import Cider
+
+    plan = [('bleu', Bleu(4), METRICS[:4]), ('rouge', Rouge(), ('ROUGE_L',)), ('cider', Cider(), ('CIDEr',))]
+    scores, each = {}, {i: {} for i in ids}
+    with contextlib.redirect_stdout(io.StringIO()):  # pycocoevalcap prints progress; keep stdout clean
+        for key, scorer, names in plan:
+            if key not in metrics:
+                continue
+            s, ss = scorer.compute_score(g, r)
+            if len(names) == 1:
+                s, ss = [s], [ss]
+            for n, v, vs in zip(names, s, ss):
+                scores[n] = float(v)
+                for i, x in zip(ids, vs):
+                    each[i][n] = float(x)
+        if meteor is not None:
+            try:
+                s, ss = meteor_score(meteor, g, r, stall=stall)
+            except JavaError as e:
+                raise JavaError(f"{e} (scoring {pname} against {rname})") from None
+            scores['METEOR'] = float(s)
+            for i, x in zip(ids, ss):
+                each[i]['METEOR'] = float(x)
+    return scores, each
+
+# %% ../../nbs/eval/02_caption_metrics.ipynb #580c0ccd
 def caption_metrics(
     pred,  # predictions: path to a JSON list of {"image_id", "caption"}, or that list
     ref,  # references: path to a COCO captions file, or the loaded object
@@ -284,76 +360,24 @@ def caption_metrics(
     preds, refs = load_predictions(pred), load_references(ref)
     pname = f'predictions file {pred}' if isinstance(pred, (str, os.PathLike)) else 'the predictions'
     rname = f'references file {ref}' if isinstance(ref, (str, os.PathLike)) else 'the references'
-    no_ref, no_pred = [i for i in preds if i not in refs], [i for i in refs if i not in preds]
-    if no_ref or no_pred:
-        raise ValueError(
-            f"predictions and references cover different image ids ({pname} vs {rname}): "
-            + '; '.join(
-                ([f"{len(no_ref)} predicted ids have no reference: {show_ids(no_ref)}"] if no_ref else [])
-                + ([f"{len(no_pred)} referenced ids have no prediction: {show_ids(no_pred)}"] if no_pred else [])
-            )
-        )
-    if isinstance(metrics, str):
-        metrics = tuple(m.strip() for m in metrics.split(','))
-    unknown = set(metrics) - set(SCORERS)
-    if unknown or not metrics:
-        raise ValueError(f"unknown metrics {sorted(unknown)}: choose from {', '.join(SCORERS)}")
+    _check_same_ids(preds, refs, pname, rname)
+    metrics = _metric_names(metrics)
     check_java()
-    from pycocoevalcap.bleu.bleu import Bleu
-    from pycocoevalcap.rouge.rouge import Rouge
-    from pycocoevalcap.cider.cider import Cider
-
     ids = list(refs)
     gts = {i: [{'caption': _one_line(c)} for c in refs[i]] for i in ids}
     res = {i: [{'caption': _one_line(preds[i])}] for i in ids}
     meteor = start_meteor() if 'meteor' in metrics else None  # its Java process loads while the rest is computed
     try:
         g, r = ptb_tokenize(gts, stall), ptb_tokenize(res, stall)
-        if any(len(g.get(i, ())) != len(gts[i]) or len(r.get(i, ())) != 1 for i in ids):
-            raise JavaError("the PTB tokenizer (java) returned a different number of captions than it was given")
-        blank = [i for i in ids if not r[i][0].strip()]
-        if blank:
-            raise ValueError(
-                f"predicted captions with no words left after PTB tokenization (only punctuation) "
-                f"for image ids {show_ids(blank)} ({pname})"
-            )
-        empty = [i for i in ids if not all(c.strip() for c in g[i])]
-        if empty:
-            msg = (
-                f"{rname}: {len(empty)} of {len(ids)} images have an empty reference caption "
-                f"(or one of punctuation only), scored as pycocoevalcap scores them "
-                f"(an empty reference matches nothing): "
-                f"image ids {show_ids(empty, 20)}"
-            )
-            warnings.warn(EmptyReferencesWarning(msg), stacklevel=2)
-        plan = [('bleu', Bleu(4), METRICS[:4]), ('rouge', Rouge(), ('ROUGE_L',)), ('cider', Cider(), ('CIDEr',))]
-        scores, each = {}, {i: {} for i in ids}
-        with contextlib.redirect_stdout(io.StringIO()):  # pycocoevalcap prints progress; keep stdout clean
-            for key, scorer, names in plan:
-                if key not in metrics:
-                    continue
-                s, ss = scorer.compute_score(g, r)
-                if len(names) == 1:
-                    s, ss = [s], [ss]
-                for n, v, vs in zip(names, s, ss):
-                    scores[n] = float(v)
-                    for i, x in zip(ids, vs):
-                        each[i][n] = float(x)
-            if meteor is not None:
-                try:
-                    s, ss = meteor_score(meteor, g, r, stall=stall)
-                except JavaError as e:
-                    raise JavaError(f"{e} (scoring {pname} against {rname})") from None
-                scores['METEOR'] = float(s)
-                for i, x in zip(ids, ss):
-                    each[i]['METEOR'] = float(x)
+        _check_tokenized(ids, gts, g, r, pname, rname)
+        scores, each = _scores(g, r, ids, metrics, meteor, stall=stall, pname=pname, rname=rname)
     finally:
         if meteor is not None:
             _stop_java(meteor)
     scores = {n: scores[n] for n in METRICS if n in scores}
     return (scores, {i: {n: each[i][n] for n in scores} for i in ids}) if per_image else scores
 
-# %% ../../nbs/eval/02_caption_metrics.ipynb #a4d2dc0b
+# %% ../../nbs/eval/02_caption_metrics.ipynb #35cce7bb
 def write_coco_predictions(
     path,  # the JSON file to write
     captions: dict,  # {image_id: caption}
@@ -365,7 +389,7 @@ def write_coco_predictions(
         path, json.dumps([{'image_id': i, 'caption': c} for i, c in captions.items()], ensure_ascii=False, indent=1)
     )
 
-
+# %% ../../nbs/eval/02_caption_metrics.ipynb #be0878ac
 def write_coco_references(
     path,  # the JSON file to write
     captions: dict,  # {image_id: caption or list of captions}
@@ -389,7 +413,7 @@ def write_coco_references(
     }
     return atomic_write(path, json.dumps(d, ensure_ascii=False, indent=1))
 
-
+# %% ../../nbs/eval/02_caption_metrics.ipynb #bac9f53c
 def run_references(
     run,  # a run folder (path or `RunFolder`)
 ) -> dict:
