@@ -2,28 +2,30 @@
 
 Two sets (`--sets dev,art`, both by default):
 
-  dev  `benchmark_plan(seed)` of img_diff.areas.benchmark: photographs and flat drawn shapes under camera and file nuisances
-  art  `art_plan(seed)` of img_diff.areas.art_benchmark: puzzle scenes drawn from real illustrations (emoji), 960 x 720,
+  dev  `benchmark_plan(seed)` of img_diff.areas.benchmark: photographs and flat drawn shapes under camera and file
+  nuisances art  `art_plan(seed)` of img_diff.areas.art_benchmark: puzzle scenes drawn from real illustrations (emoji),
+  960 x 720,
        3-10 changed objects each, many of them small or next to each other, both images JPEG 75-95; and pairs of
        JPEG and drifting snow only
 
 Every pair of a set is made once and given to both methods, in one process:
 
-  ours      img_diff.areas.difference_areas.pixel_difference(a, b) with its defaults (or --paper-era, or --set NAME=VALUE)
-  baseline  the usual thirty lines: grey SSIM map (scikit-image, 7-px window), Otsu threshold of 1 - SSIM,
+  ours      img_diff.areas.difference_areas.pixel_difference(a, b) with its defaults (or --paper-era, or --set
+  NAME=VALUE) baseline  the usual thirty lines: grey SSIM map (scikit-image, 7-px window), Otsu threshold of 1 - SSIM,
             closing (disk 3) then opening (disk 1), connected regions (contours) of at least 0.05% of the image
 
 Found boxes are matched one-to-one to truth boxes (Hungarian, IoU >= 0.5, as in the localization chapter). Printed:
 precision, recall and F1 overall, per kind of difference, per size of difference (its truth box, as a share of the
-image; '< 0.3%' is a further row, overlapping the first two: the small parts of real puzzles), per nuisance, per scene, per
-gap to the nearest other difference of the pair (box to box, px; 'alone' when the pair has one), and specificity: the share
-of identical and of nuisance-only pairs that get no box at all. Per kind, size and gap, a found box counts for the kind
-(size, gap) of the truth box it matches or, unmatched, of the truth box it overlaps most (unmatched boxes that overlap no
-truth count only overall, per nuisance and per scene). 'Neighbours found separately': of the pairs of differences at
-most 40 px apart, the share where both are matched (each by its own box: matching is one-to-one). Seconds per pair are
-each method's own time.
+image; '< 0.3%' is a further row, overlapping the first two: the small parts of real puzzles), per nuisance, per scene,
+per gap to the nearest other difference of the pair (box to box, px; 'alone' when the pair has one), and specificity:
+the share of identical and of nuisance-only pairs that get no box at all. Per kind, size and gap, a found box counts
+for the kind (size, gap) of the truth box it matches or, unmatched, of the truth box it overlaps most (unmatched boxes
+that overlap no truth count only overall, per nuisance and per scene). 'Neighbours found separately': of the pairs of
+differences at most 40 px apart, the share where both are matched (each by its own box: matching is one-to-one).
+Seconds per pair are each method's own time.
 
-Usage: python benchmarks/areas_quality.py [--sets dev,art] [--limit N] [--seed 0] [--paper-era] [--set threshold=0.5 ...]
+Usage: python benchmarks/areas_quality.py [--sets dev,art] [--limit N] [--seed 0] [--paper-era] [--set threshold=0.5
+...]
 """
 
 import argparse, time
@@ -177,14 +179,16 @@ def run_set(name, args, params):
     print(f"{cfg['title']}, seed {args.seed}: {len(plan)} pairs, {n_diff} differences; box match at IoU >= 0.5")
     print(f"ours: pixel_difference({'defaults' if not changed else changed})")
     print(
-        f"{'':24s} {'ours P':>7s} {'R':>6s} {'F1':>6s}   {'base P':>7s} {'R':>6s} {'F1':>6s}   {'F1 gain':>7s}  {'n':>4s}"
+        f"{'':24s} {'ours P':>7s} {'R':>6s} {'F1':>6s}   {'base P':>7s} {'R':>6s} {'F1':>6s}   {'F1 gain':>7s}  "
+        f"{'n':>4s}"
     )
 
     def row(label, key):
         o, b = ours.f(key), base.f(key)
         n = o['tp'] + o['fn']
         print(
-            f"{label:24s} {o['precision']:7.3f} {o['recall']:6.3f} {o['f1']:6.3f}   {b['precision']:7.3f} {b['recall']:6.3f} {b['f1']:6.3f}"
+            f"{label:24s} {o['precision']:7.3f} {o['recall']:6.3f} {o['f1']:6.3f}   {b['precision']:7.3f} "
+            f"{b['recall']:6.3f} {b['f1']:6.3f}"
             f"   {o['f1'] - b['f1']:+7.3f}  {n:4d}"
         )
 

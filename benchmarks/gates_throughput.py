@@ -1,8 +1,8 @@
 """Throughput of the batched CLIP pair filter and crop gate against one-pair-at-a-time processing, at equal results.
 
 A full-size CLIP ViT-B/32 with random weights (the architecture of openai/clip-vit-base-patch32; weights cannot be
-downloaded here, and throughput does not depend on them) scores N offline pairs (image-image cosine) and the two crops of
-every pixel difference area of each pair (crop gate), on CPU:
+downloaded here, and throughput does not depend on them) scores N offline pairs (image-image cosine) and the two crops
+of every pixel difference area of each pair (crop gate), on CPU:
 
   batched      all images of all pairs in batches of --batch-size, then all crops likewise (img_diff.areas.model_gates)
   per-pair     one pair at a time, as the released scripts do: the pair's two images, then each box's two crops,
@@ -10,13 +10,13 @@ every pixel difference area of each pair (crop gate), on CPU:
 
 Both run in one process, interleaved round by round (the order alternates). The script prints pairs per second, the
 speed-up (median of per-round ratios), the largest difference between the two ways' cosines, and whether every gate
-decision agrees: the paper's thresholds (band (0.90, 0.98), crop gate 0.85) and, since random-weight scores all sit near
-1, thresholds near the 10/25/50/75/90 % quantiles of the per-pair scores as well (each midway between two
+decision agrees: the paper's thresholds (band (0.90, 0.98), crop gate 0.85) and, since random-weight scores all sit
+near 1, thresholds near the 10/25/50/75/90 % quantiles of the per-pair scores as well (each midway between two
 neighbouring per-pair scores, so that a decision flips only when a score moves past half the gap to its neighbour).
-Then it splits the cost per image (image processor; forward at 2 images a call; forward at --batch-size) to show
-the ceiling of batching: the forward is compute-bound, so batching can only save what the small calls waste.
---bf16 also times the batched way under torch.autocast(bfloat16) — NOT equal results; shown for the record.
-Usage: python benchmarks/gates_throughput.py [--pairs 24] [--rounds 3] [--batch-size 64] [--threads N] [--bf16]
+Then it splits the cost per image (image processor; forward at 2 images a call; forward at --batch-size) to show the
+ceiling of batching: the forward is compute-bound, so batching can only save what the small calls waste. --bf16 also
+times the batched way under torch.autocast(bfloat16) — NOT equal results; shown for the record. Usage: python
+benchmarks/gates_throughput.py [--pairs 24] [--rounds 3] [--batch-size 64] [--threads N] [--bf16]
 """
 
 import argparse, contextlib, statistics, time
@@ -49,7 +49,8 @@ def main():
     boxes = [[x.bbox for x in pixel_difference(p.a, p.b).areas] for p in pairs]
     n_crops = sum(len(b) for b in boxes)
     print(
-        f'{a.pairs} pairs, {n_crops} boxes ({2 * a.pairs + 2 * n_crops} images to encode), torch threads {torch.get_num_threads()}'
+        f'{a.pairs} pairs, {n_crops} boxes ({2 * a.pairs + 2 * n_crops} images to encode), torch threads '
+        f'{torch.get_num_threads()}'
     )
 
     def batched(ctx=contextlib.nullcontext):
@@ -146,7 +147,8 @@ def main():
             tt['fb'].append((time.perf_counter() - t0) / n)
     m = {k: 1e3 * min(v) for k, v in tt.items()}
     print(
-        f"per image: image processor {m['proc']:.1f} ms, forward {m['f2']:.1f} ms at 2 a call, {m['fb']:.1f} ms at {n} a call "
+        f"per image: image processor {m['proc']:.1f} ms, forward {m['f2']:.1f} ms at 2 a call, {m['fb']:.1f} ms "
+        f"at {n} a call "
         f"-> ceiling of batching about {(m['proc'] + m['f2']) / (m['proc'] + m['fb']):.2f}x, "
         f"and {(m['proc'] + m['f2']) / m['fb']:.2f}x even with free preprocessing"
     )

@@ -1,7 +1,8 @@
 """Memory and time of `pixel_difference` on one large pair (default 8000 x 6000), worked at its capped size.
 
-The pair: scikit-image's astronaut scaled up, JPEG-compressed, with two squares pasted into B (known boxes). Each method
-runs in a fresh process (so its peak resident memory is its own), reading the two JPEG files as a user's pair would be:
+The pair: scikit-image's astronaut scaled up, JPEG-compressed, with two squares pasted into B (known boxes). Each
+method runs in a fresh process (so its peak resident memory is its own), reading the two JPEG files as a user's pair
+would be:
 
   capped   pixel_difference(path_a, path_b) with its defaults (max_side=2048: worked at 2048 px, areas mapped back)
   naive    grey SSIM + Otsu + morphology at full size (benchmarks/areas_quality.py's baseline), with --naive
@@ -26,7 +27,8 @@ else:
     from img_diff.areas.difference_areas import pixel_difference
     r = pixel_difference(a, b, **({{'max_side': None}} if how == 'full' else {{}}))
     boxes = [x.bbox for x in r.areas]
-print(json.dumps({{'seconds': round(time.perf_counter() - t, 2), 'peak_gb': round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20, 2), 'boxes': boxes}}))
+peak = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20, 2)
+print(json.dumps({{'seconds': round(time.perf_counter() - t, 2), 'peak_gb': peak, 'boxes': boxes}}))
 '''
 
 

@@ -13,10 +13,10 @@ Same two prompts, latents, steps (10), guidance (7.5) and size, on a tiny random
 
 Usage: python benchmarks/p2p_overhead.py [--sizes 256 512] [--repeats 3] [--model DIR] [--dtype float32] [--device cpu]
        [--configs plain p2p masks paste peer]
-Memory: each configuration in its own process (peak RSS, and the peak above the RSS before generating; peak CUDA memory on
-a GPU). Time: all configurations in one process, interleaved round by round (order rotated), so that the machine's drift
-hits them alike; the ratio is the median over rounds of (config time / plain time in the same round).
-Random weights: the timings are about code paths, not image quality.
+Memory: each configuration in its own process (peak RSS, and the peak above the RSS before generating; peak CUDA memory
+on a GPU). Time: all configurations in one process, interleaved round by round (order rotated), so that the machine's
+drift hits them alike; the ratio is the median over rounds of (config time / plain time in the same round). Random
+weights: the timings are about code paths, not image quality.
 """
 
 import argparse, json, resource, statistics, subprocess, sys, time
@@ -33,7 +33,10 @@ def rss_mb():
 
 
 def peer_processors(unet, n_steps, shapes, map_tokens):
-    "Explicit attention on every layer, P2P edits applied to probabilities, and a store that keeps them (the peers' way)."
+    (
+        "Explicit attention on every layer, P2P edits applied to probabilities, and a store that keeps them (the "
+        "peers' way)."
+    )  # fmt: skip
     import torch
 
     store = {}
@@ -88,7 +91,10 @@ def load(model, dtype, device):
 
 
 def generator(pipe, config, size):
-    "A function that makes the pair once with `config`; the peer emulation installs (and removes) its processors per call."
+    (
+        "A function that makes the pair once with `config`; the peer emulation installs (and removes) its "
+        "processors per call."
+    )  # fmt: skip
     from img_diff.synth.prompt_to_prompt import P2PConfig, generate_pairs, layer_shapes, map_resolution, pair_latents
 
     if config == 'peer':
@@ -290,7 +296,8 @@ def main():
             f"{tm['ratio_p2p']:11.2f} {r[key] / q[key]:11.3f}" if q is not None else f"{'-':>11} {'-':>11}"
         )  # masks and paste beside P2P without them
         print(
-            f"{r['size']:>5} {r['config']:>6} {tm['seconds']:8.3f} {tm['ratio']:7.2f} {r[key]:8.0f} {r[key] / p[key]:7.2f} "
+            f"{r['size']:>5} {r['config']:>6} {tm['seconds']:8.3f} {tm['ratio']:7.2f} {r[key]:8.0f} "
+            f"{r[key] / p[key]:7.2f} "
             f"{r['peak_above_start_mb']:15.0f} {r['peak_above_start_mb'] / max(p['peak_above_start_mb'], 1e-9):8.2f} "
             f"{vs_p2p}"
         )

@@ -65,11 +65,13 @@ def main():
     if rows:
         s = rows[0]
         print(
-            f"\n{'pairs':>6s} {'x pairs':>8s} {'wall s':>8s} {'x time':>7s} {'pairs/min':>10s} {'peak MB':>8s} {'x memory':>9s}   (x: ratio to {s['n']} pairs)"
+            f"\n{'pairs':>6s} {'x pairs':>8s} {'wall s':>8s} {'x time':>7s} {'pairs/min':>10s} {'peak MB':>8s} "
+            f"{'x memory':>9s}   (x: ratio to {s['n']} pairs)"
         )
         for r in rows:
             print(
-                f"{r['n']:6d} {r['n'] / s['n']:8.1f} {r['wall']:8.1f} {r['wall'] / s['wall']:7.2f} {60 * r['n'] / r['wall']:10.1f} {r['rss_mb']:8.0f} {r['rss_mb'] / s['rss_mb']:9.2f}"
+                f"{r['n']:6d} {r['n'] / s['n']:8.1f} {r['wall']:8.1f} {r['wall'] / s['wall']:7.2f} "
+                f"{60 * r['n'] / r['wall']:10.1f} {r['rss_mb']:8.0f} {r['rss_mb'] / s['rss_mb']:9.2f}"
             )
     if a.profile:
         import pstats

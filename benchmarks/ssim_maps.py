@@ -8,13 +8,13 @@ of the per-rep ratios), and each map's largest absolute difference from scikit-i
 map (borders included) and over the interior (5 px from the border; kornia and torchmetrics pad with torch's 'reflect',
 which is scipy's 'mirror', so their borders differ).
 
-  skimage       structural_similarity(float32 HWC, channel_axis=2, gaussian_weights=True, use_sample_covariance=False, full=True)
-  torchmetrics  structural_similarity_index_measure(NCHW, gaussian_kernel=True, sigma=1.5, return_full_image=True)
-  kornia        kornia.metrics.ssim(NCHW, 11, max_val=255.)
-  ours          img_diff.areas.ssim.ssim_map(float32 HWC numpy, as difference_map calls it)
+  skimage       structural_similarity(float32 HWC, channel_axis=2, gaussian_weights=True, use_sample_covariance=False,
+  full=True) torchmetrics  structural_similarity_index_measure(NCHW, gaussian_kernel=True, sigma=1.5,
+  return_full_image=True) kornia        kornia.metrics.ssim(NCHW, 11, max_val=255.) ours
+  img_diff.areas.ssim.ssim_map(float32 HWC numpy, as difference_map calls it)
 
-With --device cuda --batch N it also prints pairs/s of ours and kornia on a batch of N pairs on the GPU (after a warm-up).
-Usage: python benchmarks/ssim_maps.py [--sizes 512 1024] [--reps 9] [--device cuda --batch 64]
+With --device cuda --batch N it also prints pairs/s of ours and kornia on a batch of N pairs on the GPU (after a
+warm-up). Usage: python benchmarks/ssim_maps.py [--sizes 512 1024] [--reps 9] [--device cuda --batch 64]
 """
 
 import argparse, statistics, time
@@ -100,7 +100,8 @@ def cpu_run(size, reps):
     for k in names:
         print(f"  {k:13s} {1000 * statistics.median(t[k]):8.1f} {err[k].max():22.2e} {err[k][5:-5, 5:-5].max():10.2e}")
     print(
-        f"  ours/kornia {ratio('ours', 'kornia'):.2f}   ours/skimage {ratio('ours', 'skimage'):.2f}   ours/torchmetrics {ratio('ours', 'torchmetrics'):.2f}"
+        f"  ours/kornia {ratio('ours', 'kornia'):.2f}   ours/skimage {ratio('ours', 'skimage'):.2f}   "
+        f"ours/torchmetrics {ratio('ours', 'torchmetrics'):.2f}"
     )
 
 
@@ -121,10 +122,8 @@ def gpu_run(size, batch, device, reps):
             return kornia.metrics.ssim(ta, tb, 11, max_val=255.0)
 
     res = ours()
-    print(
-        f"\n{size} x {size} RGB on {device}, batch {batch}: max |GPU batch - CPU one pair| = "
-        f"{float((res.map[0].permute(1, 2, 0).cpu() - torch.from_numpy(np.ascontiguousarray(single))).abs().max()):.2e}"
-    )
+    err = float((res.map[0].permute(1, 2, 0).cpu() - torch.from_numpy(np.ascontiguousarray(single))).abs().max())
+    print(f"\n{size} x {size} RGB on {device}, batch {batch}: max |GPU batch - CPU one pair| = {err:.2e}")
     for name, f in [('ours', ours), ('kornia', ko)]:
         f()
         torch.cuda.synchronize()

@@ -1,8 +1,10 @@
-"""The docs pages, opened in headless Chromium: every notebook renders (tools/render_docs.py) to a page that loads, whose
-images decode and whose links between pages resolve; every output a notebook stored shows on its page as the notebook
-shows it (the visible text of each output block, read from the browser, against the notebook's own output: printed
-text, results, errors, HTML, widgets' saved state, images); the home page and a run's report page are screenshot and
-not blank. Needs the Debian package `chromium` (CI installs it in .ci/run); without it these tests FAIL, they do not skip."""
+"""The docs pages, opened in headless Chromium: every notebook renders (tools/render_docs.py) to a page that loads,
+whose images decode and whose links between pages resolve; every output a notebook stored shows on its page as the
+notebook shows it (the visible text of each output block, read from the browser, against the notebook's own output:
+printed text, results, errors, HTML, widgets' saved state, images); the home page and a run's report page are
+screenshot and
+not blank. Needs the Debian package `chromium` (CI installs it in .ci/run); without it these tests FAIL, they do not
+skip."""
 
 import base64, io, importlib.util, json, os, re, sys
 from html.parser import HTMLParser
@@ -275,7 +277,8 @@ def hidden(cell) -> bool:
 
 
 def check_outputs(nb, shown: dict, page: str) -> tuple:
-    """Compare the blocks Chromium shows (`shown`: {cell id: [(mime, innerText, n_images)]}) with the notebook's outputs:
+    """Compare the blocks Chromium shows (`shown`: {cell id: [(mime, innerText, n_images)]}) with the notebook's
+    outputs:
     (outputs that show as stored, [what differs])."""
     n, bad, want_all = 0, [], expected_outputs(nb)
     for c in nb.cells:
@@ -339,7 +342,10 @@ def test_outputs_show_as_the_notebooks_show_them(site, opened):
 
 
 def test_every_kind_of_output_shows_as_text(tmp_path):
-    "Each kind of output, as Jupyter stores it (text as a list of lines, ANSI colours, \\r), on a page read by Chromium."
+    (
+        "Each kind of output, as Jupyter stores it (text as a list of lines, ANSI colours, \\r), on a page read by "
+        "Chromium."
+    )  # fmt: skip
     import nbformat
     from nbformat.v4 import new_code_cell, new_notebook, new_output
 

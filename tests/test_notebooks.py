@@ -1,4 +1,5 @@
-"""Run every notebook in nbs/ (and its family folders) as a test with nbdev's `test_nb`, slow cells included (set IMG_DIFF_SKIP_SLOW=1 to skip them)."""
+"""Run every notebook in nbs/ (and its family folders) as a test with nbdev's `test_nb`, slow cells included
+(set IMG_DIFF_SKIP_SLOW=1 to skip them)."""
 
 import os
 from pathlib import Path

@@ -1,4 +1,5 @@
-"""Compare two run folders: their records (timings and tiny-model cache paths aside) and every other file byte for byte.
+"""Compare two run folders: their records (timings and tiny-model cache paths aside) and every other file byte for
+byte.
 
 Run: `python tools/compare_runs.py BEFORE AFTER`. Used to show that a refactoring changes no output (the manifest and
 report.html, which hold timings and dates, are left out)."""

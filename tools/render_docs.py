@@ -6,16 +6,19 @@ machines without internet, so this tool gives an offline equivalent that can be 
 - nbdev's own cell processors decide what shows: `#| hide` cells are dropped, every `#|` directive line is removed,
   `hide_line` lines, magics (`%config ...`) and ANSI escapes are cleaned; cells left empty (`#| default_exp`) go;
 - pages are named as nbdev names them (`00_records.ipynb` -> `records.html`, the number prefix dropped), and links to
-  notebooks (`01_imaging.ipynb`) are rewritten to the pages (`imaging.html`), so index's chapter links work as on the site;
-- outputs show as the notebook shows them: printed (stream) text, results, errors as text -- nbdev's `strip_ansi` turns a
+  notebooks (`01_imaging.ipynb`) are rewritten to the pages (`imaging.html`), so index's chapter links work as on the
+  site;
+- outputs show as the notebook shows them: printed (stream) text, results, errors as text -- nbdev's `strip_ansi` turns
+a
   stream's text into a list of characters, which is joined again; ipywidgets as static HTML of the state the notebook
   saved (progress bars at their last value, sliders with their values), else as their text;
 - nbconvert's HTML exporter writes the pages; output images are embedded as `data:` URIs; scripts and styles from the
   web (require.js, MathJax, the widget manager) are left out, so a page loads with no network;
 - every page gets a bar of links to all pages.
 
-Run: `python tools/render_docs.py [--dest _docs_offline] [--screenshots]`. `Browser` drives one headless Chromium (Debian
-package `chromium`) over the DevTools protocol on a pipe — no selenium, no network port; tests/test_docs.py uses it.
+Run: `python tools/render_docs.py [--dest _docs_offline] [--screenshots]`. `Browser` drives one headless Chromium
+(Debian package `chromium`) over the DevTools protocol on a pipe — no selenium, no network port; tests/test_docs.py
+uses it.
 """
 
 import argparse, html, os, re, shutil, subprocess
@@ -26,14 +29,20 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def page_name(nb: str) -> str:
-    "The docs page of a notebook, named as nbdev names it, in the notebook's folder: 'core/01_records.ipynb' -> 'core/records.html'."
+    (
+        "The docs page of a notebook, named as nbdev names it, in the notebook's folder: 'core/01_records.ipynb' -> "
+        "'core/records.html'."
+    )  # fmt: skip
     p = Path(nb)
     name = re.sub(r'^\d+[a-zA-Z0-9]*_', '', p.stem.lower()) + '.html'
     return name if p.parent == Path('.') else f'{p.parent.as_posix()}/{name}'
 
 
 def process_notebook(path: Path):
-    "The notebook at `path` as the docs show it, through nbdev's processors (hidden cells, directives, magics, ANSI removed)."
+    (
+        "The notebook at `path` as the docs show it, through nbdev's processors (hidden cells, directives, magics, "
+        "ANSI removed)."
+    )  # fmt: skip
     import nbformat
     from nbdev.process import NBProcessor
     from nbdev.processors import (
@@ -74,8 +83,10 @@ _WIDGET_VIEW, _WIDGET_STATE = 'application/vnd.jupyter.widget-view+json', 'appli
 
 
 def _text(x) -> str:
-    """A notebook's multiline string as one string: nbformat keeps it as a string, nbdev's processors (`strip_ansi`, which
-    iterates over it) and raw JSON as a list of pieces; a list of single characters must become text again, not its repr."""
+    """A notebook's multiline string as one string: nbformat keeps it as a string, nbdev's processors (`strip_ansi`,
+    which
+    iterates over it) and raw JSON as a list of pieces; a list of single characters must become text again, not its
+    repr."""
     return ''.join(x) if isinstance(x, (list, tuple)) else x
 
 
@@ -105,7 +116,10 @@ def _num(v):
 
 
 def widget_html(mid, state: dict, depth=0) -> str | None:
-    "Static HTML of the ipywidget `mid` as its saved state (notebook metadata) last showed it, or None when it was not saved."
+    (
+        "Static HTML of the ipywidget `mid` as its saved state (notebook metadata) last showed it, or None when it "
+        "was not saved."
+    )  # fmt: skip
     m = state.get(str(mid or '').removeprefix('IPY_MODEL_'))
     if m is None or depth > 20:
         return None
@@ -115,7 +129,10 @@ def widget_html(mid, state: dict, depth=0) -> str | None:
     if 'children' in s:
         kids = [widget_html(c, state, depth + 1) or '' for c in s['children']]
         row = name in ('HBoxModel', 'BoxModel', 'GridBoxModel')
-        style = f'display:flex;flex-direction:{"row" if row else "column"};gap:4px 8px;align-items:{"center" if row else "stretch"}'
+        style = (
+            f'display:flex;flex-direction:{"row" if row else "column"};gap:4px '
+            f'8px;align-items:{"center" if row else "stretch"}'
+        )
         return f'<div class="widget-box" style="{style}">{"".join(f"<div>{k}</div>" for k in kids)}</div>'
     if name in ('HTMLModel', 'HTMLMathModel'):
         return label + str(s.get('value', ''))
@@ -156,7 +173,10 @@ def rewrite_links(page: str) -> str:
 
 
 def render_docs(dest='_docs_offline', nbs=None, workers: int | None = None) -> list:
-    "Render every notebook of `nbs` (default: the project's nbs/) to `dest` (in `workers` processes when > 1); returns the page paths (index first)."
+    (
+        "Render every notebook of `nbs` (default: the project's nbs/) to `dest` (in `workers` processes when > 1); "
+        "returns the page paths (index first)."
+    )  # fmt: skip
     nbs = Path(nbs or ROOT / 'nbs')
     dest = Path(dest)
     if dest.exists():
@@ -179,7 +199,10 @@ def _nav(page: str, pages: list) -> str:
     links = ' · '.join(
         f'<a href="{os.path.relpath(q, here).replace(os.sep, "/")}">{html.escape(q[:-5])}</a>' for q in pages
     )
-    return f'<nav style="font:14px system-ui,sans-serif;padding:8px 16px;border-bottom:1px solid #ddd">img-diff docs: {links}</nav>'
+    return (
+        f'<nav style="font:14px system-ui,sans-serif;padding:8px 16px;border-bottom:1px solid #ddd">img-diff '
+        f'docs: {links}</nav>'
+    )
 
 
 _EXPORTER = None
@@ -194,7 +217,8 @@ def _render_one(p: Path, dest: Path, page: str, pages: list) -> Path:
     if _EXPORTER is None:
         from nbconvert import HTMLExporter
 
-        # `clean_html` (bleach) re-parses every highlighted code cell; the notebooks are the project's own, so it is skipped (a third of the time)
+        # `clean_html` (bleach) re-parses every highlighted code cell; the notebooks are the project's own, so it is
+        # skipped (a third of the time)
         _EXPORTER = HTMLExporter(
             template_name='lab',
             exclude_input_prompt=True,
@@ -222,7 +246,8 @@ def chromium_binary() -> str | None:
 
 class Browser:
     """One headless Chromium driven over the DevTools protocol on a pipe (`--remote-debugging-pipe`: commands on fd 3,
-    replies on fd 4, NUL-separated JSON), so that many pages are opened by one browser instead of one launch per page."""
+    replies on fd 4, NUL-separated JSON), so that many pages are opened by one browser instead of one launch per
+    page."""
 
     def __init__(self, size=(1280, 1000), timeout: float = 60):
         import json, os, tempfile
@@ -325,7 +350,10 @@ class Browser:
         return r['result'].get('value')
 
     def open(self, path) -> dict:
-        "Load the page at `path`: {'dom': its HTML after loading, 'images': [(src, complete, naturalWidth, naturalHeight)], 'title'}."
+        (
+            "Load the page at `path`: "
+            "{'dom': its HTML after loading, 'images': [(src, complete, naturalWidth, naturalHeight)], 'title'}."
+        )  # fmt: skip
         self._events.clear()
         nav = self.send('Page.navigate', session=True, url=Path(path).resolve().as_uri())
         if nav.get('errorText'):
@@ -340,7 +368,8 @@ class Browser:
             'images': [
                 tuple(x)
                 for x in self.eval(
-                    'Array.from(document.images).map(i => [i.getAttribute("src"), i.complete, i.naturalWidth, i.naturalHeight])'
+                    'Array.from(document.images).map(i => [i.getAttribute("src"), i.complete, i.naturalWidth, '
+                    'i.naturalHeight])'
                 )
             ],
         }

@@ -69,7 +69,10 @@ def emoji_sprite(
     ch: str,  # one emoji (a single code point)
     size: int,  # longest side of the sprite, px
 ) -> np.ndarray:
-    "One emoji as an RGBA uint8 array (read-only): trimmed to its alpha box, scaled (Lanczos) so that its longest side is `size`."
+    (
+        "One emoji as an RGBA uint8 array (read-only): trimmed to its alpha box, scaled (Lanczos) so that its "
+        "longest side is `size`."
+    )  # fmt: skip
     return _sprite(ch, int(size), emoji_font())
 
 
@@ -120,7 +123,10 @@ def recolour(
     rng,  # numpy Generator
     part: bool = False,  # only one colour group of the sprite (else all of it)
 ) -> np.ndarray | None:
-    "The sprite with its hue turned by 90-180 degrees (all of it, or one colour group); None when the change would not show."
+    (
+        "The sprite with its hue turned by 90-180 degrees (all of it, or one colour group); None when the change "
+        "would not show."
+    )  # fmt: skip
     from PIL import Image
     from skimage.color import rgb2lab, lab2rgb
 
@@ -323,7 +329,10 @@ def art_scene(
     size=(960, 720),  # (W, H)
     snow: bool = False,  # a winter scene with falling snow
 ) -> ArtScene:
-    "A layered drawn scene: sky, hills and ground, 15-40 emoji objects back to front, a house with windows, a field, snow."
+    (
+        "A layered drawn scene: sky, hills and ground, 15-40 emoji objects back to front, a house with windows, a "
+        "field, snow."
+    )  # fmt: skip
     from PIL import Image, ImageDraw
 
     W, H = size
@@ -458,7 +467,10 @@ ART_KINDS = ('removed', 'added', 'swapped', 'recoloured', 'flipped', 'resized', 
 
 # %% ../../nbs/areas/02b_art_benchmark.ipynb #28a97ed9
 def _changed(kind, o, rng, scene, W, H, sc):
-    "Object `o` in image B after a change of `kind` (None: removed), and what was done; False when the kind does not fit."
+    (
+        "Object `o` in image B after a change of `kind` (None: removed), and what was done; False when the kind "
+        "does not fit."
+    )  # fmt: skip
     if kind == 'removed':
         return None, {}
     if kind == 'swapped':
@@ -548,7 +560,10 @@ def make_art_pair(
     quality: int | None = None,  # JPEG quality of both images (None: 75 to 95, drawn; 0: no JPEG, exact pixels)
     drift: bool = True,  # falling snow drifts a few px between A and B (not a difference)
 ) -> BenchPair:
-    "A drawn-art puzzle pair, deterministic in its arguments: one `Difference` per changed object (A and B pixels united)."
+    (
+        "A drawn-art puzzle pair, deterministic in its arguments: one `Difference` per changed object (A and B "
+        "pixels united)."
+    )  # fmt: skip
     rng = np.random.default_rng(seed)
     n = int(rng.integers(3, 11)) if n_differences is None else n_differences
     q = int(rng.integers(75, 96))  # drawn always, so that quality=0 gives the same pair before JPEG

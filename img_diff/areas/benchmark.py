@@ -95,7 +95,10 @@ def _mask_bbox(m):
 
 # %% ../../nbs/areas/02a_benchmark.ipynb #7e05a3bc
 def _shape_points(shape, cx, cy, r, angle):
-    "Polygon vertices of `shape` centred at (cx, cy) with radius r, turned by `angle` radians (None for ellipse/rectangle)."
+    (
+        "Polygon vertices of `shape` centred at (cx, cy) with radius r, turned by `angle` radians (None for "
+        "ellipse/rectangle)."
+    )  # fmt: skip
 
     def ring(n, rad, phase=0.0):
         t = angle + phase + 2 * np.pi * np.arange(n) / n
@@ -188,7 +191,10 @@ def _colour(rng, lo=30, hi=230):
 
 # %% ../../nbs/areas/02a_benchmark.ipynb #6c564398
 def cartoon_scene(rng, size=(960, 720), snow=False):
-    "A drawn clip-art scene: sky, ground, houses with rows of windows, trees with leaves, clouds, a fence; and its snowflakes."
+    (
+        "A drawn clip-art scene: sky, ground, houses with rows of windows, trees with leaves, clouds, a fence; and "
+        "its snowflakes."
+    )  # fmt: skip
     from PIL import Image, ImageDraw
 
     W, H = size

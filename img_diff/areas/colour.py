@@ -5,17 +5,17 @@
 # %% auto #0
 __all__ = ['to_lab', 'tolerant_delta_e', 'background_like']
 
-# %% ../../nbs/areas/01c_colour.ipynb #c4d58fbd
+# %% ../../nbs/areas/01c_colour.ipynb #5142406c
 import numpy as np
 
-# %% ../../nbs/areas/01c_colour.ipynb #e757bc89
+# %% ../../nbs/areas/01c_colour.ipynb #ca980459
 def to_lab(x: np.ndarray) -> np.ndarray:
     "CIELAB (D65) of an RGB image in grey levels 0-255, float32."
     from skimage.color import rgb2lab
 
     return rgb2lab(np.clip(x, 0, 255) / 255).astype(np.float32)
 
-# %% ../../nbs/areas/01c_colour.ipynb #be4665b3
+# %% ../../nbs/areas/01c_colour.ipynb #e6bd9cf6
 def tolerant_delta_e(
     la: np.ndarray,  # image A in CIELAB, H x W x 3
     lb: np.ndarray,  # image B in CIELAB
@@ -23,7 +23,10 @@ def tolerant_delta_e(
     radius: int = 1,  # misalignment tolerated, px (0: plain ΔE)
     chroma_radius: int | None = None,  # ... for the colour channels a*, b* (None: `radius`)
 ) -> np.ndarray:
-    "CIE76 ΔE from each pixel to the colours the other image holds within `radius` px (a per-channel min-max box), both ways, the larger."
+    (
+        "CIE76 ΔE from each pixel to the colours the other image holds within `radius` px (a per-channel min-max "
+        "box), both ways, the larger."
+    )  # fmt: skip
     from scipy import ndimage as ndi
 
     rc = radius if chroma_radius is None else chroma_radius
@@ -40,7 +43,7 @@ def tolerant_delta_e(
 
     return np.maximum(one_way(la, lb), one_way(lb, la))
 
-# %% ../../nbs/areas/01c_colour.ipynb #582febb0
+# %% ../../nbs/areas/01c_colour.ipynb #707a0e07
 def background_like(
     la: np.ndarray,  # a window of image A in CIELAB
     lb: np.ndarray,  # the same window of image B
@@ -48,7 +51,10 @@ def background_like(
     tol: float = 10.0,  # CIE76 ΔE within which a pixel has a colour of the window's border
     ring: int = 3,  # the border, px
 ) -> np.ndarray:
-    "Pixels whose colour, in A and in B, is one the window's border holds (ground, sky, a wall): the window's background."
+    (
+        "Pixels whose colour, in A and in B, is one the window's border holds (ground, sky, a wall): the window's "
+        "background."
+    )  # fmt: skip
     from scipy.spatial import cKDTree
 
     out = np.ones(la.shape[:2], bool)

@@ -43,7 +43,8 @@ class PixelAreaParams:
     )
     normalize: Literal['tone', 'shift', 'none', None] = _f(
         None,
-        "photometric fit of A to B: 'tone' (gain, gamma, offset per channel), 'shift' (median), 'none' (None: the method's)",
+        "photometric fit of A to B: 'tone' (gain, gamma, offset per channel), 'shift' (median), 'none' (None: "
+        "the method's)",
     )
     max_correction: Annotated[float, Range(ge=0, le=255)] = _f(
         64.0, 'the tone fit moves no grey level further than this'
@@ -91,7 +92,8 @@ class PixelAreaParams:
     tighten: bool = _f(True, 'pixel masks keep only pixels whose own (unblurred) |A - B| exceeds delta / 2')
     row_gap: Annotated[float, Range(ge=0, le=5)] = _f(
         0.8,
-        "'colour': join fragments on one line (letters) up to this many heights apart, when `row_min` of them line up; 0: off",
+        "'colour': join fragments on one line (letters) up to this many heights apart, when `row_min` of them "
+        "line up; 0: off",
     )
     objects: Annotated[float, Range(ge=0, le=0.2)] = _f(
         0.03, "'colour': join fragments on one object of A or B within this fraction of the longest side; 0: off"
@@ -116,11 +118,13 @@ class PixelAreaParams:
     )
     drift: Annotated[float, Range(ge=0, le=20)] = _f(
         4.0,
-        "'colour': in a texture, a small fragment that a drift of this many px (at 512 px) explains is a particle; 0: every one is",
+        "'colour': in a texture, a small fragment that a drift of this many px (at 512 px) explains is a "
+        "particle; 0: every one is",
     )
     texture_join: Annotated[float, Range(ge=1, le=10)] = _f(
         4.0,
-        "'colour': in a texture, fragments up to this many times `particle` may be particles too (flakes side by side)",
+        "'colour': in a texture, fragments up to this many times `particle` may be particles too (flakes side "
+        "by side)",
     )
 
     def __post_init__(self):  # the fields left None take the method's own values
@@ -130,11 +134,15 @@ class PixelAreaParams:
 
     @classmethod
     def paper_era(cls, **kw):
-        "The parameters (and behaviour) before the development benchmark: the gated SSIM map, a median brightness shift, no registration."
+        (
+            "The parameters (and behaviour) before the development benchmark: the gated SSIM map, a median "
+            "brightness shift, no registration."
+        )  # fmt: skip
         return cls(**{'method': 'ssim', **kw})
 
 # %% ../../nbs/areas/02_difference_areas.ipynb #504fb2a444614c0babb325280ed9130a
-# each method's own values of the fields it shares: 'colour' chosen on the development benchmark (02a), 'ssim' the paper era's
+# each method's own values of the fields it shares: 'colour' chosen on the development benchmark (02a), 'ssim' the
+# paper era's
 METHOD_DEFAULTS = {
     'colour': dict(register='similarity', normalize='tone', blur=0.6, threshold=0.4, merge=0.002, min_area=0.0002),
     'ssim': dict(register='none', normalize='shift', blur=1.0, threshold=0.3, merge=0.012, min_area=0.002),
@@ -142,7 +150,10 @@ METHOD_DEFAULTS = {
 
 # %% ../../nbs/areas/02_difference_areas.ipynb #b43b363d81ae4b689946ece5c682cd59
 def pixel_area_params(**kw) -> PixelAreaParams:
-    "`PixelAreaParams` from keyword values, checked as a run config is (a clear error naming a bad key and what it takes)."
+    (
+        "`PixelAreaParams` from keyword values, checked as a run config is (a clear error naming a bad key and what "
+        "it takes)."
+    )  # fmt: skip
     return parse_params(PixelAreaParams, kw, 'pixel-areas')
 
 # %% ../../nbs/areas/02_difference_areas.ipynb #c3933fab20d04ec698c2621248eb3be0
@@ -169,7 +180,10 @@ def colour_difference_map(
     b,  # image B; resized to A's size when the sizes differ
     p: PixelAreaParams = PixelAreaParams(),  # the parameters
 ) -> tuple:
-    "Register B to A, blur both, fit A's tones to B's, then the tolerant CIELAB ΔE: a `DifferenceMap` and the registered images."
+    (
+        "Register B to A, blur both, fit A's tones to B's, then the tolerant CIELAB ΔE: a `DifferenceMap` and the "
+        "registered images."
+    )  # fmt: skip
     from img_diff.areas.ssim import ssim_map, gaussian_blur
 
     a, b, resized = read_pair(a, b)
@@ -220,7 +234,10 @@ DRIFT_SHARE = 0.25  # a fragment whose pixels differ beyond any drift less often
 
 
 def _drifted(lab, k, box, a, b, r, de):
-    "True when fragment k of the labels `lab` is explained by drift: almost every colour it shows (all but `DRIFT_SHARE` of its pixels), in A and in B, the other image holds within r px."
+    (
+        "True when fragment k of the labels `lab` is explained by drift: almost every colour it shows (all but "
+        "`DRIFT_SHARE` of its pixels), in A and in B, the other image holds within r px."
+    )  # fmt: skip
     H, W = lab.shape
     x1, y1, x2, y2 = max(box[0] - r, 0), max(box[1] - r, 0), min(box[2] + r, W), min(box[3] + r, H)
     sl = (slice(y1, y2), slice(x1, x2))
@@ -229,7 +246,10 @@ def _drifted(lab, k, box, a, b, r, de):
 
 # %% ../../nbs/areas/02_difference_areas.ipynb #28d3efd5258a48a79c179ea5c6759f01
 def _without_particles(ids, in_words, sizes, lab, box, a, b, p: PixelAreaParams) -> list:
-    "The fragment ids less the particles of a texture: when `repeats` or more are tiny, the small ones a drift explains."
+    (
+        "The fragment ids less the particles of a texture: when `repeats` or more are tiny, the small ones a drift "
+        "explains."
+    )  # fmt: skip
     H, W = lab.shape
     tiny = {i for i in ids if i not in in_words and sizes[i] < p.particle * H * W}
     if len(tiny) < p.repeats:  # few tiny changes: objects, not a texture (snow, leaves)
@@ -255,7 +275,10 @@ def _objects(units: list, lab, box: dict, a, b, p: PixelAreaParams) -> list:
 
 # %% ../../nbs/areas/02_difference_areas.ipynb #a50416e276a0479cbe66534ed1713a40
 def _area(f: np.ndarray, m: DifferenceMap, p: PixelAreaParams) -> DifferenceArea | None:
-    "The area of an object's mask, scored on the map and tightened to the pixels that differ themselves; None: too small."
+    (
+        "The area of an object's mask, scored on the map and tightened to the pixels that differ themselves; None: "
+        "too small."
+    )  # fmt: skip
     from scipy import ndimage as ndi
 
     H, W = f.shape
@@ -278,7 +301,10 @@ def colour_areas(
     *,
     p: PixelAreaParams = PixelAreaParams(),  # the parameters
 ) -> list:
-    "Areas of a colour difference map: fragments, less specks and particle textures, joined by nearness and by objects."
+    (
+        "Areas of a colour difference map: fragments, less specks and particle textures, joined by nearness and by "
+        "objects."
+    )  # fmt: skip
     from scipy import ndimage as ndi
 
     dis = m.dissimilarity

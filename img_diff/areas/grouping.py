@@ -5,20 +5,23 @@
 # %% auto #0
 __all__ = ['connected', 'group_boxes', 'join_rows', 'box_gap', 'mask_bounds', 'join_by_objects']
 
-# %% ../../nbs/areas/01d_grouping.ipynb #8d18506a
+# %% ../../nbs/areas/01d_grouping.ipynb #75ba6dc8
 import numpy as np
 from ..core.imaging import mask_bbox
 from .colour import background_like, to_lab
 
-# %% ../../nbs/areas/01d_grouping.ipynb #619fb90a
+# %% ../../nbs/areas/01d_grouping.ipynb #e54eaaf6
 def connected(adjacency: np.ndarray) -> list:
-    "Groups (lists of indices, in order) of the items that a symmetric boolean adjacency matrix links, directly or not."
+    (
+        "Groups (lists of indices, in order) of the items that a symmetric boolean adjacency matrix links, directly "
+        "or not."
+    )  # fmt: skip
     from scipy.sparse.csgraph import connected_components
 
     n, lab = connected_components(np.asarray(adjacency, bool), directed=False)
     return sorted([[int(i) for i in np.flatnonzero(lab == k)] for k in range(n)])
 
-# %% ../../nbs/areas/01d_grouping.ipynb #bc58b922
+# %% ../../nbs/areas/01d_grouping.ipynb #bca86ba3
 def group_boxes(
     boxes: list,  # [x1, y1, x2, y2] boxes
     pad: float,  # grow every box by this many px before testing contact
@@ -33,7 +36,7 @@ def group_boxes(
     touch &= (b[:, None, 1] - G < b[None, :, 3]) & (b[None, :, 1] - G < b[:, None, 3])
     return connected(touch)
 
-# %% ../../nbs/areas/01d_grouping.ipynb #f05edf45
+# %% ../../nbs/areas/01d_grouping.ipynb #ffc4c194
 def _on_one_line(a, b, gap, overlap, shorter) -> bool:
     "True when boxes a and b stand side by side on one line: overlapping in height, at most `gap` heights apart."
     ha, hb = a[3] - a[1], b[3] - b[1]
@@ -41,7 +44,7 @@ def _on_one_line(a, b, gap, overlap, shorter) -> bool:
     side = max(a[0], b[0]) - min(a[2], b[2])
     return ov >= overlap * (min(ha, hb) if shorter else max(ha, hb)) and side <= gap * max(ha, hb)
 
-# %% ../../nbs/areas/01d_grouping.ipynb #4cca230c
+# %% ../../nbs/areas/01d_grouping.ipynb #83d04701
 def join_rows(
     boxes: list,  # [x1, y1, x2, y2] boxes
     *,
@@ -49,7 +52,10 @@ def join_rows(
     overlap: float = 0.8,  # smallest vertical overlap, as a share of the taller height (of the shorter with `shorter`)
     shorter: bool = False,  # overlap as a share of the shorter height (letters of unlike heights, as 'a' and 'B')
 ) -> list:
-    "Groups (lists of indices) of boxes side by side on one line, of about one height, like the letters of a word (single linkage)."
+    (
+        "Groups (lists of indices) of boxes side by side on one line, of about one height, like the letters of a "
+        "word (single linkage)."
+    )  # fmt: skip
     b = [list(map(float, x)) for x in boxes]
     n = len(b)
     link = np.eye(n, dtype=bool)
@@ -58,19 +64,19 @@ def join_rows(
             link[i, j] = link[j, i] = _on_one_line(b[i], b[j], gap, overlap, shorter)
     return connected(link)
 
-# %% ../../nbs/areas/01d_grouping.ipynb #b9bc3848
+# %% ../../nbs/areas/01d_grouping.ipynb #28ec8c93
 def box_gap(a, b) -> float:
     "The gap between two boxes, px (0 when they touch or overlap)."
     return float(max(a[0] - b[2], b[0] - a[2], 0) ** 2 + max(a[1] - b[3], b[1] - a[3], 0) ** 2) ** 0.5
 
-# %% ../../nbs/areas/01d_grouping.ipynb #c5ee4416
+# %% ../../nbs/areas/01d_grouping.ipynb #13f61404
 def mask_bounds(f: np.ndarray, pad: int = 0) -> tuple:
     "(y1, x1, y2, x2) of a mask's pixels, grown by `pad` px within the image."
     ys, xs = np.flatnonzero(f.any(axis=1)), np.flatnonzero(f.any(axis=0))
     H, W = f.shape
     return max(ys[0] - pad, 0), max(xs[0] - pad, 0), min(ys[-1] + 1 + pad, H), min(xs[-1] + 1 + pad, W)
 
-# %% ../../nbs/areas/01d_grouping.ipynb #78b1fa4f
+# %% ../../nbs/areas/01d_grouping.ipynb #27bdf398
 def _bridged(f, g, back, share=0.5):
     "True when what lies between two fragments (their convex hull, less themselves) is mostly object, not background."
     from skimage.morphology import convex_hull_image
@@ -80,7 +86,7 @@ def _bridged(f, g, back, share=0.5):
     gap = convex_hull_image(both[y1:y2, x1:x2]) & ~both[y1:y2, x1:x2]
     return not gap.any() or 1 - back[y1:y2, x1:x2][gap].mean() >= share
 
-# %% ../../nbs/areas/01d_grouping.ipynb #0dbbe070
+# %% ../../nbs/areas/01d_grouping.ipynb #6ee48036
 def join_by_objects(
     frags: list,  # fragment masks (H x W booleans), each one group
     a: np.ndarray,  # image A (registered, unblurred), grey levels
@@ -88,7 +94,10 @@ def join_by_objects(
     *,
     reach: int,  # fragments closer than this (px) may be parts of one object
 ) -> list:
-    "Groups (lists of indices) of fragments with object, not background, between them: the parts of one replaced, flipped or resized object."
+    (
+        "Groups (lists of indices) of fragments with object, not background, between them: the parts of one "
+        "replaced, flipped or resized object."
+    )  # fmt: skip
     H, W = a.shape[:2]
     boxes = [mask_bbox(f) for f in frags]
     out = []

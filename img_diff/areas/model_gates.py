@@ -94,7 +94,10 @@ def area_gates_stage(
     dtype: str | None = None,
     device: str | None = None,
 ):
-    "Pipeline stage: crop-difference gate (CLIP), noun gate (BLIP ITC), NMS; scores on every box, reasons on rejected ones."
+    (
+        "Pipeline stage: crop-difference gate (CLIP), noun gate (BLIP ITC), NMS; scores on every box, reasons on "
+        "rejected ones."
+    )  # fmt: skip
     from img_diff.core.models import load_transformers
 
     cm, cp = load_transformers('CLIPModel', clip_model, dtype, device, processor='AutoProcessor')

@@ -55,7 +55,10 @@ def _fit_tiles(src, dst):
 
 # %% ../../nbs/areas/01b_registration.ipynb #8a65eabff63a45729fe45fb5ade58bdc
 def _misfit(ga, gb, T, clip=30.0):
-    "How badly B warped by T matches A: the mean absolute grey difference, each pixel's clipped (differences weigh alike)."
+    (
+        "How badly B warped by T matches A: the mean absolute grey difference, each pixel's clipped (differences "
+        "weigh alike)."
+    )  # fmt: skip
     from skimage.transform import warp
 
     bw = warp(gb, T, order=1, mode='constant', cval=np.nan, preserve_range=True)
@@ -81,7 +84,10 @@ def register_pair(
     tiles: tuple = (4, 8),  # tile grids (tiles per side) whose shifts a similarity is fitted to; the best fit wins
     max_shift: float = 0.03,  # largest shift believed, as a fraction of the longest side
 ) -> tuple:
-    "B warped into A's frame (float32), the mask of pixels B covers there, and the 3 x 3 transform (None: B was aligned)."
+    (
+        "B warped into A's frame (float32), the mask of pixels B covers there, and the 3 x 3 transform (None: B was "
+        "aligned)."
+    )  # fmt: skip
     from skimage.transform import SimilarityTransform, warp
 
     check_choice('register_pair: model', model, ('similarity', 'shift', 'none'))
@@ -130,7 +136,10 @@ def fit_tone(
     samples: int = 40000,  # pixels sampled on a grid for the fit
     prior: float = 0.05,  # weight of the identity curve, as a share of the pixels: levels the image lacks stay put
 ) -> list:
-    "Per channel (gain, gamma, offset) mapping A's tones to B's: a robust (arctan loss) fit, so changed areas do not pull it, drawn to the identity where A has no pixels."
+    (
+        "Per channel (gain, gamma, offset) mapping A's tones to B's: a robust (arctan loss) fit, so changed areas "
+        "do not pull it, drawn to the identity where A has no pixels."
+    )  # fmt: skip
     from scipy.optimize import least_squares
 
     H, W, C = a.shape

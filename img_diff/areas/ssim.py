@@ -15,7 +15,10 @@ def gaussian_weights(
     sigma: float,  # standard deviation, px
     truncate: float = 4.0,  # radius in standard deviations, as scipy.ndimage's `truncate`
 ) -> np.ndarray:
-    "The 1-D Gaussian that `scipy.ndimage.gaussian_filter` uses: radius `int(truncate*sigma + 0.5)`, weights summing to 1 (float64)."
+    (
+        "The 1-D Gaussian that `scipy.ndimage.gaussian_filter` uses: radius `int(truncate*sigma + 0.5)`, weights "
+        "summing to 1 (float64)."
+    )  # fmt: skip
     if not sigma > 0:
         raise ValueError(f"sigma must be positive, got {sigma}")
     r = int(truncate * sigma + 0.5)
@@ -28,7 +31,10 @@ def symmetric_index(
     n: int,  # length of the axis
     r: int,  # pad width on each side
 ) -> np.ndarray:
-    "Source index of each position of an axis padded by `r` on both sides the way scipy's mode 'reflect' extends it (edge sample repeated, repeatedly for r > n)."
+    (
+        "Source index of each position of an axis padded by `r` on both sides the way scipy's mode 'reflect' "
+        "extends it (edge sample repeated, repeatedly for r > n)."
+    )  # fmt: skip
     return np.pad(np.arange(n), r, mode='symmetric')
 
 # %% ../../nbs/areas/01_ssim.ipynb #a63e8b88
@@ -59,7 +65,10 @@ def _blur_valid(P, k, chunk: int = 6):
 
 @contextmanager
 def _ieee_fp32(device):
-    "On CUDA, turn TF32 off for cuDNN convolutions while inside (it is on by default; its 10-bit mantissa would ruin the moments)."
+    (
+        "On CUDA, turn TF32 off for cuDNN convolutions while inside (it is on by default; its 10-bit mantissa would "
+        "ruin the moments)."
+    )  # fmt: skip
     import torch
 
     if torch.device(device).type != 'cuda':
@@ -83,7 +92,10 @@ def _ieee_fp32(device):
 
 # %% ../../nbs/areas/01_ssim.ipynb #f2ddde1f
 def _to_nchw(x, device):
-    "x as a float32 (N, C, H, W) tensor on `device` and a function giving a result (N, C', H, W) back in x's kind and layout."
+    (
+        "x as a float32 (N, C, H, W) tensor on `device` and a function giving a result (N, C', H, W) back in x's "
+        "kind and layout."
+    )  # fmt: skip
     import torch
 
     if isinstance(x, torch.Tensor):  # torch: channels first, (H, W), (C, H, W) or (N, C, H, W)
@@ -118,7 +130,10 @@ def gaussian_blur(
     truncate: float = 4.0,  # radius in standard deviations, as scipy.ndimage's
     device=None,  # torch device to compute on (default: the tensor's, or the CPU for arrays)
 ):
-    "`scipy.ndimage.gaussian_filter(x, (sigma, sigma, 0))` (mode 'reflect') in float32 torch, each channel alone; same kind and layout as x."
+    (
+        "`scipy.ndimage.gaussian_filter(x, (sigma, sigma, 0))` (mode 'reflect') in float32 torch, each channel "
+        "alone; same kind and layout as x."
+    )  # fmt: skip
     import torch
 
     t, back = _to_nchw(x, device)
@@ -137,8 +152,8 @@ def gaussian_blur(
 class SSIM(NamedTuple):
     "An SSIM map and its mean, as `skimage.metrics.structural_similarity(..., full=True)` gives them."
 
-    map: object  # per pixel and channel, in the inputs' kind and layout (numpy channels last, torch channels first), float32
-    mean: object  # mean over channels and the map without `radius` px at each border (scikit-image's crop); one per pair of a batch
+    map: object  # per pixel and channel, float32, in the inputs' kind and layout (numpy: channels last, torch: first)
+    mean: object  # mean over channels and the map less `radius` px at each border (scikit-image's crop); one per pair
 
 
 def _ssim_pairs(a, b, k, c1: float, c2: float, channels_last: bool | None = None, rows: int | None = None):
@@ -185,7 +200,10 @@ def ssim_map(
     device=None,  # torch device to compute on (default: the tensors', or the CPU for arrays)
     batch_size: int | None = None,  # pairs per step off the CPU (default: all); the CPU always goes one pair at a time
 ) -> SSIM:
-    "SSIM map and mean equal (to < 5e-4) to scikit-image's with `gaussian_weights=True, use_sample_covariance=False`, borders included, in float32 torch."
+    (
+        "SSIM map and mean equal (to < 5e-4) to scikit-image's with `gaussian_weights=True, "
+        "use_sample_covariance=False`, borders included, in float32 torch."
+    )  # fmt: skip
     import torch
 
     if not data_range > 0:

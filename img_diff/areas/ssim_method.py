@@ -31,7 +31,10 @@ class DifferenceMap:
 
 # %% ../../nbs/areas/01a_ssim_method.ipynb #b118ea5561624da68c537baed56e602f
 def read_pair(a, b) -> tuple:
-    "A and B as RGB uint8 arrays (any mode read as RGB), B resized to A's size when the sizes differ; and whether it was."
+    (
+        "A and B as RGB uint8 arrays (any mode read as RGB), B resized to A's size when the sizes differ; and "
+        "whether it was."
+    )  # fmt: skip
     a, b = load_image(a), load_image(b)
     resized = a.shape != b.shape
     if resized:
@@ -122,11 +125,13 @@ def areas_from_map(
         return []
     m = ndi.binary_fill_holes(ndi.binary_closing(m, iterations=2, border_value=0))
     r = int(round(merge * max(H, W)))
-    # r cross-shaped dilations reach exactly the pixels within city-block distance r: one distance transform instead of r passes
+    # r cross-shaped dilations reach exactly the pixels within city-block distance r: one distance transform instead of
+    # r passes
     lab, n = ndi.label(ndi.distance_transform_cdt(~m, metric='taxicab') <= r if r > 0 else m)
     out = []
     for i, sl in enumerate(ndi.find_objects(lab), 1):
-        # work inside the area's box grown by 2 px (closing by 1 px and hole filling give the same there as on the whole image)
+        # work inside the area's box grown by 2 px (closing by 1 px and hole filling give the same there as on the
+        # whole image)
         sl = tuple(slice(max(s.start - 2, 0), min(s.stop + 2, size)) for s, size in zip(sl, (H, W)))
         c = (lab[sl] == i) & m[sl]
         if c.sum() < min_area * H * W:

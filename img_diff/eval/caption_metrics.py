@@ -74,7 +74,7 @@ def load_predictions(
 
 # %% ../../nbs/eval/02_caption_metrics.ipynb #5b64929c
 def load_references(
-    ref,  # a path to a COCO captions file ({"annotations": [...], "images": [...] optional}), or that object, or a list of annotations
+    ref,  # COCO captions ({"annotations": [...], optional "images": [...]}): a file, that object, or the annotations
 ) -> dict:
     "`{image_id: [captions]}` from COCO-format references (several captions per image allowed, empty ones too)."
     data, name = _read_json(ref, 'references')

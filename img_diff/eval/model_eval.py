@@ -61,7 +61,10 @@ def choose_option(
     pred: str,  # the model's answer
     options: dict,  # {letter: option text}
 ) -> str | None:
-    "The letter `pred` chooses — 'a', '(a)', 'A. ...', 'the answer is (b)' or the option's text — or None (no option, or more than one)."
+    (
+        "The letter `pred` chooses — 'a', '(a)', 'A. ...', 'the answer is (b)' or the option's text — or None (no "
+        "option, or more than one)."
+    )  # fmt: skip
     if not isinstance(pred, str) or not pred.strip():
         return None
     opts = {k.lower(): _words(v) for k, v in options.items()}
@@ -119,7 +122,10 @@ def ab_scores(
     predictions: dict,  # {question id: the model's answer}
     details: bool = False,  # add each question's result under 'results'
 ) -> dict:
-    "Accuracy per question and per pair (a pair counts only when all its questions are right); unparsed answers are wrong."
+    (
+        "Accuracy per question and per pair (a pair counts only when all its questions are right); unparsed answers "
+        "are wrong."
+    )  # fmt: skip
     qs = _ab_truths(questions)
     preds = {str(k): v for k, v in predictions.items()}
     _check_ids(qs, preds)
@@ -260,7 +266,7 @@ _ID_KEYS, _TEXT_KEYS = ('id', 'question_id', 'index', 'Index'), ('prediction', '
 
 
 def load_ab_predictions(
-    src,  # a .jsonl / .json file of {"id", "prediction"} (or question_id / answer / text), a {id: answer} object, or such a list
+    src,  # a .jsonl / .json of {"id", "prediction"} (or question_id / answer / text), a {id: answer} object, or a list
 ) -> dict:
     "`{question id: answer}` from a predictions file."
     data = _read_any(src, 'predictions')
@@ -439,7 +445,10 @@ def evaluate_model(
     instruction: str = AB_INSTRUCTION,
     command: str | None = None,
 ) -> dict:
-    "Ask `model` about every item of `run`, appending its answers to `out/predictions.jsonl` batch by batch (resumable), then score them."
+    (
+        "Ask `model` about every item of `run`, appending its answers to `out/predictions.jsonl` batch by batch "
+        "(resumable), then score them."
+    )  # fmt: skip
     from img_diff.core.run_folder import RunFolder, RESUMABLE_KEYS
     from img_diff.core.files import atomic_write
 

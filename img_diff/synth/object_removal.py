@@ -13,7 +13,7 @@ from ..core.exports import REMOVAL_QUESTION, removal_answer
 from typing import Annotated, Literal
 from ..core.pipeline import Fraction, NonNegativeFloat, PositiveInt, Range
 
-# %% ../../nbs/synth/05_object_removal.ipynb #0a70c2ee
+# %% ../../nbs/synth/05_object_removal.ipynb #05237f7f
 REMOVAL_PROMPT = 'background, nothing, 8k'
 
 
@@ -25,8 +25,23 @@ def box_object(record, box) -> str:
         return record.changes[box.change].object
     return record.objects[0] if record.objects else 'the object'
 
-# %% ../../nbs/synth/05_object_removal.ipynb #774eaea5
+# %% ../../nbs/synth/05_object_removal.ipynb #19491951
+def _paste_inpainted(images: list, masks: list, out) -> list:
+    "Each image with the inpainted `out` (floats in [0, 1], any size) pasted inside its mask; None where non-finite."
+    res = []
+    for a, m, o in zip(images, masks, out):
+        if not np.isfinite(o).all():
+            res.append(None)
+            continue
+        o = resize_to((o * 255).round().clip(0, 255).astype(np.uint8), a)
+        r = a.copy()
+        r[m] = o[m]
+        res.append(r)
+    return res
+
+# %% ../../nbs/synth/05_object_removal.ipynb #f3538c11
 def _inpaint_batch(pipe, images, masks, seeds, prompt, strength, guidance, steps, size):
+    "Inpaint `masks` out of `images` in one call of `pipe` at `size`², a generator per seed; pasted back in the masks."
     import torch
 
     ims = [Image.fromarray(a).resize((size, size), Image.Resampling.BICUBIC) for a in images]
@@ -44,18 +59,57 @@ def _inpaint_batch(pipe, images, masks, seeds, prompt, strength, guidance, steps
         generator=gens,
         output_type='np',
     ).images
-    res = []
-    for a, m, o in zip(images, masks, out):
-        if not np.isfinite(o).all():
-            res.append(None)
+    return _paste_inpainted(images, masks, out)
+
+# %% ../../nbs/synth/05_object_removal.ipynb #2acb7a75
+def _removal_jobs(records, ctx, max_boxes: int, min_frac: float) -> list:
+    "(record, box index, box, image A, mask) of each area to remove; records without one are rejected."
+    jobs = []
+    for r in records:
+        W, H = r.size
+        bs = sorted(
+            [(k, b) for k, b in enumerate(r.boxes) if b.mask and b.rejected is None and b.area >= min_frac * W * H],
+            key=lambda kb: -(kb[1].score or 0),
+        )
+        if not bs:
+            r.reject(ctx.name, 'no difference area with a mask to remove')
             continue
-        o = resize_to((o * 255).round().clip(0, 255).astype(np.uint8), a)
-        r = a.copy()
-        r[m] = o[m]
-        res.append(r)
-    return res
+        a = ctx.folder.load_image(r.images['a'])
+        for k, b in bs[:max_boxes]:
+            jobs.append((r, k, b, a, load_mask(ctx.folder.file(b.mask))))
+    return jobs
 
+# %% ../../nbs/synth/05_object_removal.ipynb #026ac1e9
+def _removal_entry(ctx, r, k: int, b, a: np.ndarray, inp: np.ndarray, ext: str) -> dict:
+    "Save the removal of box `k` of record `r` and its side-by-side picture; its output entry."
+    left_original = bool(np.random.default_rng([r.seed or 0, 4, k]).integers(2) == 0)
+    rm = ctx.folder.save_image(inp, f'removal/{r.id}_{k}_removed.png')
+    pics = [draw_boxes(a, [b]), draw_boxes(inp, [b])]
+    if not left_original:
+        pics = pics[::-1]
+    sbs = ctx.folder.save_image(side_by_side(*pics), f'removal/{r.id}_{k}.{ext}')
+    obj = box_object(r, b)
+    return {
+        'box': k,
+        'object': obj,
+        'removed': rm,
+        'image': sbs,
+        'original_on_left': left_original,
+        'question': REMOVAL_QUESTION.format(object=obj),
+        'answer': removal_answer(left_original),
+    }
 
+# %% ../../nbs/synth/05_object_removal.ipynb #bbb6819c
+def _record_removals(records, jobs: list, made: dict, stage: str, settings: dict):
+    "Put each record's removals `made` and the `settings` on it; reject the records whose jobs all failed."
+    for r in records:
+        if r.kept and r.id not in made and any(j[0] is r for j in jobs):
+            r.reject(stage, 'inpainting gave non-finite pixels')
+        if r.id in made:
+            r.outputs['object-removal'] = made[r.id]
+            r.params['object_removal'] = dict(settings)
+
+# %% ../../nbs/synth/05_object_removal.ipynb #ff17ad0c
 def object_removal_stage(
     records,
     ctx,
@@ -76,65 +130,17 @@ def object_removal_stage(
     from img_diff.core.models import load_diffusers
 
     pipe = load_diffusers('StableDiffusionXLInpaintPipeline', model, dtype=dtype, device=device)
-    jobs = []
-    for r in records:
-        W, H = r.size
-        bs = sorted(
-            [(k, b) for k, b in enumerate(r.boxes) if b.mask and b.rejected is None and b.area >= min_frac * W * H],
-            key=lambda kb: -(kb[1].score or 0),
-        )
-        if not bs:
-            r.reject(ctx.name, 'no difference area with a mask to remove')
-            continue
-        a = ctx.folder.load_image(r.images['a'])
-        for k, b in bs[:max_boxes]:
-            jobs.append((r, k, b, a, load_mask(ctx.folder.file(b.mask))))
+    jobs = _removal_jobs(records, ctx, max_boxes, min_frac)
     if not jobs:
         return records
+    seeds = [int(np.random.default_rng([j[0].seed or 0, 5, j[1]]).integers(2**31)) for j in jobs]
     out = _inpaint_batch(
-        pipe,
-        [j[3] for j in jobs],
-        [j[4] for j in jobs],
-        [int(np.random.default_rng([j[0].seed or 0, 5, j[1]]).integers(2**31)) for j in jobs],
-        prompt,
-        strength,
-        guidance,
-        steps,
-        size,
+        pipe, [j[3] for j in jobs], [j[4] for j in jobs], seeds, prompt, strength, guidance, steps, size
     )
     made = {}
     for (r, k, b, a, m), inp in zip(jobs, out):
-        if inp is None:
-            continue
-        left_original = bool(np.random.default_rng([r.seed or 0, 4, k]).integers(2) == 0)
-        rm = ctx.folder.save_image(inp, f'removal/{r.id}_{k}_removed.png')
-        pics = [draw_boxes(a, [b]), draw_boxes(inp, [b])]
-        if not left_original:
-            pics = pics[::-1]
-        sbs = ctx.folder.save_image(side_by_side(*pics), f'removal/{r.id}_{k}.{ext}')
-        obj = box_object(r, b)
-        made.setdefault(r.id, []).append(
-            {
-                'box': k,
-                'object': obj,
-                'removed': rm,
-                'image': sbs,
-                'original_on_left': left_original,
-                'question': REMOVAL_QUESTION.format(object=obj),
-                'answer': removal_answer(left_original),
-            }
-        )
-    for r in records:
-        if r.kept and r.id not in made and any(j[0] is r for j in jobs):
-            r.reject(ctx.name, 'inpainting gave non-finite pixels')
-        if r.id in made:
-            r.outputs['object-removal'] = made[r.id]
-            r.params['object_removal'] = {
-                'model': str(model),
-                'prompt': prompt,
-                'strength': strength,
-                'guidance': guidance,
-                'steps': steps,
-                'size': size,
-            }
+        if inp is not None:
+            made.setdefault(r.id, []).append(_removal_entry(ctx, r, k, b, a, inp, ext))
+    settings = dict(model=str(model), prompt=prompt, strength=strength, guidance=guidance, steps=steps, size=size)
+    _record_removals(records, jobs, made, ctx.name, settings)
     return records

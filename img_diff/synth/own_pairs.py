@@ -12,7 +12,7 @@ from pathlib import Path
 from ..core.records import PairRecord, check_id
 from ..core.pipeline import PositiveInt
 
-# %% ../../nbs/synth/06_own_pairs.ipynb #17d073d8
+# %% ../../nbs/synth/06_own_pairs.ipynb #8063e0d2
 def _pillow_exts() -> set:
     "The file extensions Pillow can open."
     from PIL import Image
@@ -22,12 +22,8 @@ def _pillow_exts() -> set:
 
 
 IMAGE_EXTS = _pillow_exts()
-_SUFFIX = re.compile(r'^(?P<stem>.+?)[_-](?P<side>0|1|a|b|A|B|before|after)$')
-_NOSEP = re.compile(r'^(?P<stem>.*[^0-9_-])(?P<side>[01])$')  # x0 / x1; not frame10 / frame11
-_SIDE = {'0': 'a', 'a': 'a', 'A': 'a', 'before': 'a', '1': 'b', 'b': 'b', 'B': 'b', 'after': 'b'}
-_DIRS = [('A', 'B'), ('a', 'b'), ('0', '1'), ('before', 'after'), ('im1', 'im2'), ('img1', 'img2'), ('t1', 't2')]
 
-
+# %% ../../nbs/synth/06_own_pairs.ipynb #4268933f
 def safe_id(name: str) -> str:
     "A record id made from any file stem: unsafe characters become '-', the rest is kept."
     s = re.sub(r'[^A-Za-z0-9._-]+', '-', name).strip('.-_')
@@ -36,7 +32,7 @@ def safe_id(name: str) -> str:
         s = 'p' + s
     return check_id(s)
 
-
+# %% ../../nbs/synth/06_own_pairs.ipynb #b9c8678c
 def pair_id(
     name: str,  # the pair's name (a file stem, or a JSON Lines 'id')
     *files: str,  # for a rejected file: its files, so that its id is never a pair's
@@ -48,7 +44,7 @@ def pair_id(
     h = hashlib.sha1('\0'.join([name, *files]).encode('utf-8', 'surrogateescape')).hexdigest()[:8]
     return check_id(f'{s[:110]}-{h}')
 
-
+# %% ../../nbs/synth/06_own_pairs.ipynb #e19d0beb
 def file_kind(path) -> str | None:
     "What `path` is when it exists and is not a regular file ('a folder', 'a FIFO (named pipe)', 'a device'...)."
     try:
@@ -61,7 +57,7 @@ def file_kind(path) -> str | None:
         return 'a folder'
     return 'a FIFO (named pipe)' if stat.S_ISFIFO(m) else 'a socket' if stat.S_ISSOCK(m) else 'a device'
 
-# %% ../../nbs/synth/06_own_pairs.ipynb #ea073105
+# %% ../../nbs/synth/06_own_pairs.ipynb #4db82328
 def _inside(p: Path, root: Path) -> bool:
     "Whether `p`, links resolved, lies inside `root`."
     try:
@@ -69,7 +65,7 @@ def _inside(p: Path, root: Path) -> bool:
     except (OSError, RuntimeError):
         return False  # a loop of links
 
-
+# %% ../../nbs/synth/06_own_pairs.ipynb #168de5f3
 def _files(d: Path, root: Path) -> tuple:
     "(image files, [(name, reason)]) of folder `d`: files that are not images or link out of `root` are problems."
     imgs, bad = [], []
@@ -87,7 +83,7 @@ def _files(d: Path, root: Path) -> tuple:
             imgs.append(p)
     return imgs, bad
 
-
+# %% ../../nbs/synth/06_own_pairs.ipynb #0dbcb472
 def _path(p: Path) -> str:
     return os.path.abspath(p)  # absolute, links not resolved (no outside path in the record)
 
@@ -95,7 +91,7 @@ def _path(p: Path) -> str:
 def _problem(name, reason, files) -> dict:
     return {'name': name, 'error': reason, 'files': list(files)}
 
-
+# %% ../../nbs/synth/06_own_pairs.ipynb #aa7f7ba5
 def _jsonl_pairs(path: Path) -> list:
     try:
         lines = path.read_text(encoding='utf-8').splitlines()
@@ -124,7 +120,7 @@ def _jsonl_pairs(path: Path) -> list:
         raise ValueError(f"no pairs in {path}: the file holds no JSON lines")
     return out
 
-
+# %% ../../nbs/synth/06_own_pairs.ipynb #84350008
 def _folder_pairs(path: Path, da: str, db: str) -> list:
     (ia, bad_a), (ib, bad_b) = _files(path / da, path), _files(path / db, path)
     A, B = {p.stem: p for p in ia}, {p.stem: p for p in ib}
@@ -134,13 +130,18 @@ def _folder_pairs(path: Path, da: str, db: str) -> list:
     out += [_problem(Path(f).name, why, [f]) for f, why in bad_a + bad_b]
     return sorted(out, key=lambda p: p['name'])
 
+# %% ../../nbs/synth/06_own_pairs.ipynb #18fce8bb
+_SUFFIX = re.compile(r'^(?P<stem>.+?)[_-](?P<side>0|1|a|b|A|B|before|after)$')
+_NOSEP = re.compile(r'^(?P<stem>.*[^0-9_-])(?P<side>[01])$')  # x0 / x1; not frame10 / frame11
+_SIDE = {'0': 'a', 'a': 'a', 'A': 'a', 'before': 'a', '1': 'b', 'b': 'b', 'B': 'b', 'after': 'b'}
+
 
 def _side_of(stem: str):
     "(pair stem, side) from a file stem: kitchen_0 -> ('kitchen', 'a'); x1 -> ('x', 'b'); None without a suffix."
     m = _SUFFIX.match(stem) or _NOSEP.match(stem)
     return (m['stem'], _SIDE[m['side']]) if m else None
 
-
+# %% ../../nbs/synth/06_own_pairs.ipynb #88e6428e
 def _suffix_pairs(path: Path) -> list:
     imgs, bad = _files(path, path)
     groups = {}
@@ -161,6 +162,9 @@ def _suffix_pairs(path: Path) -> list:
         exts = ', '.join(sorted(IMAGE_EXTS)[:12])
         raise ValueError(f"no images in {path} (looked for the files Pillow reads: {exts}, ...)")
     return sorted(out, key=lambda p: p['name'])
+
+# %% ../../nbs/synth/06_own_pairs.ipynb #3c9f2152
+_DIRS = [('A', 'B'), ('a', 'b'), ('0', '1'), ('before', 'after'), ('im1', 'im2'), ('img1', 'img2'), ('t1', 't2')]
 
 
 def find_pairs(path) -> list:
@@ -209,86 +213,109 @@ def file_stamps(files: dict) -> dict:
             out[s] = [st.st_size, st.st_mtime_ns]
     return out
 
-# %% ../../nbs/synth/06_own_pairs.ipynb #514616b2
+# %% ../../nbs/synth/06_own_pairs.ipynb #47772afe
+def _pair_record(p: dict, rid: str, seed: int) -> PairRecord:
+    "The record of found pair `p` (id `rid`, seed `seed`); a problem: a record the source rejects with its reason."
+    params = {'original_name': p['name'], 'files': {s: p[s] for s in 'ab' if s in p}}
+    params['source_stamp'] = file_stamps(params['files'])  # a file changed later is made again on resume
+    if 'error' in p:
+        params['rejected_files'] = p['files']
+    r = PairRecord(
+        rid,
+        source='user',
+        seed=seed,
+        caption_a=p.get('caption_a'),
+        caption_b=p.get('caption_b'),
+        objects=list(p.get('objects') or []),
+        params=params,
+    )
+    if 'error' in p:
+        r.reject('pairs', p['error'])
+    return r
+
+# %% ../../nbs/synth/06_own_pairs.ipynb #ff398dd0
 def plan_pair_records(
     path: str,  # a folder of pairs or a .jsonl file of pairs
     n_pairs: PositiveInt | None = None,  # use only the first n pairs
     seed: int = 0,  # the run's seed (stages that draw use the record's seed)
 ) -> list:
-    "Pipeline source: one record per pair found at `path`; a file without a partner is a record rejected with the reason."
+    (
+        "Pipeline source: one record per pair found at `path`; a file without a partner is a record rejected with "
+        "the reason."
+    )  # fmt: skip
     from img_diff.synth.offline_pairs import pair_seed
 
     if n_pairs is not None and (isinstance(n_pairs, bool) or not isinstance(n_pairs, int) or n_pairs < 1):
         raise ValueError(f"n_pairs must be a whole number >= 1 (or None: all pairs), not {n_pairs!r}")
     found = find_pairs(path)[:n_pairs]
-    recs = []
-    for i, (p, rid) in enumerate(zip(found, pair_ids(found))):
-        params = {'original_name': p['name'], 'files': {s: p[s] for s in 'ab' if s in p}}
-        params['source_stamp'] = file_stamps(params['files'])  # a file changed later is made again on resume
-        if 'error' in p:
-            params['rejected_files'] = p['files']
-        r = PairRecord(
-            rid,
-            source='user',
-            seed=pair_seed(seed, i),
-            caption_a=p.get('caption_a'),
-            caption_b=p.get('caption_b'),
-            objects=list(p.get('objects') or []),
-            params=params,
-        )
-        if 'error' in p:
-            r.reject('pairs', p['error'])
-        recs.append(r)
-    return recs
+    return [_pair_record(p, rid, pair_seed(seed, i)) for i, (p, rid) in enumerate(zip(found, pair_ids(found)))]
 
-# %% ../../nbs/synth/06_own_pairs.ipynb #01f4b3c5
+# %% ../../nbs/synth/06_own_pairs.ipynb #dbd50cb7
+def _read_pair(r, stage: str) -> dict:
+    "Record `r`'s two images ({side: RGB array}); the first unreadable one rejects `r`, its error on the record."
+    from img_diff.core.imaging import load_image
+
+    imgs = {}
+    for s in 'ab':
+        try:
+            if kind := file_kind(r.params['files'][s]):  # never opened: reading a FIFO or /dev/zero never ends
+                raise ValueError(f"cannot read image {r.params['files'][s]}: it is {kind}, not an image file")
+            imgs[s] = load_image(r.params['files'][s])
+        except (ValueError, OSError) as e:
+            r.outputs[stage] = {'error': str(e)}  # the file and why, on the record ...
+            r.reject(stage, f"image {s.upper()} unreadable")  # ... and a reason the funnel can count
+            break
+    return imgs
+
+# %% ../../nbs/synth/06_own_pairs.ipynb #a032ebe0
+def _scale_down(imgs: dict, max_side: int) -> dict:
+    "`imgs` with each image larger than `max_side` scaled down so that its longer side is `max_side`."
+    from PIL import Image
+    import numpy as np
+
+    for s, im in imgs.items():
+        f = max_side / max(im.shape[:2])
+        if f < 1:
+            imgs[s] = np.asarray(
+                Image.fromarray(im).resize(
+                    (max(1, round(im.shape[1] * f)), max(1, round(im.shape[0] * f))), Image.Resampling.LANCZOS
+                )
+            )
+    return imgs
+
+# %% ../../nbs/synth/06_own_pairs.ipynb #c124c652
+def _save_pair(folder, r, imgs: dict):
+    "Save record `r`'s images A and B (images/<id>_0.png, _1.png) and its size (and B's when it differs)."
+    a, b = imgs['a'], imgs['b']
+    r.size = [int(a.shape[1]), int(a.shape[0])]
+    if a.shape != b.shape:
+        r.params['size_b'] = [int(b.shape[1]), int(b.shape[0])]
+    r.images = {
+        'a': folder.save_image(a, f'images/{r.id}_0.png'),
+        'b': folder.save_image(b, f'images/{r.id}_1.png'),
+    }
+
+# %% ../../nbs/synth/06_own_pairs.ipynb #19ff425a
 def import_pairs_stage(
     records,
     ctx,
     max_side: PositiveInt | None = None,  # scale both images down so the longer side is at most this
 ):
     "Pipeline stage: copy each pair's two images into the run folder (RGB PNG); unreadable ones reject the record."
-    from PIL import Image
-    import numpy as np
-    from img_diff.core.imaging import load_image
-
     if max_side is not None and (isinstance(max_side, bool) or not isinstance(max_side, int) or max_side < 1):
         raise ValueError(f"max_side must be a whole number >= 1 (or None: full size), not {max_side!r}")
     for r in records:
         if r.images.get('a') and ctx.folder.file(r.images['a']).exists():
             continue
-        imgs = {}
-        for s in 'ab':
-            try:
-                if kind := file_kind(r.params['files'][s]):  # never opened: reading a FIFO or /dev/zero never ends
-                    raise ValueError(f"cannot read image {r.params['files'][s]}: it is {kind}, not an image file")
-                imgs[s] = load_image(r.params['files'][s])
-            except (ValueError, OSError) as e:
-                r.outputs[ctx.name] = {'error': str(e)}  # the file and why, on the record ...
-                r.reject(ctx.name, f"image {s.upper()} unreadable")  # ... and a reason the funnel can count
-                break
+        imgs = _read_pair(r, ctx.name)
         if not r.kept:
             continue
         if max_side:
-            for s, im in imgs.items():
-                f = max_side / max(im.shape[:2])
-                if f < 1:
-                    imgs[s] = np.asarray(
-                        Image.fromarray(im).resize(
-                            (max(1, round(im.shape[1] * f)), max(1, round(im.shape[0] * f))), Image.Resampling.LANCZOS
-                        )
-                    )
-        a, b = imgs['a'], imgs['b']
-        r.size = [int(a.shape[1]), int(a.shape[0])]
-        if a.shape != b.shape:
-            r.params['size_b'] = [int(b.shape[1]), int(b.shape[0])]
-        r.images = {
-            'a': ctx.folder.save_image(a, f'images/{r.id}_0.png'),
-            'b': ctx.folder.save_image(b, f'images/{r.id}_1.png'),
-        }
+            imgs = _scale_down(imgs, max_side)
+        _save_pair(ctx.folder, r, imgs)
     return records
 
-# %% ../../nbs/synth/06_own_pairs.ipynb #1934a0b6
+# %% ../../nbs/synth/06_own_pairs.ipynb #328493a1
 GROUNDING_QUESTION = (
     '<image>\n<image>\nWhere do these two images differ? Give each area where they differ as a '
     'bounding box [x1, y1, x2, y2], with coordinates normalised to 0-1.'
@@ -307,7 +334,7 @@ def grounding_rows(
         raise ValueError(f"max_boxes must be a whole number >= 1, not {max_boxes!r}")
     return grounding_images_rows(records, question, max_boxes)
 
-
+# %% ../../nbs/synth/06_own_pairs.ipynb #af9e0e63
 def write_grounding_records(
     folder,  # the run folder (`RunFolder`)
     records: list,  # its records
@@ -315,7 +342,10 @@ def write_grounding_records(
     question: str = GROUNDING_QUESTION,
     max_boxes: int = 20,
 ) -> list:
-    "Run output: `grounding.jsonl` (multi-image) and `grounding_llava.json` (single-image), one row per pair that differs."
+    (
+        "Run output: `grounding.jsonl` (multi-image) and `grounding_llava.json` (single-image), one row per pair "
+        "that differs."
+    )  # fmt: skip
     from img_diff.core.exports import write_grounding_files
 
     return write_grounding_files(folder, records, question=question, max_boxes=max_boxes)

@@ -6,11 +6,12 @@
 __all__ = ['save_gen_masks', 'exact_background_fields', 'SDXLPairParams', 'sdxl_pairs_stage', 'mask_iou', 'GeneratorAreaParams',
            'generator_areas_stage']
 
-# %% ../../nbs/synth/04_sdxl_pairs.ipynb #2b6cf037
+# %% ../../nbs/synth/04_sdxl_pairs.ipynb #ce8c78d9
 from dataclasses import asdict, replace
 import numpy as np
 from .prompt_to_prompt import P2PConfig, differing_words, generate_pairs, paste_outside, word_masks
 from dataclasses import dataclass, fields
+from functools import partial
 from typing import Annotated
 from ..core.budget import micro_batches
 from ..core.pipeline import Fraction, NonNegativeFloat, NonNegativeInt, PositiveInt, Range
@@ -43,7 +44,7 @@ def exact_background_fields(folder, rid: str, *, a: np.ndarray, b: np.ndarray, r
         'outside_max_diff': int(outside.max()) if outside.size else 0,
     }
 
-# %% ../../nbs/synth/04_sdxl_pairs.ipynb #8c321eb8
+# %% ../../nbs/synth/04_sdxl_pairs.ipynb #92176f51
 @dataclass(frozen=True, kw_only=True)
 class SDXLPairParams(P2PConfig):
     "The parameters of the `sdxl-p2p` stage: the pipeline and its sampling, and every `P2PConfig` field."
@@ -65,25 +66,21 @@ class SDXLPairParams(P2PConfig):
     paste_dilate: NonNegativeInt = 8  # exact_background: pixels the words' mask grows by before the paste
     paste_seam: NonNegativeInt = 3  # exact_background: pixels of feathering inside the pasted region's edge
 
-
-def sdxl_pairs_stage(records, ctx, params: SDXLPairParams):
-    "Pipeline stage: render each record's caption pair as an image pair (SDXL + Prompt-to-Prompt)."
-    from img_diff.core.models import load_diffusers
-
-    model, steps, guidance = params.model, params.steps, params.guidance
-    if params.exact_background and params.mode == 'off':
-        raise ValueError("exact_background needs Prompt-to-Prompt's attention maps: choose a mode other than 'off'")
-    pipe = load_diffusers('StableDiffusionXLPipeline', model, dtype=params.dtype, device=params.device)
-    cfg = P2PConfig(**{f.name: getattr(params, f.name) for f in fields(P2PConfig)})
-    H, W = int(params.height or params.size), int(params.width or params.size)
+# %% ../../nbs/synth/04_sdxl_pairs.ipynb #c8c0a1a7
+def _pairs_todo(records, stage: str) -> list:
+    "The records with two captions; the others are rejected by `stage`."
     todo = []
     for r in records:
         if not (r.caption_a and r.caption_b):
-            r.reject(ctx.name, 'needs two captions')
+            r.reject(stage, 'needs two captions')
             continue
         todo.append(r)
-    if not todo:
-        return records
+    return todo
+
+# %% ../../nbs/synth/04_sdxl_pairs.ipynb #c4e06d76
+def _pair_plan(params: SDXLPairParams, todo: list) -> dict:
+    "The P2P settings, whether masks are read, and per pair: differing words, LocalBlend words, self fraction."
+    cfg = P2PConfig(**{f.name: getattr(params, f.name) for f in fields(P2PConfig)})
     masks_on = (params.gen_masks or params.exact_background) and cfg.mode != 'off'
     words = [differing_words(r.caption_a, r.caption_b) for r in todo]
     blend = [r.objects for r in todo] if cfg.local_blend is True else None
@@ -94,74 +91,106 @@ def sdxl_pairs_stage(records, ctx, params: SDXLPairParams):
         if cfg.mode == 'self-only'
         else None
     )
-    # the micro-batch: pairs per pipeline call, apart from the runner's record batch; large images decode one at a time
-    per_call = params.pairs_per_call or len(todo)
+    return dict(cfg=cfg, masks_on=masks_on, words=words, blend=blend, fr=fr)
+
+# %% ../../nbs/synth/04_sdxl_pairs.ipynb #e79a5195
+def _set_vae_slicing(pipe, params: SDXLPairParams, H: int, W: int):
+    "Decode one image at a time when `params.vae_slicing` says so (None: for images of 768 px or more)."
     slicing = params.vae_slicing if params.vae_slicing is not None else max(H, W) >= 768
     vae = getattr(pipe, 'vae', None)
     if hasattr(vae, 'enable_slicing'):
         vae.enable_slicing() if slicing else vae.disable_slicing()
 
-    def call(idx):  # one pipeline call on the pairs at `idx`
-        part = [todo[j] for j in idx]
-        return generate_pairs(
-            pipe,
-            [(r.caption_a, r.caption_b) for r in part],
-            [r.seed for r in part],
-            cfg,
-            steps=steps,
-            guidance=guidance,
-            height=H,
-            width=W,
-            blend_words=[blend[j] for j in idx] if blend is not None else None,
-            self_fractions=[fr[j] for j in idx] if fr is not None else None,
-            mask_words=[words[j] for j in idx] if masks_on else None,
-            output_type='float',
-            return_controller=True,
-        )
+# %% ../../nbs/synth/04_sdxl_pairs.ipynb #b5ca1374
+def _generate_part(pipe, todo: list, plan: dict, params: SDXLPairParams, H: int, W: int, idx: list):
+    "One pipeline call on the pairs at `idx` of `todo`: (images as floats, info per pair, controller)."
+    part = [todo[j] for j in idx]
+    blend, fr = plan['blend'], plan['fr']
+    return generate_pairs(
+        pipe,
+        [(r.caption_a, r.caption_b) for r in part],
+        [r.seed for r in part],
+        plan['cfg'],
+        steps=params.steps,
+        guidance=params.guidance,
+        height=H,
+        width=W,
+        blend_words=[blend[j] for j in idx] if blend is not None else None,
+        self_fractions=[fr[j] for j in idx] if fr is not None else None,
+        mask_words=[plan['words'][j] for j in idx] if plan['masks_on'] else None,
+        output_type='float',
+        return_controller=True,
+    )
 
-    parts = micro_batches(
-        call, list(range(len(todo))), per_call, key=('sdxl-p2p', id(pipe), H, W)
-    )  # halved when memory runs out
+# %% ../../nbs/synth/04_sdxl_pairs.ipynb #97f368e0
+def _gen_params(params: SDXLPairParams, pipe, cfg: P2PConfig, H: int, W: int) -> dict:
+    "The record's generation parameters: model, dtype, device, steps, guidance, size and the P2P settings."
+    return {
+        'generator': 'sdxl-p2p',
+        'model': str(params.model),
+        'dtype': str(pipe.unet.dtype).replace('torch.', ''),
+        'device': str(pipe.unet.device),
+        'steps': params.steps,
+        'guidance': params.guidance,
+        'height': H,
+        'width': W,
+        'p2p': asdict(cfg),
+    }
+
+# %% ../../nbs/synth/04_sdxl_pairs.ipynb #3ebf5f2d
+def _apply_masks(folder, rid: str, o: dict, a: np.ndarray, b: np.ndarray, maps, words: list, params, H: int, W: int):
+    "Save pair `rid`'s word masks from `maps` into its output `o`; with `exact_background`, B pasted outside them."
+    wm = word_masks(maps, H, W, threshold=params.gen_mask_threshold)
+    o.update(save_gen_masks(folder, rid, words=words, masks=wm), gen_mask_threshold=params.gen_mask_threshold)
+    if params.exact_background:
+        b, region = paste_outside(a, b, wm.any(0), dilate=params.paste_dilate, seam=params.paste_seam)
+        o['exact_background'] = exact_background_fields(folder, rid, a=a, b=b, region=region, params=params)
+    return b
+
+# %% ../../nbs/synth/04_sdxl_pairs.ipynb #cc551af6
+def _record_pair(r, i: int, ctx, params, pipe, plan: dict, img: np.ndarray, o: dict, maps):
+    "Record pair `r` (the `i`th of the stage's work) from its images `img` (2, H, W, 3 floats), output `o` and maps."
+    H, W = int(params.height or params.size), int(params.width or params.size)
+    r.params.update(_gen_params(params, pipe, plan['cfg'], H, W))
+    if plan['fr'] is not None:
+        r.params['self_fraction'] = round(plan['fr'][i], 6)
+    r.outputs['sdxl-p2p'] = o
+    if not np.isfinite(img).all():
+        r.reject(ctx.name, 'non-finite pixels in the generated images (half-precision VAE overflow?)')
+        return
+    a, b = ((img[j] * 255).round().clip(0, 255).astype(np.uint8) for j in (0, 1))
+    if plan['masks_on']:
+        b = _apply_masks(ctx.folder, r.id, o, a, b, maps, plan['words'][i], params, H, W)
+    r.images = {
+        'a': ctx.folder.save_image(a, f'images/{r.id}_0.png'),
+        'b': ctx.folder.save_image(b, f'images/{r.id}_1.png'),
+    }
+    r.size = [W, H]
+
+# %% ../../nbs/synth/04_sdxl_pairs.ipynb #6913de2b
+def sdxl_pairs_stage(records, ctx, params: SDXLPairParams):
+    "Pipeline stage: render each record's caption pair as an image pair (SDXL + Prompt-to-Prompt)."
+    from img_diff.core.models import load_diffusers
+
+    if params.exact_background and params.mode == 'off':
+        raise ValueError("exact_background needs Prompt-to-Prompt's attention maps: choose a mode other than 'off'")
+    pipe = load_diffusers('StableDiffusionXLPipeline', params.model, dtype=params.dtype, device=params.device)
+    H, W = int(params.height or params.size), int(params.width or params.size)
+    todo = _pairs_todo(records, ctx.name)
+    if not todo:
+        return records
+    plan = _pair_plan(params, todo)
+    # the micro-batch: pairs per pipeline call, apart from the runner's record batch; large images decode one at a time
+    per_call = params.pairs_per_call or len(todo)
+    _set_vae_slicing(pipe, params, H, W)
+    call = partial(_generate_part, pipe, todo, plan, params, H, W)  # one pipeline call on the pairs at `idx`
+    key = ('sdxl-p2p', id(pipe), H, W)
+    parts = micro_batches(call, list(range(len(todo))), per_call, key=key)  # halved when memory runs out
     imgs = np.concatenate([x[0] for x in parts])
     info = [d for x in parts for d in x[1]]
-    maps = [m for x in parts for m in (x[2].word_maps if masks_on else [None] * len(x[1]))]
+    maps = [m for x in parts for m in (x[2].word_maps if plan['masks_on'] else [None] * len(x[1]))]
     for i, r in enumerate(todo):
-        r.params.update(
-            {
-                'generator': 'sdxl-p2p',
-                'model': str(model),
-                'dtype': str(pipe.unet.dtype).replace('torch.', ''),
-                'device': str(pipe.unet.device),
-                'steps': steps,
-                'guidance': guidance,
-                'height': H,
-                'width': W,
-                'p2p': asdict(cfg),
-            }
-        )
-        if fr is not None:
-            r.params['self_fraction'] = round(fr[i], 6)
-        r.outputs['sdxl-p2p'] = info[i]
-        if not np.isfinite(imgs[i]).all():
-            r.reject(ctx.name, 'non-finite pixels in the generated images (half-precision VAE overflow?)')
-            continue
-        a, b = ((imgs[i, j] * 255).round().clip(0, 255).astype(np.uint8) for j in (0, 1))
-        if masks_on:
-            wm = word_masks(maps[i], H, W, threshold=params.gen_mask_threshold)
-            info[i].update(
-                save_gen_masks(ctx.folder, r.id, words=words[i], masks=wm),
-                gen_mask_threshold=params.gen_mask_threshold,
-            )
-            if params.exact_background:
-                b, region = paste_outside(a, b, wm.any(0), dilate=params.paste_dilate, seam=params.paste_seam)
-                info[i]['exact_background'] = exact_background_fields(
-                    ctx.folder, r.id, a=a, b=b, region=region, params=params
-                )
-        r.images = {
-            'a': ctx.folder.save_image(a, f'images/{r.id}_0.png'),
-            'b': ctx.folder.save_image(b, f'images/{r.id}_1.png'),
-        }
-        r.size = [W, H]
+        _record_pair(r, i, ctx, params, pipe, plan, imgs[i], info[i], maps[i])
     return records
 
 # %% ../../nbs/synth/04_sdxl_pairs.ipynb #8615d3bc
@@ -170,14 +199,14 @@ def mask_iou(a: np.ndarray, b: np.ndarray) -> float:
     union = int(np.logical_or(a, b).sum())
     return int(np.logical_and(a, b).sum()) / union if union else 1.0
 
-# %% ../../nbs/synth/04_sdxl_pairs.ipynb #43e5f201
+# %% ../../nbs/synth/04_sdxl_pairs.ipynb #232c80cd
 @dataclass(frozen=True, kw_only=True)
 class GeneratorAreaParams:
     "The parameters of the `generator-areas` stage."
 
     min_iou: Fraction = 0.0  # reject pairs whose word masks and pixel areas agree (IoU) less than this
 
-
+# %% ../../nbs/synth/04_sdxl_pairs.ipynb #6736d027
 def _word_box(folder, rid: str, k: int, g: dict, word: np.ndarray, pixel: np.ndarray):
     "The box of word mask `word` within the pixel difference `pixel` (saved as masks/<rid>_genbox_<k>.png), or None."
     from img_diff.core.imaging import mask_bbox
@@ -194,7 +223,30 @@ def _word_box(folder, rid: str, k: int, g: dict, word: np.ndarray, pixel: np.nda
         mask=folder.save_image(inter, f'masks/{rid}_genbox_{k}.png'),
     )
 
+# %% ../../nbs/synth/04_sdxl_pairs.ipynb #1525ce47
+def _pixel_union(folder, r, like: np.ndarray) -> np.ndarray:
+    "The union of record `r`'s pixel-ssim masks (all False, as `like`, when it has none)."
+    from img_diff.core.imaging import load_mask
 
+    pix = [load_mask(folder.file(b.mask)) for b in r.boxes if b.source == 'pixel-ssim' and b.mask]
+    return np.logical_or.reduce(pix) if pix else np.zeros_like(like)
+
+# %% ../../nbs/synth/04_sdxl_pairs.ipynb #e79e4367
+def _add_word_boxes(folder, r, o: dict, pixel: np.ndarray) -> list:
+    "Replace `r`'s generator boxes by one per word mask of its output `o` that meets `pixel`; the words without."
+    from img_diff.core.imaging import load_mask
+
+    r.boxes = [b for b in r.boxes if not b.source.startswith('generator:')]
+    no_area = []
+    for k, g in enumerate(o['gen_masks']):
+        box = _word_box(folder, r.id, k, g, load_mask(folder.file(g['mask'])), pixel)
+        if box is None:
+            no_area.append(g['word'])
+        else:
+            r.boxes.append(box)
+    return no_area
+
+# %% ../../nbs/synth/04_sdxl_pairs.ipynb #a8e178a1
 def generator_areas_stage(records, ctx, params: GeneratorAreaParams):
     "Pipeline stage: a box per differing word (its generator mask within the pixel areas) and the masks' agreement."
     from img_diff.core.imaging import load_mask
@@ -207,19 +259,11 @@ def generator_areas_stage(records, ctx, params: GeneratorAreaParams):
         if 'ssim' not in r.scores:
             raise ValueError(f"{ctx.name} reads the pixel areas of each pair: put 'pixel-areas' before it")
         gen = load_mask(ctx.folder.file(o['gen_mask']))
-        pix = [load_mask(ctx.folder.file(b.mask)) for b in r.boxes if b.source == 'pixel-ssim' and b.mask]
-        pixel = np.logical_or.reduce(pix) if pix else np.zeros_like(gen)
+        pixel = _pixel_union(ctx.folder, r, gen)
         if pixel.shape != gen.shape:
             r.reject(ctx.name, f'generator masks are {gen.shape[::-1]} but pixel masks {pixel.shape[::-1]}')
             continue
-        r.boxes = [b for b in r.boxes if not b.source.startswith('generator:')]
-        no_area = []
-        for k, g in enumerate(o['gen_masks']):
-            box = _word_box(ctx.folder, r.id, k, g, load_mask(ctx.folder.file(g['mask'])), pixel)
-            if box is None:
-                no_area.append(g['word'])
-            else:
-                r.boxes.append(box)
+        no_area = _add_word_boxes(ctx.folder, r, o, pixel)
         iou = round(mask_iou(gen, pixel), 6)
         r.scores['gen_pixel_iou'] = iou
         r.outputs[ctx.name] = {
