@@ -403,12 +403,12 @@ def pixel_areas_stage(records, ctx, params: PixelAreaParams):
     for r in records:
         res = pixel_difference(ctx.folder.file(r.images['a']), ctx.folder.file(r.images['b']), params)
         r.scores['ssim'] = round(res.similarity, 6)
-        r.boxes = [b for b in r.boxes if b.source != 'pixel-ssim']
+        r.boxes = [b for b in r.boxes if b.source != 'pixel']
         for k, a in enumerate(res.areas):
             r.boxes.append(
                 Box(
                     a.bbox,
-                    'pixel-ssim',
+                    'pixel',
                     round(a.score, 6),
                     scores={'pixel_area': round(a.area / a.mask.size, 6)},  # masks are at the image's size
                     mask=ctx.folder.save_image(a.mask, f'masks/{r.id}_pixel_{k}.png'),

@@ -161,7 +161,7 @@ def template_captions_stage(
     max_boxes: PositiveInt = 5,  # boxes captioned per pair, largest first
     min_frac: Fraction = 1 / 400,  # boxes smaller than this share of the image are skipped
     min_iou: Fraction = 0.3,  # a box shows a known change when they overlap at least this much
-    sources: tuple[str, ...] | None = ('pixel-ssim',),  # box sources to caption (None: all)
+    sources: tuple[str, ...] | None = ('pixel',),  # box sources to caption (None: all)
 ):
     "Pipeline stage: template region and difference captions for the found boxes of offline pairs."
     for r in records:

@@ -31,7 +31,7 @@ class Box:
     "A difference area in pixel coordinates `[x1, y1, x2, y2]` (x2, y2 exclusive) with its provenance."
 
     bbox: list  # [x1, y1, x2, y2] in pixels, x2 and y2 exclusive
-    source: str  # what proposed it: 'truth', 'pixel-ssim', a model id...
+    source: str  # what proposed it: 'truth', 'pixel', a model id...
     score: float | None = None  # the source's own score (higher = more different)
     scores: dict = field(default_factory=dict)  # scores later gates computed, by name
     mask: str | None = None  # run-folder path of its pixel mask (PNG), if any
@@ -40,6 +40,8 @@ class Box:
     rejected: str | None = None  # why a gate rejected this box (None: kept)
 
     def __post_init__(self):
+        if self.source == 'pixel-ssim':  # the name of pixel areas in runs before the colour method
+            self.source = 'pixel'
         b = [int(round(v)) for v in self.bbox]
         if len(b) != 4 or b[2] <= b[0] or b[3] <= b[1]:
             raise ValueError(f"invalid box {self.bbox}: need x1 < x2 and y1 < y2")

@@ -100,7 +100,7 @@ def evaluate_localization(
     records: list,  # records with truth changes and found boxes
     *,
     folder=None,  # run folder, to read masks for mask IoU (None: boxes only)
-    source: str = 'pixel-ssim',  # which found boxes to score
+    source: str = 'pixel',  # which found boxes to score
     iou: float = 0.5,  # IoU a match needs
 ) -> dict:
     "Box precision/recall/F1 at `iou`, mask IoU, and recall per kind of change, over records with ground truth."
@@ -152,7 +152,7 @@ def plot_localization(ev: dict, path=None):
     return fig
 
 # %% ../../nbs/eval/01_localization.ipynb #44aab339
-def plot_examples(records: list, folder, *, path=None, n: int = 8, source: str = 'pixel-ssim', cols: int = 2):
+def plot_examples(records: list, folder, *, path=None, n: int = 8, source: str = 'pixel', cols: int = 2):
     "Pairs side by side with truth boxes (green) and found boxes (red); saved to `path` if given."
     import matplotlib.pyplot as plt
     from img_diff.core.imaging import draw_boxes, side_by_side
@@ -187,7 +187,7 @@ def summary_line(ev: dict) -> str:
 
 # %% ../../nbs/eval/01_localization.ipynb #1165320c
 def localization_output(
-    folder, records: list, *, source: str = 'pixel-ssim', iou: float = 0.5, n_examples: int = 8, quiet: bool = False
+    folder, records: list, *, source: str = 'pixel', iou: float = 0.5, n_examples: int = 8, quiet: bool = False
 ):
     "Run output: localization metrics (JSON), their figure and an examples figure."
     ev = evaluate_localization(records, folder=folder, source=source, iou=iou)

@@ -8,6 +8,7 @@ __all__ = []
 # %% ../../nbs/synth/00_synth.ipynb #63cb9465
 from ..core.registry import register_lazy
 
+# %% ../../nbs/synth/00_synth.ipynb #2bf91246
 register_lazy(
     {
         'offline-pairs': 'img_diff.synth.offline_pairs:plan_offline_pairs',

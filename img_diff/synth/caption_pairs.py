@@ -12,6 +12,7 @@ __all__ = ['PROMPT', 'BANNED', 'PROMPT_K', 'SEED_RANGE', 'CaptionPairParams', 'L
 import difflib, functools, json, re
 from dataclasses import dataclass, field
 import numpy as np
+from fastcore.basics import patch
 from ..core.inference import VICUNA_SYSTEM, adds_bos, chat_prompt, generation_settings
 from ..core.text import SIGN_WORDS, lexicon_names, plural, article_for
 from typing import Annotated, Literal
@@ -30,19 +31,27 @@ class Lexicon:
         alts = sorted(self.forms, key=len, reverse=True)
         self._re = re.compile(r"(?<![\w-])(" + '|'.join(re.escape(f) for f in alts) + r")(?![\w-])", re.I)
 
-    def find(self, text: str) -> list:
-        "Objects named in `text`: (start, end, name, is_plural) for each match, in order."
-        return [(m.start(), m.end(), *self.forms[m.group(0).lower()]) for m in self._re.finditer(text)]
+# %% ../../nbs/synth/02_caption_pairs.ipynb #3eb59da2
+@patch
+def find(self: Lexicon, text: str) -> list:
+    "Objects named in `text`: (start, end, name, is_plural) for each match, in order."
+    return [(m.start(), m.end(), *self.forms[m.group(0).lower()]) for m in self._re.finditer(text)]
 
-    def lemma(self, word: str) -> str | None:
-        "The lexicon name of a (singular or plural) form, or None."
-        f = self.forms.get(word.lower())
-        return f[0] if f else None
+# %% ../../nbs/synth/02_caption_pairs.ipynb #a1d6d41f
+@patch
+def lemma(self: Lexicon, word: str) -> str | None:
+    "The lexicon name of a (singular or plural) form, or None."
+    f = self.forms.get(word.lower())
+    return f[0] if f else None
 
-
+# %% ../../nbs/synth/02_caption_pairs.ipynb #16c8baf7
 @functools.lru_cache(maxsize=4)
 def default_lexicon() -> Lexicon:
     return Lexicon()
+
+# %% ../../nbs/synth/02_caption_pairs.ipynb #aaa39a76
+def _case_like(new, old):
+    return new[:1].upper() + new[1:] if old[:1].isupper() else new
 
 # %% ../../nbs/synth/02_caption_pairs.ipynb #1deaa0bd
 def _put(caption: str, s: int, e: int, new: str, is_pl: bool) -> str:
@@ -72,11 +81,7 @@ class CaptionPair:
     def objects(self) -> list:
         return list(dict.fromkeys(self.objects_a + self.objects_b))
 
-
-def _case_like(new, old):
-    return new[:1].upper() + new[1:] if old[:1].isupper() else new
-
-
+# %% ../../nbs/synth/02_caption_pairs.ipynb #ff18f1bf
 def swap_object(
     caption: str,  # the source caption
     rng: np.random.Generator,  # draws which object and its replacement
@@ -115,7 +120,8 @@ def swap_quoted_text(caption: str, rng: np.random.Generator, words=SIGN_WORDS) -
 
 # %% ../../nbs/synth/02_caption_pairs.ipynb #d167a733
 _STOP = set(
-    "a an the of on in at with and or to is are was were be been by for from near next into onto over under its their his her this that "
+    "a an the of on in at with and or to is are was were be been by for from near next into onto over under "
+    "its their his her this that "
     "these those there here some two three four five several many one it as up down out while very".split()
 )
 
@@ -123,7 +129,7 @@ _STOP = set(
 def _words(t):
     return re.findall(r"[A-Za-z][A-Za-z'-]*", t.lower())
 
-
+# %% ../../nbs/synth/02_caption_pairs.ipynb #bef54f82
 def differing_objects(a: str, b: str, lexicon: Lexicon | None = None) -> tuple:
     "(objects only in caption a, objects only in caption b): lexicon names where known, else the changed words."
     lexicon = lexicon or default_lexicon()
@@ -154,7 +160,7 @@ PROMPT_K = (
     'line for each entity you changed, in the form: old entity -> new entity'
 )
 
-
+# %% ../../nbs/synth/02_caption_pairs.ipynb #467ecd72
 def clean_llm_answer(answer: str, banned=BANNED) -> tuple:
     "(sentence, None) from a raw answer after the paper's post-filter, or (None, reason)."
     low = answer.lower()
@@ -166,7 +172,51 @@ def clean_llm_answer(answer: str, banned=BANNED) -> tuple:
     text = text.strip(' "\'“”`')
     return (text, None) if text else (None, 'empty answer')
 
+# %% ../../nbs/synth/02_caption_pairs.ipynb #1561d2b2
+def _generation_kwargs(model, temperature, top_p, max_new_tokens) -> tuple:
+    "(keyword arguments of `generate`, the generation settings to record)."
+    ours = dict(do_sample=temperature > 0, max_new_tokens=max_new_tokens)
+    if temperature > 0:
+        ours['temperature'] = temperature
+    if top_p is not None:
+        ours['top_p'] = top_p
+    return generation_settings(model, **ours)
 
+# %% ../../nbs/synth/02_caption_pairs.ipynb #ab2c2a5a
+def _ask(model, tokenizer, captions: list, ask: str, system, seed: int, kw: dict) -> tuple:
+    "(the prompts as sent, the model's answers) for one batch of captions."
+    import torch
+
+    texts = [chat_prompt(tokenizer, ask.format(caption=c), system=system) for c in captions]
+    add = adds_bos(tokenizer, texts[0])
+    enc = tokenizer(texts, return_tensors='pt', padding=True, add_special_tokens=add).to(model.device)
+    torch.manual_seed(seed)
+    with torch.no_grad():
+        gen = model.generate(**enc, pad_token_id=tokenizer.pad_token_id, **kw)
+    return texts, tokenizer.batch_decode(gen[:, enc['input_ids'].shape[1] :], skip_special_tokens=True)
+
+# %% ../../nbs/synth/02_caption_pairs.ipynb #9dc4ad48
+def _pair_from_answer(caption, answer, sent, k, params, model_id, lexicon):
+    "The `CaptionPair` of the model's `answer` to `sent` (the prompt), or why none is kept."
+    if k > 1:  # k replacements: the sentence and its (old -> new) lines, each checked against both captions
+        got, why = clean_swaps_answer(caption, answer, k)
+        if got is None:
+            return why
+        text, swaps = got
+        old, new = [o for o, _ in swaps], [n for _, n in swaps]
+        extra = {'sent_prompt': sent, 'raw_answer': answer, 'replaced': old, 'with': new}
+        return CaptionPair(caption, text, old, new, model_id, {**params, **extra})
+    text, why = clean_llm_answer(answer)
+    if text is None:
+        return why
+    if text.strip().lower() == caption.strip().lower():
+        return 'answer equals the caption'
+    oa, ob = differing_objects(caption, text, lexicon)
+    if not (oa or ob):
+        return 'no differing object'
+    return CaptionPair(caption, text, oa, ob, model_id, {**params, 'sent_prompt': sent, 'raw_answer': answer})
+
+# %% ../../nbs/synth/02_caption_pairs.ipynb #95fc9570
 def llm_caption_pairs(
     captions: list,  # source captions
     model,  # a loaded causal LM (`img_diff.core.models.load_transformers`)
@@ -185,53 +235,18 @@ def llm_caption_pairs(
     system: str | None = VICUNA_SYSTEM,  # the conversation's system line (None: none)
 ) -> list:
     "For each caption, a `CaptionPair` made by the language model, or a string saying why none was kept."
-    import torch
-
     tokenizer.padding_side = 'left'
     if tokenizer.pad_token is None:
         tokenizer.pad_token = tokenizer.eos_token
-    ours = dict(do_sample=temperature > 0, max_new_tokens=max_new_tokens)
-    if temperature > 0:
-        ours['temperature'] = temperature
-    if top_p is not None:
-        ours['top_p'] = top_p
-    kw, generation = generation_settings(model, **ours)
+    kw, generation = _generation_kwargs(model, temperature, top_p, max_new_tokens)
     k = int(n_swaps)
     ask = prompt if k == 1 else prompt_k.replace('{k}', str(k))
     params = {'prompt': ask, 'system': system, 'generation': generation, 'seed': seed, 'batch_size': batch_size}
     out = []
     for bi in range(0, len(captions), batch_size):
         batch = captions[bi : bi + batch_size]
-        texts = [chat_prompt(tokenizer, ask.format(caption=c), system=system) for c in batch]
-        add = adds_bos(tokenizer, texts[0])
-        enc = tokenizer(texts, return_tensors='pt', padding=True, add_special_tokens=add).to(model.device)
-        torch.manual_seed(seed + bi)
-        with torch.no_grad():
-            gen = model.generate(**enc, pad_token_id=tokenizer.pad_token_id, **kw)
-        answers = tokenizer.batch_decode(gen[:, enc['input_ids'].shape[1] :], skip_special_tokens=True)
-        for c, a, sent in zip(batch, answers, texts):
-            if k > 1:  # k replacements: the sentence and its (old -> new) lines, each checked against both captions
-                got, why = clean_swaps_answer(c, a, k)
-                if got is None:
-                    out.append(why)
-                    continue
-                text, swaps = got
-                old, new = [o for o, _ in swaps], [n for _, n in swaps]
-                extra = {'sent_prompt': sent, 'raw_answer': a, 'replaced': old, 'with': new}
-                out.append(CaptionPair(c, text, old, new, model_id, {**params, **extra}))
-                continue
-            text, why = clean_llm_answer(a)
-            if text is None:
-                out.append(why)
-                continue
-            if text.strip().lower() == c.strip().lower():
-                out.append('answer equals the caption')
-                continue
-            oa, ob = differing_objects(c, text, lexicon)
-            if not (oa or ob):
-                out.append('no differing object')
-                continue
-            out.append(CaptionPair(c, text, oa, ob, model_id, {**params, 'sent_prompt': sent, 'raw_answer': a}))
+        texts, answers = _ask(model, tokenizer, batch, ask, system, seed + bi, kw)
+        out += [_pair_from_answer(c, a, s, k, params, model_id, lexicon) for c, a, s in zip(batch, answers, texts)]
     return out
 
 # %% ../../nbs/synth/02_caption_pairs.ipynb #839336ce
@@ -245,7 +260,7 @@ def _mentions(text: str, name: str) -> bool:
     forms = {name, plural(name)}
     return any(re.search(r'(?<![\w-])' + re.escape(f) + r'(?![\w-])', text, re.I) for f in forms if f)
 
-
+# %% ../../nbs/synth/02_caption_pairs.ipynb #3354c5ff
 def clean_swaps_answer(caption: str, answer: str, n_swaps: int, *, banned=BANNED) -> tuple:
     "((sentence, [(old, new), ...]), None) from an answer to `PROMPT_K`, or (None, reason) when it fails a check."
     text = answer.split('---')[-1]
@@ -300,7 +315,20 @@ def caption_row_fault(d: dict) -> str | None:
         return f"'id' must be text, not {rid!r}"
     return None
 
-# %% ../../nbs/synth/02_caption_pairs.ipynb #ec6db551
+# %% ../../nbs/synth/02_caption_pairs.ipynb #224722f4
+def _json_row(p, i: int, l: str) -> dict:
+    "The object on line `i` (`l`) of captions file `p`, checked."
+    try:
+        d = json.loads(l)
+    except json.JSONDecodeError as e:
+        raise ValueError(f"{p}, line {i}: not valid JSON ({e})") from None
+    if not isinstance(d.get('caption_a'), str) or not d['caption_a'].strip():
+        raise ValueError(f"{p}, line {i}: needs a non-empty 'caption_a'")
+    if fault := caption_row_fault(d):
+        raise ValueError(f"{p}, line {i}: {fault}")
+    return d
+
+# %% ../../nbs/synth/02_caption_pairs.ipynb #b07d05a2
 def read_captions(path) -> list:
     "Rows from a captions file: {'caption_a': ...} per text line, or the objects of a JSON Lines file."
     from pathlib import Path
@@ -317,23 +345,12 @@ def read_captions(path) -> list:
     for i, l in enumerate(lines, 1):
         if not l:
             continue
-        if l.startswith('{'):
-            try:
-                d = json.loads(l)
-            except json.JSONDecodeError as e:
-                raise ValueError(f"{p}, line {i}: not valid JSON ({e})") from None
-            if not isinstance(d.get('caption_a'), str) or not d['caption_a'].strip():
-                raise ValueError(f"{p}, line {i}: needs a non-empty 'caption_a'")
-            if fault := caption_row_fault(d):
-                raise ValueError(f"{p}, line {i}: {fault}")
-            rows.append(d)
-        else:
-            rows.append({'caption_a': l})
+        rows.append(_json_row(p, i, l) if l.startswith('{') else {'caption_a': l})
     if not rows:
         raise ValueError(f"captions file {p} holds no captions")
     return rows
 
-
+# %% ../../nbs/synth/02_caption_pairs.ipynb #bfc8632c
 def plan_caption_records(
     captions: str,  # the captions file
     *,
@@ -360,54 +377,99 @@ def plan_caption_records(
         out.append(r)
     return out
 
+# %% ../../nbs/synth/02_caption_pairs.ipynb #c91c340e
+_CAPTION_PAIR_EXTRA = [
+    (
+        'backend',
+        Literal['lexicon', 'llm'],
+        'lexicon',
+        "'lexicon' (swap an object name) or 'llm' (a language model)",
+    ),
+    ('model', str | None, None, 'with the llm backend: the causal LM, hub id or folder'),
+    ('dtype', str | None, None, 'torch dtype (default: half on CUDA, float32 on CPU)'),
+    ('device', str | None, None, 'cuda or cpu (default: cuda when available)'),
+    ('text_pairs', bool, True, 'captions with quoted text get a quoted-text pair first'),
+    (
+        'n_swaps',
+        Annotated[int, Range(ge=1, le=3)],
+        1,
+        'objects swapped at once (k known differences); the llm backend asks for k replacements (`prompt_k`)',
+    ),
+    (
+        'fewer_swaps',
+        bool,
+        False,
+        'lexicon backend: a caption naming fewer than n_swaps objects swaps all it names, instead of being rejected',
+    ),
+    ('no_difference', Fraction, 0.0, 'share of pairs whose caption B is caption A (negatives, drawn per seed)'),
+]
 
+# %% ../../nbs/synth/02_caption_pairs.ipynb #734ba96d
 CaptionPairParams = params_of(
     swap_object,
     llm_caption_pairs,
     name='CaptionPairParams',
     skip=('caption', 'rng', 'lexicon', 'captions', 'model', 'tokenizer', 'model_id', 'seed'),
-    extra=[
-        (
-            'backend',
-            Literal['lexicon', 'llm'],
-            'lexicon',
-            "'lexicon' (swap an object name) or 'llm' (a language model)",
-        ),
-        ('model', str | None, None, 'with the llm backend: the causal LM, hub id or folder'),
-        ('dtype', str | None, None, 'torch dtype (default: half on CUDA, float32 on CPU)'),
-        ('device', str | None, None, 'cuda or cpu (default: cuda when available)'),
-        ('text_pairs', bool, True, 'captions with quoted text get a quoted-text pair first'),
-        (
-            'n_swaps',
-            Annotated[int, Range(ge=1, le=3)],
-            1,
-            'objects swapped at once (k known differences); the llm backend asks for k replacements (`prompt_k`)',
-        ),
-        (
-            'fewer_swaps',
-            bool,
-            False,
-            'lexicon backend: a caption naming fewer than n_swaps objects swaps all it names, instead of being rejected',
-        ),
-        ('no_difference', Fraction, 0.0, 'share of pairs whose caption B is caption A (negatives, drawn per seed)'),
-    ],
+    extra=_CAPTION_PAIR_EXTRA,
 )
 
+# %% ../../nbs/synth/02_caption_pairs.ipynb #350d916d
+def _quoted_text_pairs(todo: list):
+    "Give each record of `todo` whose caption quotes text a quoted-text pair, and take it out of `todo`."
+    for r in list(todo):
+        p = swap_quoted_text(r.caption_a, np.random.default_rng([r.seed, 2]))
+        if p is None:
+            continue
+        r.caption_b, r.objects = p.caption_b, p.objects
+        r.params['caption_pair'] = {'backend': 'quoted-text', **p.params}
+        todo.remove(r)
 
+# %% ../../nbs/synth/02_caption_pairs.ipynb #d4e1864c
+def _lexicon_pairs(todo: list, params, name: str):
+    "Pair each record of `todo` with the lexicon backend, or reject it (in stage `name`)."
+    for r in todo:
+        rng, kw = np.random.default_rng([r.seed, 2]), param_values(params, swap_object)
+        k = params.n_swaps
+        if params.fewer_swaps:  # as many as the caption names, up to n_swaps
+            k = max(1, min(k, len({f[2] for f in default_lexicon().find(r.caption_a)})))
+        p = swap_object(r.caption_a, rng, **kw) if k == 1 else swap_objects(r.caption_a, rng, n_swaps=k, **kw)
+        if p is None:
+            r.reject(name, swap_failure(r.caption_a, k))
+            continue
+        r.caption_b, r.objects = p.caption_b, p.objects
+        r.params['caption_pair'] = {'backend': 'lexicon', **p.params}
+
+# %% ../../nbs/synth/02_caption_pairs.ipynb #2f84c8ac
+def _llm_pairs(todo: list, params, name: str):
+    "Pair each record of `todo` with the language-model backend, or reject it (in stage `name`)."
+    from img_diff.core.models import load_transformers
+
+    model = params.model
+    if not model:
+        raise ValueError("the llm backend needs model=<hub id or folder>")
+    lm, tok = load_transformers('AutoModelForCausalLM', model, params.dtype, params.device)
+    res = llm_caption_pairs(
+        [r.caption_a for r in todo], lm, tok, model_id=str(model), **param_values(params, llm_caption_pairs)
+    )
+    for r, p in zip(todo, res):
+        if isinstance(p, str):
+            r.reject(name, p)
+            continue
+        r.caption_b, r.objects = p.caption_b, p.objects
+        r.params['caption_pair'] = {'backend': str(model), **{k: v for k, v in p.params.items() if k != 'prompt'}}
+
+# %% ../../nbs/synth/02_caption_pairs.ipynb #da802108
 def caption_pairs_stage(records, ctx, params: CaptionPairParams):
-    "Pipeline stage: the second caption and the differing objects of each record (quoted text, lexicon or language model)."
+    (
+        "Pipeline stage: the second caption and the differing objects of each record "
+        "(quoted text, lexicon or language model)."
+    )  # fmt: skip
     todo = [r for r in records if not r.caption_b]
-    backend, model = params.backend, params.model
+    backend = params.backend
     same = [r for r in todo if params.no_difference and no_difference_drawn(r.seed, params.no_difference)]
     todo = [r for r in todo if not any(r is x for x in same)]
     if params.text_pairs:
-        for r in list(todo):
-            p = swap_quoted_text(r.caption_a, np.random.default_rng([r.seed, 2]))
-            if p is None:
-                continue
-            r.caption_b, r.objects = p.caption_b, p.objects
-            r.params['caption_pair'] = {'backend': 'quoted-text', **p.params}
-            todo.remove(r)
+        _quoted_text_pairs(todo)
     for r in records:
         if r.caption_b and not r.objects:
             oa, ob = differing_objects(r.caption_a, r.caption_b)
@@ -418,32 +480,9 @@ def caption_pairs_stage(records, ctx, params: CaptionPairParams):
         r.caption_b, r.objects = r.caption_a, []
         r.params['caption_pair'] = {'backend': 'no-difference'}
     if backend == 'lexicon':
-        for r in todo:
-            rng, kw = np.random.default_rng([r.seed, 2]), param_values(params, swap_object)
-            k = params.n_swaps
-            if params.fewer_swaps:  # as many as the caption names, up to n_swaps
-                k = max(1, min(k, len({f[2] for f in default_lexicon().find(r.caption_a)})))
-            p = swap_object(r.caption_a, rng, **kw) if k == 1 else swap_objects(r.caption_a, rng, n_swaps=k, **kw)
-            if p is None:
-                r.reject(ctx.name, swap_failure(r.caption_a, k))
-                continue
-            r.caption_b, r.objects = p.caption_b, p.objects
-            r.params['caption_pair'] = {'backend': 'lexicon', **p.params}
+        _lexicon_pairs(todo, params, ctx.name)
     elif backend == 'llm':
-        from img_diff.core.models import load_transformers
-
-        if not model:
-            raise ValueError("the llm backend needs model=<hub id or folder>")
-        lm, tok = load_transformers('AutoModelForCausalLM', model, params.dtype, params.device)
-        res = llm_caption_pairs(
-            [r.caption_a for r in todo], lm, tok, model_id=str(model), **param_values(params, llm_caption_pairs)
-        )
-        for r, p in zip(todo, res):
-            if isinstance(p, str):
-                r.reject(ctx.name, p)
-                continue
-            r.caption_b, r.objects = p.caption_b, p.objects
-            r.params['caption_pair'] = {'backend': str(model), **{k: v for k, v in p.params.items() if k != 'prompt'}}
+        _llm_pairs(todo, params, ctx.name)
     else:
         raise ValueError(f"unknown caption-pair backend {backend!r}: use 'lexicon' or 'llm'")
     if params.n_swaps > 1 or params.no_difference:
@@ -482,7 +521,7 @@ def no_difference_drawn(seed: int, share: float) -> bool:
     "Whether the record of `seed` is a no-difference pair, for a `share` of them (its own draw)."
     return bool(np.random.default_rng([seed, 4]).random() < share)
 
-
+# %% ../../nbs/synth/02_caption_pairs.ipynb #9d11a1a7
 def swap_failure(caption: str, n_swaps: int, lexicon: Lexicon | None = None) -> str:
     "Why the lexicon backend could not swap `n_swaps` objects of `caption`."
     n = len({f[2] for f in (lexicon or default_lexicon()).find(caption)})
@@ -490,7 +529,7 @@ def swap_failure(caption: str, n_swaps: int, lexicon: Lexicon | None = None) -> 
         return 'caption names no object of the lexicon'
     return f'caption names {n} object{"s" * (n > 1)} of the lexicon (< {n_swaps} swaps)'
 
-
+# %% ../../nbs/synth/02_caption_pairs.ipynb #0f38f309
 def record_swaps(records, name: str):
     "Record the count and words of the differences of each pair the caption-pair stage made, in `outputs[name]`."
     for r in records:

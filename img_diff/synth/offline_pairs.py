@@ -4,7 +4,7 @@
 
 # %% auto #0
 __all__ = ['BACKGROUNDS', 'NATIVE_OBJECTS', 'CUTOUTS', 'KINDS', 'photograph', 'cutout', 'scaled_cutout', 'background', 'inpaint',
-           'colour_name', 'recolour', 'sign_size', 'draw_sign', 'SynthPair', 'make_pair', 'pair_captions', 'pair_seed',
+           'colour_name', 'recolour', 'sign_size', 'draw_sign', 'SynthPair', 'pair_captions', 'make_pair', 'pair_seed',
            'plan_offline_pairs', 'synthesize_stage']
 
 # %% ../../nbs/synth/01_offline_pairs.ipynb #35df7cdf
@@ -42,7 +42,7 @@ NATIVE_OBJECTS = [
 ]
 CUTOUTS = ['coin', 'scikit-image logo', 'horse silhouette']
 
-
+# %% ../../nbs/synth/01_offline_pairs.ipynb #40518897
 @functools.lru_cache(maxsize=None)
 def photograph(name: str) -> np.ndarray:
     "A photograph bundled with scikit-image, as RGB `uint8` (read-only)."
@@ -58,7 +58,7 @@ def _ellipse_mask(h, w, cx, cy, rx, ry):
     yy, xx = np.mgrid[:h, :w]
     return ((xx - cx) / rx) ** 2 + ((yy - cy) / ry) ** 2 <= 1
 
-
+# %% ../../nbs/synth/01_offline_pairs.ipynb #be2f148a
 @functools.lru_cache(maxsize=None)
 def _coins():
     from skimage import filters, measure, morphology
@@ -75,12 +75,12 @@ def _coins():
         out.append((np.repeat(c[y1:y2, x1:x2, None], 3, 2), lab[y1:y2, x1:x2] == p.label))
     return out
 
-
+# %% ../../nbs/synth/01_offline_pairs.ipynb #1e917d2c
 def _crop(rgb, mask):
     x1, y1, x2, y2 = mask_bbox(mask)
     return rgb[y1:y2, x1:x2].copy(), mask[y1:y2, x1:x2].copy()
 
-
+# %% ../../nbs/synth/01_offline_pairs.ipynb #ed4ae166
 def cutout(
     name: str,  # a native object's name or one of `CUTOUTS`
     rng: np.random.Generator,  # draws the coin, the horse's colour
@@ -113,11 +113,11 @@ def cutout(
 def _resize(a, w, h, resample=Image.Resampling.LANCZOS):
     return np.asarray(Image.fromarray(a).resize((int(w), int(h)), resample))
 
-
+# %% ../../nbs/synth/01_offline_pairs.ipynb #67bbedad
 def _resize_mask(m, w, h):
     return _resize((m * 255).astype(np.uint8), w, h, Image.Resampling.BILINEAR) >= 128
 
-
+# %% ../../nbs/synth/01_offline_pairs.ipynb #88e21bc6
 def scaled_cutout(rgb, mask, long_side: int):
     "Resize a cut-out so that its longest side is `long_side`."
     h, w = mask.shape
@@ -125,7 +125,7 @@ def scaled_cutout(rgb, mask, long_side: int):
     W, H = max(2, round(w * s)), max(2, round(h * s))
     return _resize(rgb, W, H), _resize_mask(mask, W, H)
 
-
+# %% ../../nbs/synth/01_offline_pairs.ipynb #e49cfa87
 def background(name: str, size: int) -> tuple:
     "The photograph `name` resized so that its longest side is `size`; returns (rgb, scale)."
     p = photograph(name)
@@ -133,23 +133,11 @@ def background(name: str, size: int) -> tuple:
     s = size / max(h, w)
     return _resize(p, round(w * s), round(h * s)).copy(), s
 
-
-def inpaint(
-    img: np.ndarray,  # RGB uint8 image
-    mask: np.ndarray,  # pixels to fill
-    *,
-    margin: int = 8,  # context around the hole
-    max_side: int = 96,  # work at most at this resolution (longest side of the crop)
-) -> np.ndarray:
-    "`img` with `mask` filled by biharmonic inpainting (scikit-image) on a crop around the hole."
+# %% ../../nbs/synth/01_offline_pairs.ipynb #3720591d
+def _fill(crop, m, max_side):
+    "`crop` filled by biharmonic inpainting where `m` is set, at most `max_side` pixels on its longest side."
     from skimage.restoration import inpaint_biharmonic
 
-    bb = mask_bbox(mask)
-    if bb is None:
-        return img.copy()
-    H, W = mask.shape
-    x1, y1, x2, y2 = max(0, bb[0] - margin), max(0, bb[1] - margin), min(W, bb[2] + margin), min(H, bb[3] + margin)
-    crop, m = img[y1:y2, x1:x2], mask[y1:y2, x1:x2]
     h, w = m.shape
     s = min(1.0, max_side / max(h, w))
     if s < 1:
@@ -159,14 +147,30 @@ def inpaint(
             _resize_mask(m, sw, sh) | (_resize(m.astype(np.uint8) * 255, sw, sh, Image.Resampling.BOX) > 0),
         )
         filled = inpaint_biharmonic(small.astype(np.float64) / 255, sm, channel_axis=-1)
-        filled = _resize((filled * 255).round().clip(0, 255).astype(np.uint8), w, h, Image.Resampling.BICUBIC)
-    else:
-        filled = (
-            (inpaint_biharmonic(crop.astype(np.float64) / 255, m, channel_axis=-1) * 255)
-            .round()
-            .clip(0, 255)
-            .astype(np.uint8)
-        )
+        return _resize((filled * 255).round().clip(0, 255).astype(np.uint8), w, h, Image.Resampling.BICUBIC)
+    return (
+        (inpaint_biharmonic(crop.astype(np.float64) / 255, m, channel_axis=-1) * 255)
+        .round()
+        .clip(0, 255)
+        .astype(np.uint8)
+    )
+
+# %% ../../nbs/synth/01_offline_pairs.ipynb #b4b3a4c8
+def inpaint(
+    img: np.ndarray,  # RGB uint8 image
+    mask: np.ndarray,  # pixels to fill
+    *,
+    margin: int = 8,  # context around the hole
+    max_side: int = 96,  # work at most at this resolution (longest side of the crop)
+) -> np.ndarray:
+    "`img` with `mask` filled by biharmonic inpainting (scikit-image) on a crop around the hole."
+    bb = mask_bbox(mask)
+    if bb is None:
+        return img.copy()
+    H, W = mask.shape
+    x1, y1, x2, y2 = max(0, bb[0] - margin), max(0, bb[1] - margin), min(W, bb[2] + margin), min(H, bb[3] + margin)
+    crop, m = img[y1:y2, x1:x2], mask[y1:y2, x1:x2]
+    filled = _fill(crop, m, max_side)
     out = img.copy()
     out[y1:y2, x1:x2][m] = filled[m]
     return out
@@ -200,7 +204,7 @@ def colour_name(
     h = (np.arctan2((w * np.sin(ang)).sum(), (w * np.cos(ang)).sum()) / (2 * np.pi)) % 1
     return next(n for t, n in _HUES if h < t)
 
-
+# %% ../../nbs/synth/01_offline_pairs.ipynb #f0a50389
 def recolour(rgb: np.ndarray, mask: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     "`rgb` with the masked pixels hue-rotated (or tinted when they are nearly grey)."
     from skimage.color import rgb2hsv, hsv2rgb
@@ -231,12 +235,12 @@ _SIGN_COLOURS = [
 def _font(px: int):
     return ImageFont.load_default(size=px)
 
-
+# %% ../../nbs/synth/01_offline_pairs.ipynb #95889056
 def _text_box(word, px):
     x1, y1, x2, y2 = ImageDraw.Draw(Image.new('L', (1, 1))).textbbox((0, 0), word, font=_font(px))
     return x1, y1, x2, y2
 
-
+# %% ../../nbs/synth/01_offline_pairs.ipynb #6b1f0e60
 def sign_size(w1, w2, px):
     "(width, height) of a sign that holds either word at font size `px`, with its padding."
     b = [_text_box(w, px) for w in (w1, w2)]
@@ -245,7 +249,7 @@ def sign_size(w1, w2, px):
     pad = max(4, px // 3)
     return tw + 2 * pad, th + 2 * pad
 
-
+# %% ../../nbs/synth/01_offline_pairs.ipynb #f1d259f0
 def draw_sign(img: np.ndarray, word: str, *, x: int, y: int, w: int, h: int, px: int, colours) -> tuple:
     "Draw a sign (w x h at x, y) reading `word` centred; returns (image, box of the ink)."
     im = Image.fromarray(img)
@@ -276,7 +280,7 @@ class SynthPair:
     objects: list
     params: dict = field(default_factory=dict)
 
-
+# %% ../../nbs/synth/01_offline_pairs.ipynb #fa356b37
 class _Retry(Exception):
     pass
 
@@ -294,7 +298,7 @@ def _place(shape, hw, rng, taken, margin, tries=40):
             return x, y
     raise _Retry()
 
-
+# %% ../../nbs/synth/01_offline_pairs.ipynb #133443e2
 def _paste(img, rgb, m, x, y):
     h, w = m.shape
     img[y : y + h, x : x + w][m] = rgb[m]
@@ -302,7 +306,7 @@ def _paste(img, rgb, m, x, y):
     full[y : y + h, x : x + w] = m
     return full
 
-
+# %% ../../nbs/synth/01_offline_pairs.ipynb #d990e71f
 def _visible(a, b, foot, min_frac=0.3, level=24):
     vis = (np.abs(a.astype(np.int16) - b).max(axis=2) > level) & foot
     if vis.sum() < min_frac * foot.sum():
@@ -331,7 +335,7 @@ class _Obj:
         h, w = self.mask.shape
         return [self.x, self.y, self.x + w, self.y + h]
 
-
+# %% ../../nbs/synth/01_offline_pairs.ipynb #b43c16f8
 def _erase(img, bg, obj, shape):
     "Remove `obj` from `img`: inpaint a native object, restore the photograph under a pasted one."
     m = obj.full(shape)
@@ -344,7 +348,7 @@ def _erase(img, bg, obj, shape):
     out[m] = bg[m]
     return out, m
 
-
+# %% ../../nbs/synth/01_offline_pairs.ipynb #e06ef33d
 def _change_remove(A, B, bg, obj, rng, ctx):
     B[:], foot = _erase(B, bg, obj, A.shape[:2])
     how = 'inpainted away' if obj.native else 'removed'
@@ -352,12 +356,12 @@ def _change_remove(A, B, bg, obj, rng, ctx):
         'remove', obj.name, f"the {obj.name} is {how} in the right image", details={'inpainted': obj.native}
     ), [foot]
 
-
+# %% ../../nbs/synth/01_offline_pairs.ipynb #2e9e0e62
 def _change_add(A, B, bg, obj, rng, ctx):
     A[:], foot = _erase(A, bg, obj, A.shape[:2])
     return Change('add', obj.name, f"{with_article(obj.name)} appears in the right image"), [foot]
 
-
+# %% ../../nbs/synth/01_offline_pairs.ipynb #e39544a3
 def _change_recolour(A, B, bg, obj, rng, ctx):
     m = obj.full(A.shape[:2])
     before = colour_name(B[m])
@@ -372,7 +376,7 @@ def _change_recolour(A, B, bg, obj, rng, ctx):
         details={'from': before, 'to': after},
     ), [m]
 
-
+# %% ../../nbs/synth/01_offline_pairs.ipynb #df302a8d
 def _change_replace(A, B, bg, obj, rng, ctx):
     other = [n for n in ctx['objects'] if n != obj.name]
     new = str(rng.choice(other))
@@ -389,13 +393,13 @@ def _change_replace(A, B, bg, obj, rng, ctx):
         'replace', obj.name, f"the {obj.name} is replaced by {with_article(new)}", details={'new_object': new}
     ), [foot]
 
-
+# %% ../../nbs/synth/01_offline_pairs.ipynb #ccfad718
 def _change_mirror(A, B, bg, obj, rng, ctx):
     B[:], gone = _erase(B, bg, obj, A.shape[:2])
     foot = gone | _paste(B, obj.rgb[:, ::-1], obj.mask[:, ::-1], obj.x, obj.y)
     return Change('mirror', obj.name, f"the {obj.name} is mirrored left to right"), [foot]
 
-
+# %% ../../nbs/synth/01_offline_pairs.ipynb #23343fca
 def _change_move(A, B, bg, obj, rng, ctx):
     h, w = obj.mask.shape
     taken = ctx['taken'] + [obj.box]
@@ -410,7 +414,7 @@ def _change_move(A, B, bg, obj, rng, ctx):
     )
     return Change('move', obj.name, d, details={'to': [x, y, x + w, y + h]}), [gone, there]
 
-
+# %% ../../nbs/synth/01_offline_pairs.ipynb #d9df2547
 def _change_text(A, B, bg, obj, rng, ctx):
     H, W = A.shape[:2]
     w1, w2 = (str(w) for w in rng.choice(SIGN_WORDS, 2, replace=False))
@@ -429,117 +433,8 @@ def _change_text(A, B, bg, obj, rng, ctx):
         details={'text_a': w1, 'text_b': w2, 'sign': [x, y, x + sw, y + sh]},
     ), [foot]
 
-
+# %% ../../nbs/synth/01_offline_pairs.ipynb #9047e2b1
 _KIND_FNS = {k: globals()[f'_change_{k}'] for k in KINDS}
-
-# %% ../../nbs/synth/01_offline_pairs.ipynb #19d53c88
-def make_pair(
-    seed: int,  # everything is drawn from this seed
-    *,
-    size: int = 512,  # longest side of the images, in pixels (256 to 1024)
-    n_changes: int = 1,  # how many differences
-    background_name: str | None = None,  # one of `BACKGROUNDS` (None: drawn)
-    kinds=KINDS,  # the kinds of change to draw from
-    native_prob: float = 0.5,  # chance of changing a native object when the photograph has a free one
-    object_frac=(0.12, 0.3),  # cut-out size as a fraction of the longest side
-    jpeg_quality: int | None = None,  # JPEG-compress image B at this quality (None: no)
-    brightness: float = 0.0,  # add this to every pixel of image B (grey levels)
-    max_tries: int = 40,  # draws per change before giving up
-) -> SynthPair:
-    "Make a pair of images differing in `n_changes` known ways; deterministic in all its arguments."
-    if not 64 <= size <= 4096:
-        raise ValueError(f"size must be between 64 and 4096 pixels, got {size}")
-    bad = set(kinds) - set(KINDS)
-    if bad or not kinds:
-        raise ValueError(f"unknown kinds {sorted(bad)}; choose from {KINDS}")
-    rng = np.random.default_rng(seed)
-    name = background_name or str(rng.choice(list(BACKGROUNDS)))
-    bg, scale = background(name, size)
-    H, W = bg.shape[:2]
-    A, B = bg.copy(), bg.copy()
-    natives = [
-        (n, cx * scale, cy * scale, rx * scale, ry * scale) for n, p, cx, cy, rx, ry in NATIVE_OBJECTS if p == name
-    ]
-    ctx = {'taken': [], 'margin': int(0.03 * max(H, W)), 'objects': CUTOUTS + [o[0] for o in NATIVE_OBJECTS]}
-    changes, masks = [], []
-    for _ in range(n_changes):
-        for _try in range(max_tries):
-            kind = str(rng.choice(list(kinds)))
-            A2, B2 = A.copy(), B.copy()
-            try:
-                if kind == 'text':
-                    obj = None
-                else:
-                    free = [
-                        o
-                        for o in natives
-                        if all(
-                            box_iou([o[1] - o[3], o[2] - o[4], o[1] + o[3], o[2] + o[4]], t) == 0 for t in ctx['taken']
-                        )
-                    ]
-                    if free and kind not in ('add',) and rng.uniform() < native_prob:
-                        n, cx, cy, rx, ry = free[rng.integers(len(free))]
-                        full = _ellipse_mask(H, W, cx, cy, rx, ry)
-                        x1, y1, x2, y2 = mask_bbox(full)
-                        obj = _Obj(n, bg[y1:y2, x1:x2].copy(), full[y1:y2, x1:x2], x1, y1, True)
-                    else:
-                        n = str(rng.choice(ctx['objects']))
-                        rgb, m = scaled_cutout(*cutout(n, rng), int(rng.uniform(*object_frac) * max(H, W)))
-                        x, y = _place((H, W), m.shape, rng, ctx['taken'], ctx['margin'])
-                        obj = _Obj(n, rgb, m, x, y, False)
-                        if kind != 'add':
-                            _paste(A2, rgb, m, x, y)
-                            _paste(B2, rgb, m, x, y)
-                        else:
-                            _paste(B2, rgb, m, x, y)
-                change, feet = _KIND_FNS[kind](A2, B2, bg, obj, rng, ctx)
-                if not all(_visible(A2, B2, f) for f in feet):
-                    raise _Retry()
-            except _Retry:
-                continue
-            A, B = A2, B2
-            change.boxes = [Box(mask_bbox(f), 'truth') for f in feet]
-            changes.append(change)
-            masks += feet
-            ctx['taken'] += [b.bbox for b in change.boxes] + ([obj.box] if obj is not None else [])
-            break
-        else:
-            raise RuntimeError(
-                f"could not place change {len(changes) + 1} of {n_changes} on {name} at {size}px (seed {seed})"
-            )
-    if brightness:
-        B = (B.astype(np.float32) + brightness).round().clip(0, 255).astype(np.uint8)
-    if jpeg_quality:
-        buf = io.BytesIO()
-        Image.fromarray(B).save(buf, format='JPEG', quality=int(jpeg_quality))
-        B = np.asarray(Image.open(buf).convert('RGB')).copy()
-    objects = []
-    for c in changes:
-        for o in [c.object, c.details.get('new_object')] + (['text'] if c.kind == 'text' else []):
-            if o and o not in objects:
-                objects.append(o)
-    cap_a, cap_b = pair_captions(BACKGROUNDS[name], changes)
-    return SynthPair(
-        A,
-        B,
-        changes,
-        masks,
-        cap_a,
-        cap_b,
-        objects,
-        params={
-            'background': name,
-            'size': size,
-            'width': W,
-            'height': H,
-            'n_changes': n_changes,
-            'kinds': list(kinds),
-            'native_prob': native_prob,
-            'object_frac': list(object_frac),
-            'jpeg_quality': jpeg_quality,
-            'brightness': brightness,
-        },
-    )
 
 # %% ../../nbs/synth/01_offline_pairs.ipynb #f0031c22
 def pair_captions(scene: str, changes: list) -> tuple:
@@ -568,12 +463,133 @@ def pair_captions(scene: str, changes: list) -> tuple:
     )
     return join(a), join(b)
 
+# %% ../../nbs/synth/01_offline_pairs.ipynb #23425320
+def _check_pair_args(size, kinds):
+    if not 64 <= size <= 4096:
+        raise ValueError(f"size must be between 64 and 4096 pixels, got {size}")
+    bad = set(kinds) - set(KINDS)
+    if bad or not kinds:
+        raise ValueError(f"unknown kinds {sorted(bad)}; choose from {KINDS}")
+
+# %% ../../nbs/synth/01_offline_pairs.ipynb #fd8bb70a
+def _natives(name: str, scale: float) -> list:
+    "The native objects of photograph `name` as (name, cx, cy, rx, ry), scaled by `scale`."
+    return [
+        (n, cx * scale, cy * scale, rx * scale, ry * scale) for n, p, cx, cy, rx, ry in NATIVE_OBJECTS if p == name
+    ]
+
+# %% ../../nbs/synth/01_offline_pairs.ipynb #be18c88b
+def _draw_object(kind, A2, B2, bg, natives, rng, ctx, native_prob, object_frac):
+    "The object a change of `kind` acts on: a free native object, or a cut-out pasted in A2 and B2 (B2 only: add)."
+    if kind == 'text':
+        return None
+    H, W = bg.shape[:2]
+    free = [
+        o
+        for o in natives
+        if all(box_iou([o[1] - o[3], o[2] - o[4], o[1] + o[3], o[2] + o[4]], t) == 0 for t in ctx['taken'])
+    ]
+    if free and kind not in ('add',) and rng.uniform() < native_prob:
+        n, cx, cy, rx, ry = free[rng.integers(len(free))]
+        full = _ellipse_mask(H, W, cx, cy, rx, ry)
+        x1, y1, x2, y2 = mask_bbox(full)
+        return _Obj(n, bg[y1:y2, x1:x2].copy(), full[y1:y2, x1:x2], x1, y1, True)
+    n = str(rng.choice(ctx['objects']))
+    rgb, m = scaled_cutout(*cutout(n, rng), int(rng.uniform(*object_frac) * max(H, W)))
+    x, y = _place((H, W), m.shape, rng, ctx['taken'], ctx['margin'])
+    obj = _Obj(n, rgb, m, x, y, False)
+    if kind != 'add':
+        _paste(A2, rgb, m, x, y)
+        _paste(B2, rgb, m, x, y)
+    else:
+        _paste(B2, rgb, m, x, y)
+    return obj
+
+# %% ../../nbs/synth/01_offline_pairs.ipynb #bed7190e
+def _add_change(A, B, bg, natives, rng, ctx, kinds, native_prob, object_frac, max_tries):
+    "(A, B, change, footprints) after one more change, or None if none could be placed."
+    for _try in range(max_tries):
+        kind = str(rng.choice(list(kinds)))
+        A2, B2 = A.copy(), B.copy()
+        try:
+            obj = _draw_object(kind, A2, B2, bg, natives, rng, ctx, native_prob, object_frac)
+            change, feet = _KIND_FNS[kind](A2, B2, bg, obj, rng, ctx)
+            if not all(_visible(A2, B2, f) for f in feet):
+                raise _Retry()
+        except _Retry:
+            continue
+        change.boxes = [Box(mask_bbox(f), 'truth') for f in feet]
+        ctx['taken'] += [b.bbox for b in change.boxes] + ([obj.box] if obj is not None else [])
+        return A2, B2, change, feet
+    return None
+
+# %% ../../nbs/synth/01_offline_pairs.ipynb #2845fd7d
+def _degrade(B, brightness, jpeg_quality):
+    "Image B with `brightness` added and JPEG-compressed at `jpeg_quality` (each only when set)."
+    if brightness:
+        B = (B.astype(np.float32) + brightness).round().clip(0, 255).astype(np.uint8)
+    if jpeg_quality:
+        buf = io.BytesIO()
+        Image.fromarray(B).save(buf, format='JPEG', quality=int(jpeg_quality))
+        B = np.asarray(Image.open(buf).convert('RGB')).copy()
+    return B
+
+# %% ../../nbs/synth/01_offline_pairs.ipynb #720b7aa9
+def _changed_objects(changes: list) -> list:
+    "The objects the changes name (old and new; 'text' for a text change), in order, once each."
+    objects = []
+    for c in changes:
+        for o in [c.object, c.details.get('new_object')] + (['text'] if c.kind == 'text' else []):
+            if o and o not in objects:
+                objects.append(o)
+    return objects
+
+# %% ../../nbs/synth/01_offline_pairs.ipynb #7681a13d
+def make_pair(
+    seed: int,  # everything is drawn from this seed
+    *,
+    size: int = 512,  # longest side of the images, in pixels (256 to 1024)
+    n_changes: int = 1,  # how many differences
+    background_name: str | None = None,  # one of `BACKGROUNDS` (None: drawn)
+    kinds=KINDS,  # the kinds of change to draw from
+    native_prob: float = 0.5,  # chance of changing a native object when the photograph has a free one
+    object_frac=(0.12, 0.3),  # cut-out size as a fraction of the longest side
+    jpeg_quality: int | None = None,  # JPEG-compress image B at this quality (None: no)
+    brightness: float = 0.0,  # add this to every pixel of image B (grey levels)
+    max_tries: int = 40,  # draws per change before giving up
+) -> SynthPair:
+    "Make a pair of images differing in `n_changes` known ways; deterministic in all its arguments."
+    _check_pair_args(size, kinds)
+    rng = np.random.default_rng(seed)
+    name = background_name or str(rng.choice(list(BACKGROUNDS)))
+    bg, scale = background(name, size)
+    H, W = bg.shape[:2]
+    A, B = bg.copy(), bg.copy()
+    natives = _natives(name, scale)
+    ctx = {'taken': [], 'margin': int(0.03 * max(H, W)), 'objects': CUTOUTS + [o[0] for o in NATIVE_OBJECTS]}
+    changes, masks = [], []
+    for _ in range(n_changes):
+        done = _add_change(A, B, bg, natives, rng, ctx, kinds, native_prob, object_frac, max_tries)
+        if done is None:
+            raise RuntimeError(
+                f"could not place change {len(changes) + 1} of {n_changes} on {name} at {size}px (seed {seed})"
+            )
+        A, B, change, feet = done
+        changes.append(change)
+        masks += feet
+    B = _degrade(B, brightness, jpeg_quality)
+    cap_a, cap_b = pair_captions(BACKGROUNDS[name], changes)
+    params = {'background': name, 'size': size, 'width': W, 'height': H, 'n_changes': n_changes}
+    params |= {'kinds': list(kinds), 'native_prob': native_prob, 'object_frac': list(object_frac)}
+    params |= {'jpeg_quality': jpeg_quality, 'brightness': brightness}
+    return SynthPair(A, B, changes, masks, cap_a, cap_b, _changed_objects(changes), params)
+
 # %% ../../nbs/synth/01_offline_pairs.ipynb #eaefc1a9
 def pair_seed(run_seed: int, index: int) -> int:
     "The seed of pair `index` of a run seeded with `run_seed` (stable across versions and machines)."
     return int(np.random.SeedSequence([int(run_seed), int(index)]).generate_state(1)[0])
 
-
+# %% ../../nbs/synth/01_offline_pairs.ipynb #b721028f
 def plan_offline_pairs(
     *,
     n_pairs: PositiveInt = 24,  # how many pairs
@@ -603,7 +619,21 @@ def plan_offline_pairs(
         out.append(PairRecord(f'{prefix}-{i:06d}', source='offline', seed=s, params=params))
     return out
 
+# %% ../../nbs/synth/01_offline_pairs.ipynb #ba9e12d2
+def _store_pair(r, p: SynthPair, folder):
+    "Fill record `r` with the made pair `p`: its params, images, size, captions, objects, changes and truth masks."
+    r.params = {**r.params, **p.params}
+    # PNG level 1: encodes 3x faster than the default level 6 for ~20% larger files (lossless either way)
+    r.images = {
+        k: folder.save_image(x, f'images/{r.id}_{i}.png', compress_level=1)
+        for i, (k, x) in enumerate([('a', p.a), ('b', p.b)])
+    }
+    r.size = [int(p.a.shape[1]), int(p.a.shape[0])]
+    r.caption_a, r.caption_b, r.objects, r.changes = p.caption_a, p.caption_b, p.objects, p.changes
+    for k, (b, m) in enumerate(zip(r.truth_boxes, p.masks)):
+        b.mask = folder.save_image(m, f'masks/{r.id}_truth_{k}.png')
 
+# %% ../../nbs/synth/01_offline_pairs.ipynb #d2c78054
 def synthesize_stage(
     records,
     ctx,
@@ -618,7 +648,10 @@ def synthesize_stage(
     brightness: float | None = None,  # add this to every image B (grey levels)
     max_tries: PositiveInt | None = None,  # draws per change before giving up
 ):
-    "Pipeline stage: make each planned offline pair and write its images and truth masks (the same pair again on a retry)."
+    (
+        "Pipeline stage: make each planned offline pair and write its images and truth masks "
+        "(the same pair again on a retry)."
+    )  # fmt: skip
     given = dict(
         size=size,
         n_changes=n_changes,
@@ -632,18 +665,8 @@ def synthesize_stage(
     )
     overrides = {k: v for k, v in given.items() if v is not None}
     args = set(inspect.signature(make_pair).parameters) - {'seed'}
-    for (
-        r
-    ) in records:  # only make_pair's own arguments: a retry sees the facts a failed first attempt added to r.params
+    for r in records:
+        # only make_pair's own arguments: a retry sees the facts a failed first attempt added to r.params
         p = make_pair(r.seed, **{**{k: v for k, v in r.params.items() if k in args}, **overrides})
-        r.params = {**r.params, **p.params}
-        # PNG level 1: encodes 3x faster than the default level 6 for ~20% larger files (lossless either way)
-        r.images = {
-            k: ctx.folder.save_image(x, f'images/{r.id}_{i}.png', compress_level=1)
-            for i, (k, x) in enumerate([('a', p.a), ('b', p.b)])
-        }
-        r.size = [int(p.a.shape[1]), int(p.a.shape[0])]
-        r.caption_a, r.caption_b, r.objects, r.changes = p.caption_a, p.caption_b, p.objects, p.changes
-        for k, (b, m) in enumerate(zip(r.truth_boxes, p.masks)):
-            b.mask = ctx.folder.save_image(m, f'masks/{r.id}_truth_{k}.png')
+        _store_pair(r, p, ctx.folder)
     return records

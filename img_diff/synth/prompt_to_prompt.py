@@ -55,7 +55,7 @@ def prompt_ids(tokenizer, prompt: str) -> list:
     "Token ids of `prompt` as the text encoder sees them: start, tokens, end, padding (model_max_length long)."
     return tokenizer(prompt, padding='max_length', max_length=tokenizer.model_max_length, truncation=True).input_ids
 
-
+# %% ../../nbs/synth/03_prompt_to_prompt.ipynb #c6df19ff
 def word_positions(tokenizer, prompt: str, word: str) -> list:
     "Positions (in `prompt_ids`) of every token of every occurrence of `word` in `prompt`."
     ids = prompt_ids(tokenizer, prompt)
@@ -63,12 +63,12 @@ def word_positions(tokenizer, prompt: str, word: str) -> list:
     n = len(ids) - len(w) + 1
     return [i + k for i in range(n) if ids[i : i + len(w)] == w for k in range(len(w))] if w else []
 
-
+# %% ../../nbs/synth/03_prompt_to_prompt.ipynb #2ab5eb5d
 def n_tokens(tokenizer, prompt: str) -> int:
     "Tokens of `prompt`, without start, end and padding."
     return len(tokenizer(prompt, truncation=True).input_ids) - 2
 
-
+# %% ../../nbs/synth/03_prompt_to_prompt.ipynb #46068f7c
 def refine_mapper(tokenizer, base: str, edit: str) -> tuple:
     "(mapper, alphas): for each edited token, the aligned base position (mapper) and 1 if it has one (alphas)."
     a, b = prompt_ids(tokenizer, base), prompt_ids(tokenizer, edit)
@@ -79,7 +79,7 @@ def refine_mapper(tokenizer, base: str, edit: str) -> tuple:
     m = torch.tensor(mapper)
     return m.clamp(min=0), (m >= 0).float()
 
-
+# %% ../../nbs/synth/03_prompt_to_prompt.ipynb #225f29aa
 def replace_mapper(tokenizer, base: str, edit: str) -> tuple:
     "Identity mapper for `replace`, which needs prompts with the same number of tokens."
     nb, ne = n_tokens(tokenizer, base), n_tokens(tokenizer, edit)
@@ -95,7 +95,7 @@ def replace_mapper(tokenizer, base: str, edit: str) -> tuple:
 def _range(v):
     return (0.0, float(v)) if isinstance(v, (int, float)) else (float(v[0]), float(v[1]))
 
-
+# %% ../../nbs/synth/03_prompt_to_prompt.ipynb #7f9f36bd
 def step_weights(n_steps: int, spec, *, tokenizer=None, prompt: str | None = None) -> torch.Tensor:
     "(n_steps, L) weights: 1 where step t lies in the range of token j ('default_' for tokens without their own)."
     L = tokenizer.model_max_length if tokenizer is not None else 77
@@ -131,13 +131,65 @@ def layer_shapes(unet, height: int, width: int, *, vae_scale: int = 8) -> dict:
         out[name] = sizes[lvl]
     return out
 
-
+# %% ../../nbs/synth/03_prompt_to_prompt.ipynb #e9bc993f
 def map_resolution(shapes: dict, height: int, width: int) -> tuple:
     "(h, w) of the blend maps and the self-attention limit: SDXL's H/32 x W/32, or the UNet's closest coarser map."
     target = math.ceil(height / 32) * math.ceil(width / 32)
     have = sorted({s for s in shapes.values()}, key=lambda s: s[0] * s[1])
     le = [s for s in have if s[0] * s[1] <= target]
     return le[-1] if le else have[0]
+
+# %% ../../nbs/synth/03_prompt_to_prompt.ipynb #ea11ea85
+def _cross_setup(cfg: P2PConfig, tokenizer, pairs: list, n_steps: int) -> tuple:
+    "(mapper, alphas, cross): per pair the token alignment and its mask, and the (steps, n, L) step weights, or Nones."
+    if cfg.mode not in ('replace', 'refine', 'reweight'):
+        return None, None, None
+    L = tokenizer.model_max_length
+    mk = (
+        refine_mapper
+        if cfg.mode == 'refine'
+        else replace_mapper
+        if cfg.mode == 'replace'
+        else (lambda t, a, b: (torch.arange(L), torch.ones(L)))
+    )
+    maps = [mk(tokenizer, a, b) for a, b in pairs]
+    mapper, alphas = torch.stack([m for m, _ in maps]), torch.stack([a for _, a in maps])
+    cross = torch.stack(
+        [step_weights(n_steps, cfg.cross_replace_steps, tokenizer=tokenizer, prompt=b) for _, b in pairs], 1
+    )  # (steps, n, L)
+    return mapper, alphas, cross
+
+# %% ../../nbs/synth/03_prompt_to_prompt.ipynb #330e959f
+def _equalizer(cfg: P2PConfig, tokenizer, pairs: list):
+    "(n, L) scales of the edited prompts' tokens from `cfg.equalizer`, or None."
+    if not cfg.equalizer:
+        return None
+    eq = torch.ones(len(pairs), tokenizer.model_max_length)
+    for i, (_, b) in enumerate(pairs):
+        for word, s in cfg.equalizer.items():
+            pos = word_positions(tokenizer, b, word)
+            if not pos:
+                raise ValueError(f"equalizer names {word!r}, which is not in the prompt {b!r}")
+            eq[i, pos] = float(s)
+    return eq
+
+# %% ../../nbs/synth/03_prompt_to_prompt.ipynb #9c715e8e
+def _blend_weights(cfg: P2PConfig, tokenizer, pairs: list, blend_words: list | None):
+    "(n, 2, L): 1 at the tokens of each pair's LocalBlend words in its base and edited prompts, or None (no blend)."
+    if not cfg.local_blend:
+        return None
+    n = len(pairs)
+    words = blend_words if cfg.local_blend is True else [list(cfg.local_blend)] * n
+    if not words or len(words) != n:
+        raise ValueError("local_blend=True needs blend_words for every pair")
+    blend_w = torch.zeros(n, 2, tokenizer.model_max_length)
+    for i, ((a, b), ws) in enumerate(zip(pairs, words)):
+        for w in ws:
+            for s, p in ((0, a), (1, b)):
+                blend_w[i, s, word_positions(tokenizer, p, w)] = 1.0
+        if ws and not blend_w[i].any():
+            raise ValueError(f"none of the blend words {ws} is in the prompts {a!r} / {b!r}")
+    return blend_w
 
 # %% ../../nbs/synth/03_prompt_to_prompt.ipynb #ba336b4b
 class P2PController:
@@ -166,308 +218,337 @@ class P2PController:
         self._self_now = self._cross_now = None
         self.word_w = self._words = self.word_maps = None  # the differing words' maps (`set_mask_words`)
         self._dev = {}
-        L = tokenizer.model_max_length
-        self.cross = None
-        self.mapper = self.alphas = self.eq = None
-        if cfg.mode in ('replace', 'refine', 'reweight'):
-            mk = (
-                refine_mapper
-                if cfg.mode == 'refine'
-                else replace_mapper
-                if cfg.mode == 'replace'
-                else (lambda t, a, b: (torch.arange(L), torch.ones(L)))
-            )
-            maps = [mk(tokenizer, a, b) for a, b in pairs]
-            self.mapper, self.alphas = torch.stack([m for m, _ in maps]), torch.stack([a for _, a in maps])
-            self.cross = torch.stack(
-                [step_weights(n_steps, cfg.cross_replace_steps, tokenizer=tokenizer, prompt=b) for _, b in pairs], 1
-            )  # (steps, n, L)
-        if cfg.equalizer:
-            self.eq = torch.ones(self.n, L)
-            for i, (_, b) in enumerate(pairs):
-                for word, s in cfg.equalizer.items():
-                    pos = word_positions(tokenizer, b, word)
-                    if not pos:
-                        raise ValueError(f"equalizer names {word!r}, which is not in the prompt {b!r}")
-                    self.eq[i, pos] = float(s)
+        self.mapper, self.alphas, self.cross = _cross_setup(cfg, tokenizer, pairs, n_steps)
+        self.eq = _equalizer(cfg, tokenizer, pairs)
         fr = self_fractions if self_fractions is not None else [cfg.self_replace_steps] * self.n
         rng = [_range(f) for f in fr]
         self.self_steps = torch.tensor([[round(s * n_steps), round(e * n_steps)] for s, e in rng])
-        self.blend_w = None
-        if cfg.local_blend:
-            words = blend_words if cfg.local_blend is True else [list(cfg.local_blend)] * self.n
-            if not words or len(words) != self.n:
-                raise ValueError("local_blend=True needs blend_words for every pair")
-            self.blend_w = torch.zeros(self.n, 2, L)
-            for i, ((a, b), ws) in enumerate(zip(pairs, words)):
-                for w in ws:
-                    for s, p in ((0, a), (1, b)):
-                        self.blend_w[i, s, word_positions(tokenizer, p, w)] = 1.0
-                if ws and not self.blend_w[i].any():
-                    raise ValueError(f"none of the blend words {ws} is in the prompts {a!r} / {b!r}")
+        self.blend_w = _blend_weights(cfg, tokenizer, pairs, blend_words)
 
-    def begin_step(self):
-        "Advance one denoising step and work out, once for all layers, what this step edits."
-        self.step += 1
-        t = self.step
-        act = (self.self_steps[:, 0] <= t) & (t < self.self_steps[:, 1])
-        self._self_now = None if self.cfg.mode == 'off' or not act.any() else (True if act.all() else act)
-        self._cross_now = None
-        if self.cross is not None and 0 <= t < self.n_steps:
-            w = self.cross[t]
-            if w.any() or self.eq is not None:
-                # the edited prompt's new attention is base[mapper] * c_base + edit * c_edit (refine, replace and reweight folded)
-                a = self.alphas if self.cfg.mode == 'refine' else torch.ones_like(w)
-                eq = self.eq if self.eq is not None else torch.ones_like(w)
-                self._cross_now = (w * a * eq, w * (1 - a) * eq + (1 - w))
-        self._dev = {}
+# %% ../../nbs/synth/03_prompt_to_prompt.ipynb #90e59bed
+@patch
+def begin_step(self: P2PController):
+    "Advance one denoising step and work out, once for all layers, what this step edits."
+    self.step += 1
+    t = self.step
+    act = (self.self_steps[:, 0] <= t) & (t < self.self_steps[:, 1])
+    self._self_now = None if self.cfg.mode == 'off' or not act.any() else (True if act.all() else act)
+    self._cross_now = None
+    if self.cross is not None and 0 <= t < self.n_steps:
+        w = self.cross[t]
+        if w.any() or self.eq is not None:
+            # the edited prompt's new attention is base[mapper] * c_base + edit * c_edit
+            # (refine, replace and reweight folded)
+            a = self.alphas if self.cfg.mode == 'refine' else torch.ones_like(w)
+            eq = self.eq if self.eq is not None else torch.ones_like(w)
+            self._cross_now = (w * a * eq, w * (1 - a) * eq + (1 - w))
+    self._dev = {}
 
-    def _on(self, x, key, device, dtype):
-        "A per-step tensor moved (once per step) to `device` and `dtype`."
-        k = (key, device, dtype)
-        hit = self._dev.get(k)
-        if hit is None or hit[0] is not x:
-            hit = self._dev[k] = (x, x.to(device, dtype))
-        return hit[1]
+# %% ../../nbs/synth/03_prompt_to_prompt.ipynb #193c3b94
+@patch
+def _on(self: P2PController, x, key, device, dtype):
+    "A per-step tensor moved (once per step) to `device` and `dtype`."
+    k = (key, device, dtype)
+    hit = self._dev.get(k)
+    if hit is None or hit[0] is not x:
+        hit = self._dev[k] = (x, x.to(device, dtype))
+    return hit[1]
 
-    def edit_rows(self, B: int, offs: list, device):
-        "(base rows, edited rows) of the edited halves, as index tensors (cached per step)."
-        key = ('edit', B, tuple(offs), device)
-        if key not in self._dev:
-            self._dev[key] = tuple(
-                torch.tensor([o + 2 * i + j for o in offs for i in range(self.n)], device=device) for j in (0, 1)
-            )
-        return self._dev[key]
+# %% ../../nbs/synth/03_prompt_to_prompt.ipynb #2398c334
+@patch
+def edit_rows(self: P2PController, B: int, offs: list, device):
+    "(base rows, edited rows) of the edited halves, as index tensors (cached per step)."
+    key = ('edit', B, tuple(offs), device)
+    if key not in self._dev:
+        self._dev[key] = tuple(
+            torch.tensor([o + 2 * i + j for o in offs for i in range(self.n)], device=device) for j in (0, 1)
+        )
+    return self._dev[key]
 
-    def cross_rows(self, B: int, offs: list, device):
-        "Rows of the one fused cross-attention call: all rows, then the base row of every edited row again (for Y)."
-        key = ('cross', B, tuple(offs), device)
-        if key not in self._dev:
-            self._dev[key] = torch.cat([torch.arange(B, device=device), self.edit_rows(B, offs, device)[0]])
-        return self._dev[key]
+# %% ../../nbs/synth/03_prompt_to_prompt.ipynb #6e44dd31
+@patch
+def cross_rows(self: P2PController, B: int, offs: list, device):
+    "Rows of the one fused cross-attention call: all rows, then the base row of every edited row again (for Y)."
+    key = ('cross', B, tuple(offs), device)
+    if key not in self._dev:
+        self._dev[key] = torch.cat([torch.arange(B, device=device), self.edit_rows(B, offs, device)[0]])
+    return self._dev[key]
 
-    def self_rows(self, B: int, offs: list, device):
-        "Row index that gives every injecting edited row its base row (cached per step)."
-        key = ('rows', B, tuple(offs), device)
-        if key not in self._dev:
-            idx = torch.arange(B)
-            act = self._self_now
-            for o in offs:
-                for i in range(self.n):
-                    if act is True or bool(act[i]):
-                        idx[o + 2 * i + 1] = o + 2 * i
-            self._dev[key] = idx.to(device)
-        return self._dev[key]
+# %% ../../nbs/synth/03_prompt_to_prompt.ipynb #e4963435
+@patch
+def self_rows(self: P2PController, B: int, offs: list, device):
+    "Row index that gives every injecting edited row its base row (cached per step)."
+    key = ('rows', B, tuple(offs), device)
+    if key not in self._dev:
+        idx = torch.arange(B)
+        act = self._self_now
+        for o in offs:
+            for i in range(self.n):
+                if act is True or bool(act[i]):
+                    idx[o + 2 * i + 1] = o + 2 * i
+        self._dev[key] = idx.to(device)
+    return self._dev[key]
 
-    def self_active(self, name: str):
-        "Which pairs inject self-attention at this layer and step: True (all), a bool tensor, or None (none)."
-        h, w = self.shapes[name]
-        return None if h * w > self.max_tokens else self._self_now
+# %% ../../nbs/synth/03_prompt_to_prompt.ipynb #cf144724
+@patch
+def self_active(self: P2PController, name: str):
+    "Which pairs inject self-attention at this layer and step: True (all), a bool tensor, or None (none)."
+    h, w = self.shapes[name]
+    return None if h * w > self.max_tokens else self._self_now
 
-    def cross_weights(self):
-        "(c_base, c_edit): per pair and edited token, the weights of this step's cross-attention edit, or None."
-        return self._cross_now
+# %% ../../nbs/synth/03_prompt_to_prompt.ipynb #3b2b6da9
+@patch
+def cross_weights(self: P2PController):
+    "(c_base, c_edit): per pair and edited token, the weights of this step's cross-attention edit, or None."
+    return self._cross_now
 
-    def needs_maps(self, name: str) -> bool:
-        "Whether this layer's cross-attention maps are read (for LocalBlend or the word maps): map-resolution layers."
-        return (self.blend_w is not None or self.word_w is not None) and tuple(self.shapes[name]) == self.map_hw
+# %% ../../nbs/synth/03_prompt_to_prompt.ipynb #3a2dc847
+@patch
+def needs_maps(self: P2PController, name: str) -> bool:
+    "Whether this layer's cross-attention maps are read (for LocalBlend or the word maps): map-resolution layers."
+    return (self.blend_w is not None or self.word_w is not None) and tuple(self.shapes[name]) == self.map_hw
 
-    def edit_cross(self, base, edit, cw):
-        "The edited prompt's new cross-attention from base and edited probabilities (n, heads, tokens, L)."
-        cb, ce = (self._on(c, i, base.device, base.dtype)[:, None, None, :] for i, c in enumerate(cw))
-        if self.cfg.mode == 'refine':
-            base = base.gather(
-                -1, self._on(self.mapper, 'mapper', base.device, torch.long)[:, None, None, :].expand_as(base)
-            )
-        return base * cb + edit * ce
+# %% ../../nbs/synth/03_prompt_to_prompt.ipynb #bf7cfa19
+@patch
+def weights_for(self: P2PController, w):
+    "(c_base, c_edit) for an explicit per-token weight `w` of the base (for tests and custom schedules)."
+    a = self.alphas if self.cfg.mode == 'refine' else torch.ones_like(w)
+    eq = self.eq if self.eq is not None else torch.ones_like(w)
+    return (w * a * eq, w * (1 - a) * eq + (1 - w))
 
-    def cross_values(self, v_edit, cw):
-        "(Y, Z) with (base[mapper] * c_base + edit * c_edit) @ V_edit = base @ Y + edit @ Z, so both stay fused attention."
-        cb, ce = (self._on(c, i, v_edit.device, v_edit.dtype)[:, None, :, None] for i, c in enumerate(cw))
-        Y = cb * v_edit
-        if self.cfg.mode == 'refine':  # base[..., mapper] @ X == base @ (X summed into the mapped base positions)
-            idx = self._on(self.mapper, 'mapper', v_edit.device, torch.long)[:, None, :, None].expand_as(Y)
-            Y = torch.zeros_like(Y).scatter_add_(-2, idx, Y)
-        return Y, ce * v_edit
+# %% ../../nbs/synth/03_prompt_to_prompt.ipynb #0da13604
+@patch
+def edit_cross(self: P2PController, base, edit, cw):
+    "The edited prompt's new cross-attention from base and edited probabilities (n, heads, tokens, L)."
+    cb, ce = (self._on(c, i, base.device, base.dtype)[:, None, None, :] for i, c in enumerate(cw))
+    if self.cfg.mode == 'refine':
+        base = base.gather(
+            -1, self._on(self.mapper, 'mapper', base.device, torch.long)[:, None, None, :].expand_as(base)
+        )
+    return base * cb + edit * ce
 
-    def weights_for(self, w):
-        "(c_base, c_edit) for an explicit per-token weight `w` of the base (for tests and custom schedules)."
-        a = self.alphas if self.cfg.mode == 'refine' else torch.ones_like(w)
-        eq = self.eq if self.eq is not None else torch.ones_like(w)
-        return (w * a * eq, w * (1 - a) * eq + (1 - w))
+# %% ../../nbs/synth/03_prompt_to_prompt.ipynb #093ef4ed
+@patch
+def cross_values(self: P2PController, v_edit, cw):
+    "(Y, Z) with (base[mapper] * c_base + edit * c_edit) @ V_edit = base @ Y + edit @ Z, so both stay fused attention."
+    cb, ce = (self._on(c, i, v_edit.device, v_edit.dtype)[:, None, :, None] for i, c in enumerate(cw))
+    Y = cb * v_edit
+    if self.cfg.mode == 'refine':  # base[..., mapper] @ X == base @ (X summed into the mapped base positions)
+        idx = self._on(self.mapper, 'mapper', v_edit.device, torch.long)[:, None, :, None].expand_as(Y)
+        Y = torch.zeros_like(Y).scatter_add_(-2, idx, Y)
+    return Y, ce * v_edit
 
-    def add_maps(self, probs):
-        "Accumulate the blend words' (and the mask words') attention (probs: n, 2, heads, tokens, L)."
-        p = probs.float().mean(2)  # mean over heads
-        if self.blend_w is not None:
-            m = torch.einsum('nsqt,nst->nsq', p, self.blend_w.to(probs.device))  # sum over the words' tokens
-            self._blend = m if self._blend is None else self._blend + m
-            self.counts['maps'] += 1
-        if self.word_w is not None:
-            self.add_word_maps(p)
+# %% ../../nbs/synth/03_prompt_to_prompt.ipynb #8359bc00
+@patch
+def add_maps(self: P2PController, probs):
+    "Accumulate the blend words' (and the mask words') attention (probs: n, 2, heads, tokens, L)."
+    p = probs.float().mean(2)  # mean over heads
+    if self.blend_w is not None:
+        m = torch.einsum('nsqt,nst->nsq', p, self.blend_w.to(probs.device))  # sum over the words' tokens
+        self._blend = m if self._blend is None else self._blend + m
+        self.counts['maps'] += 1
+    if self.word_w is not None:
+        self.add_word_maps(p)
 
-    def blend(self, latents):
-        "LocalBlend after a step: keep the base latent outside the mask of the blend words' maps."
-        if self._blend is None or self.step < round(self.cfg.blend_start * self.n_steps):
-            return latents
-        n = self.n
-        h, w = self.map_hw
-        maps = self._blend.view(n * 2, 1, h, w)
-        maps = F.max_pool2d(maps, 3, 1, padding=1)
-        maps = F.interpolate(maps, size=latents.shape[-2:], mode='nearest')
-        maps = maps / maps.flatten(1).max(1).values.clamp(min=1e-12)[:, None, None, None]
-        mask = (maps > self.cfg.blend_threshold).view(n, 2, 1, *latents.shape[-2:]).any(1).to(latents.dtype)
-        lat = latents.view(n, 2, *latents.shape[1:])
-        out = torch.stack([lat[:, 0], lat[:, 0] + mask * (lat[:, 1] - lat[:, 0])], 1).view_as(latents)
-        self.last_masks = mask[:, 0].detach().float().cpu().numpy() > 0.5
-        self.counts['blended'] += 1
-        return out
+# %% ../../nbs/synth/03_prompt_to_prompt.ipynb #1acdb622
+@patch
+def blend(self: P2PController, latents):
+    "LocalBlend after a step: keep the base latent outside the mask of the blend words' maps."
+    if self._blend is None or self.step < round(self.cfg.blend_start * self.n_steps):
+        return latents
+    n = self.n
+    h, w = self.map_hw
+    maps = self._blend.view(n * 2, 1, h, w)
+    maps = F.max_pool2d(maps, 3, 1, padding=1)
+    maps = F.interpolate(maps, size=latents.shape[-2:], mode='nearest')
+    maps = maps / maps.flatten(1).max(1).values.clamp(min=1e-12)[:, None, None, None]
+    mask = (maps > self.cfg.blend_threshold).view(n, 2, 1, *latents.shape[-2:]).any(1).to(latents.dtype)
+    lat = latents.view(n, 2, *latents.shape[1:])
+    out = torch.stack([lat[:, 0], lat[:, 0] + mask * (lat[:, 1] - lat[:, 0])], 1).view_as(latents)
+    self.last_masks = mask[:, 0].detach().float().cpu().numpy() > 0.5
+    self.counts['blended'] += 1
+    return out
 
-    def tensors(self) -> list:
-        "Names of the per-call tensors the controller still holds (empty after `clear`)."
-        return [
-            k for k in ('_blend', '_dev', '_words') if getattr(self, k, None) is not None and len(getattr(self, k))
-        ]
+# %% ../../nbs/synth/03_prompt_to_prompt.ipynb #ef467a3b
+@patch
+def tensors(self: P2PController) -> list:
+    "Names of the per-call tensors the controller still holds (empty after `clear`)."
+    return [k for k in ('_blend', '_dev', '_words') if getattr(self, k, None) is not None and len(getattr(self, k))]
 
-    def clear(self):
-        self._blend = self._words = None
-        self._dev = {}
+# %% ../../nbs/synth/03_prompt_to_prompt.ipynb #c255a2b7
+@patch
+def clear(self: P2PController):
+    self._blend = self._words = None
+    self._dev = {}
 
 # %% ../../nbs/synth/03_prompt_to_prompt.ipynb #ae8ab1b2
 def _sdpa(q, k, v, mask):
     return F.scaled_dot_product_attention(q, k, v, attn_mask=mask, dropout_p=0.0, is_causal=False)
 
-
+# %% ../../nbs/synth/03_prompt_to_prompt.ipynb #d223cd53
 def _pairs(x, o: int, n: int):
     "Rows `o .. o+2n` of `x` (batch, ...) as (n, 2, ...): pair i's base at [i, 0], its edit at [i, 1]."
     return x[o : o + 2 * n].view(n, 2, *x.shape[1:])
 
-
+# %% ../../nbs/synth/03_prompt_to_prompt.ipynb #64c8ba1c
 class P2PAttnProcessor:
-    "Attention processor that applies a `P2PController` to one attention layer (diffusers' `AttnProcessor2_0`, plus the edits)."
+    (
+        "Attention processor that applies a `P2PController` to one attention layer "
+        "(diffusers' `AttnProcessor2_0`, plus the edits)."
+    )  # fmt: skip
 
     def __init__(self, controller: P2PController, name: str):
         self.c, self.name = controller, name
 
-    def _edited_offsets(self, batch_size: int) -> list:
-        "Where the (base, edit) rows start in the batch: the conditional half (and the unconditional one if asked)."
-        n2 = 2 * self.c.n
-        if batch_size == 2 * n2:
-            return [0, n2] if self.c.cfg.edit_uncond else [n2]
-        if batch_size == n2:
-            return [0]
-        return []
+# %% ../../nbs/synth/03_prompt_to_prompt.ipynb #a49ddbcd
+@patch
+def _edited_offsets(self: P2PAttnProcessor, batch_size: int) -> list:
+    "Where the (base, edit) rows start in the batch: the conditional half (and the unconditional one if asked)."
+    n2 = 2 * self.c.n
+    if batch_size == 2 * n2:
+        return [0, n2] if self.c.cfg.edit_uncond else [n2]
+    if batch_size == n2:
+        return [0]
+    return []
 
-    def __call__(
-        self, attn, hidden_states, encoder_hidden_states=None, attention_mask=None, temb=None, *args, **kwargs
-    ):
-        is_cross = encoder_hidden_states is not None
-        residual = hidden_states
-        if attn.spatial_norm is not None:
-            hidden_states = attn.spatial_norm(hidden_states, temb)
-        input_ndim = hidden_states.ndim
-        if input_ndim == 4:
-            batch_size, channel, height, width = hidden_states.shape
-            hidden_states = hidden_states.view(batch_size, channel, height * width).transpose(1, 2)
-        batch_size, sequence_length, _ = (
-            hidden_states.shape if encoder_hidden_states is None else encoder_hidden_states.shape
-        )
+# %% ../../nbs/synth/03_prompt_to_prompt.ipynb #4757f805
+def _qkv(attn, hidden_states, encoder_hidden_states, attention_mask) -> tuple:
+    "(query, key, value, mask, batch size, head dim): the (batch, heads, seq, head_dim) inputs of the attention."
+    batch_size, sequence_length, _ = (
+        hidden_states.shape if encoder_hidden_states is None else encoder_hidden_states.shape
+    )
+    if attention_mask is not None:
+        attention_mask = attn.prepare_attention_mask(attention_mask, sequence_length, batch_size)
+        attention_mask = attention_mask.view(batch_size, attn.heads, -1, attention_mask.shape[-1])
+    if attn.group_norm is not None:
+        hidden_states = attn.group_norm(hidden_states.transpose(1, 2)).transpose(1, 2)
+    query = attn.to_q(hidden_states)
+    if encoder_hidden_states is None:
+        encoder_hidden_states = hidden_states
+    elif attn.norm_cross:
+        encoder_hidden_states = attn.norm_encoder_hidden_states(encoder_hidden_states)
+    key, value = attn.to_k(encoder_hidden_states), attn.to_v(encoder_hidden_states)
+    head_dim = key.shape[-1] // attn.heads
+    # (batch, seq, heads*head_dim) -> (batch, heads, seq, head_dim)
+    query, key, value = (x.view(batch_size, -1, attn.heads, head_dim).transpose(1, 2) for x in (query, key, value))
+    if attn.norm_q is not None:
+        query = attn.norm_q(query)
+    if attn.norm_k is not None:
+        key = attn.norm_k(key)
+    return query, key, value, attention_mask, batch_size, head_dim
+
+# %% ../../nbs/synth/03_prompt_to_prompt.ipynb #0a7d5757
+@patch
+def _self_attention(self: P2PAttnProcessor, attn, query, key, value, attention_mask, offsets):
+    "Self-attention; while injection is on, each edit row attends with its base row's queries and keys."
+    c = self.c
+    active = c.self_active(self.name) if offsets else None
+    if active is None:
+        return _sdpa(query, key, value, attention_mask)
+    c.counts['self_injected'] += 1
+    if not c.cfg.explicit:  # fused: edited rows take the base rows' queries and keys, and keep their own values
+        rows = c.self_rows(query.shape[0], offsets, query.device)
+        return _sdpa(query.index_select(0, rows), key.index_select(0, rows), value, attention_mask)
+    # reference: the edited rows take the base rows' probability matrix, times their own values
+    select = None if active is True else active.to(query.device)[:, None, None, None]
+    out, n = _sdpa(query, key, value, attention_mask), c.n
+    for o in offsets:
+        q, k, v = (_pairs(x, o, n) for x in (query, key, value))  # (n, 2, heads, seq, head_dim)
+        probs = (q[:, 0] @ k[:, 0].transpose(-1, -2) * attn.scale).float().softmax(-1).to(v.dtype)
+        pair_out = _pairs(out, o, n)
+        injected = probs @ v[:, 1]
+        pair_out[:, 1] = injected if select is None else torch.where(select, injected, pair_out[:, 1])
+    return out
+
+# %% ../../nbs/synth/03_prompt_to_prompt.ipynb #623e0507
+@patch
+def __call__(
+    self: P2PAttnProcessor,
+    attn,
+    hidden_states,
+    encoder_hidden_states=None,
+    attention_mask=None,
+    temb=None,
+    *args,
+    **kwargs,
+):
+    is_cross = encoder_hidden_states is not None
+    residual = hidden_states
+    if attn.spatial_norm is not None:
+        hidden_states = attn.spatial_norm(hidden_states, temb)
+    input_ndim = hidden_states.ndim
+    if input_ndim == 4:
+        batch_size, channel, height, width = hidden_states.shape
+        hidden_states = hidden_states.view(batch_size, channel, height * width).transpose(1, 2)
+    query, key, value, attention_mask, batch_size, head_dim = _qkv(
+        attn, hidden_states, encoder_hidden_states, attention_mask
+    )
+    offsets = self._edited_offsets(batch_size)
+    attend = self._cross_attention if is_cross else self._self_attention
+    hidden_states = attend(attn, query, key, value, attention_mask, offsets)  # (batch, heads, seq, head_dim)
+    hidden_states = hidden_states.transpose(1, 2).reshape(batch_size, -1, attn.heads * head_dim).to(query.dtype)
+    hidden_states = attn.to_out[1](attn.to_out[0](hidden_states))  # linear projection, dropout
+    if input_ndim == 4:
+        hidden_states = hidden_states.transpose(-1, -2).reshape(batch_size, channel, height, width)
+    if attn.residual_connection:
+        hidden_states = hidden_states + residual
+    return hidden_states / attn.rescale_output_factor
+
+# %% ../../nbs/synth/03_prompt_to_prompt.ipynb #fe95aa8a
+@patch
+def _cross_explicit(self: P2PAttnProcessor, attn, query, key, value, attention_mask, offsets, weights, maps):
+    "Explicit probabilities: for the blend maps (and as the reference path)."
+    c, n = self.c, self.c.n
+    out = _sdpa(query, key, value, attention_mask)
+    for o in offsets:
+        q, k, v = (_pairs(x, o, n) for x in (query, key, value))  # (n, 2, heads, seq, head_dim)
+        scores = q @ k.transpose(-1, -2) * attn.scale  # (n, 2, heads, pixels, tokens)
         if attention_mask is not None:
-            attention_mask = attn.prepare_attention_mask(attention_mask, sequence_length, batch_size)
-            attention_mask = attention_mask.view(batch_size, attn.heads, -1, attention_mask.shape[-1])
-        if attn.group_norm is not None:
-            hidden_states = attn.group_norm(hidden_states.transpose(1, 2)).transpose(1, 2)
-        query = attn.to_q(hidden_states)
-        if encoder_hidden_states is None:
-            encoder_hidden_states = hidden_states
-        elif attn.norm_cross:
-            encoder_hidden_states = attn.norm_encoder_hidden_states(encoder_hidden_states)
-        key, value = attn.to_k(encoder_hidden_states), attn.to_v(encoder_hidden_states)
-        head_dim = key.shape[-1] // attn.heads
-        # (batch, seq, heads*head_dim) -> (batch, heads, seq, head_dim)
-        query, key, value = (x.view(batch_size, -1, attn.heads, head_dim).transpose(1, 2) for x in (query, key, value))
-        if attn.norm_q is not None:
-            query = attn.norm_q(query)
-        if attn.norm_k is not None:
-            key = attn.norm_k(key)
-        offsets = self._edited_offsets(batch_size)
-        attend = self._cross_attention if is_cross else self._self_attention
-        hidden_states = attend(attn, query, key, value, attention_mask, offsets)  # (batch, heads, seq, head_dim)
-        hidden_states = hidden_states.transpose(1, 2).reshape(batch_size, -1, attn.heads * head_dim).to(query.dtype)
-        hidden_states = attn.to_out[1](attn.to_out[0](hidden_states))  # linear projection, dropout
-        if input_ndim == 4:
-            hidden_states = hidden_states.transpose(-1, -2).reshape(batch_size, channel, height, width)
-        if attn.residual_connection:
-            hidden_states = hidden_states + residual
-        return hidden_states / attn.rescale_output_factor
+            scores = scores + _pairs(attention_mask, o, n)
+        probs = scores.float().softmax(-1)
+        if maps and o == offsets[-1]:
+            c.add_maps(probs)
+        edit_probs = c.edit_cross(probs[:, 0], probs[:, 1], weights) if weights is not None else probs[:, 1]
+        pair_out = _pairs(out, o, n)
+        pair_out[:, 0] = probs[:, 0].to(v.dtype) @ v[:, 0]
+        pair_out[:, 1] = edit_probs.to(v.dtype) @ v[:, 1]
+    return out
 
-    def _self_attention(self, attn, query, key, value, attention_mask, offsets):
-        "Self-attention; while injection is on, each edit row attends with its base row's queries and keys."
-        c = self.c
-        active = c.self_active(self.name) if offsets else None
-        if active is None:
-            return _sdpa(query, key, value, attention_mask)
-        c.counts['self_injected'] += 1
-        if not c.cfg.explicit:  # fused: edited rows take the base rows' queries and keys, and keep their own values
-            rows = c.self_rows(query.shape[0], offsets, query.device)
-            return _sdpa(query.index_select(0, rows), key.index_select(0, rows), value, attention_mask)
-        # reference: the edited rows take the base rows' probability matrix, times their own values
-        select = None if active is True else active.to(query.device)[:, None, None, None]
-        out, n = _sdpa(query, key, value, attention_mask), c.n
-        for o in offsets:
-            q, k, v = (_pairs(x, o, n) for x in (query, key, value))  # (n, 2, heads, seq, head_dim)
-            probs = (q[:, 0] @ k[:, 0].transpose(-1, -2) * attn.scale).float().softmax(-1).to(v.dtype)
-            pair_out = _pairs(out, o, n)
-            injected = probs @ v[:, 1]
-            pair_out[:, 1] = injected if select is None else torch.where(select, injected, pair_out[:, 1])
-        return out
+# %% ../../nbs/synth/03_prompt_to_prompt.ipynb #3487804b
+@patch
+def _cross_fused(self: P2PAttnProcessor, query, key, value, offsets, weights):
+    (
+        "One attention call: an edited row keeps its queries and keys with values Z, plus one extra row per "
+        "edited row (the base's queries and keys, values Y)."
+    )  # fmt: skip
+    c, batch_size = self.c, query.shape[0]
+    base_rows, edit_rows = c.edit_rows(batch_size, offsets, query.device)
+    edit_values = value.index_select(0, edit_rows).view(len(offsets), c.n, *value.shape[1:])
+    Y, Z = c.cross_values(edit_values, weights)
+    rows = c.cross_rows(batch_size, offsets, query.device)
+    values = torch.cat([value.index_copy(0, edit_rows, Z.flatten(0, 1)), Y.flatten(0, 1)])
+    out = _sdpa(query.index_select(0, rows), key.index_select(0, rows), values, None)
+    return out[:batch_size].index_add(0, edit_rows, out[batch_size:])
 
-    def _cross_attention(self, attn, query, key, value, attention_mask, offsets):
-        "Cross-attention; edit rows mix in the base rows' maps (replace / refine / reweight), maps kept for LocalBlend."
-        c = self.c
-        weights = c.cross_weights() if offsets else None
-        maps = bool(offsets) and c.needs_maps(self.name)
-        blend = maps and c.blend_w is not None
-        if maps and not blend:  # word maps only: read beside the unchanged computation, so that no image changes
-            c.add_maps(self.cond_probs(attn, query, key, attention_mask=attention_mask, o=offsets[-1]))
-        if weights is None and not blend:
-            return _sdpa(query, key, value, attention_mask)
-        if blend or c.cfg.explicit or attention_mask is not None:
-            out = self._cross_explicit(attn, query, key, value, attention_mask, offsets, weights, blend)
-        else:
-            out = self._cross_fused(query, key, value, offsets, weights)
-        if weights is not None:
-            c.counts['cross_edited'] += 1
-        return out
-
-    def _cross_explicit(self, attn, query, key, value, attention_mask, offsets, weights, maps):
-        "Explicit probabilities: for the blend maps (and as the reference path)."
-        c, n = self.c, self.c.n
-        out = _sdpa(query, key, value, attention_mask)
-        for o in offsets:
-            q, k, v = (_pairs(x, o, n) for x in (query, key, value))  # (n, 2, heads, seq, head_dim)
-            scores = q @ k.transpose(-1, -2) * attn.scale  # (n, 2, heads, pixels, tokens)
-            if attention_mask is not None:
-                scores = scores + _pairs(attention_mask, o, n)
-            probs = scores.float().softmax(-1)
-            if maps and o == offsets[-1]:
-                c.add_maps(probs)
-            edit_probs = c.edit_cross(probs[:, 0], probs[:, 1], weights) if weights is not None else probs[:, 1]
-            pair_out = _pairs(out, o, n)
-            pair_out[:, 0] = probs[:, 0].to(v.dtype) @ v[:, 0]
-            pair_out[:, 1] = edit_probs.to(v.dtype) @ v[:, 1]
-        return out
-
-    def _cross_fused(self, query, key, value, offsets, weights):
-        "One attention call: an edited row keeps its queries and keys with values Z, plus one extra row per edited row (the base's queries and keys, values Y)."
-        c, batch_size = self.c, query.shape[0]
-        base_rows, edit_rows = c.edit_rows(batch_size, offsets, query.device)
-        edit_values = value.index_select(0, edit_rows).view(len(offsets), c.n, *value.shape[1:])
-        Y, Z = c.cross_values(edit_values, weights)
-        rows = c.cross_rows(batch_size, offsets, query.device)
-        values = torch.cat([value.index_copy(0, edit_rows, Z.flatten(0, 1)), Y.flatten(0, 1)])
-        out = _sdpa(query.index_select(0, rows), key.index_select(0, rows), values, None)
-        return out[:batch_size].index_add(0, edit_rows, out[batch_size:])
+# %% ../../nbs/synth/03_prompt_to_prompt.ipynb #88279978
+@patch
+def _cross_attention(self: P2PAttnProcessor, attn, query, key, value, attention_mask, offsets):
+    "Cross-attention; edit rows mix in the base rows' maps (replace / refine / reweight), maps kept for LocalBlend."
+    c = self.c
+    weights = c.cross_weights() if offsets else None
+    maps = bool(offsets) and c.needs_maps(self.name)
+    blend = maps and c.blend_w is not None
+    if maps and not blend:  # word maps only: read beside the unchanged computation, so that no image changes
+        c.add_maps(self.cond_probs(attn, query, key, attention_mask=attention_mask, o=offsets[-1]))
+    if weights is None and not blend:
+        return _sdpa(query, key, value, attention_mask)
+    if blend or c.cfg.explicit or attention_mask is not None:
+        out = self._cross_explicit(attn, query, key, value, attention_mask, offsets, weights, blend)
+    else:
+        out = self._cross_fused(query, key, value, offsets, weights)
+    if weights is not None:
+        c.counts['cross_edited'] += 1
+    return out
 
 # %% ../../nbs/synth/03_prompt_to_prompt.ipynb #f806b167
 @contextmanager
@@ -547,7 +628,75 @@ def pair_latents(seeds: list, height: int, width: int, *, channels: int = 4, vae
     ]
     return torch.cat([x.repeat(2, 1, 1, 1) for x in lat])
 
+# %% ../../nbs/synth/03_prompt_to_prompt.ipynb #85cacc26
+def _pipe_call(pipe, pairs, seeds, steps, guidance, height, width, output_type) -> dict:
+    "The keyword arguments of the pipeline call that renders `pairs`."
+    dev, dt = pipe.unet.device, pipe.unet.dtype
+    lat = pair_latents(
+        seeds, height, width, channels=pipe.vae.config.latent_channels, vae_scale=pipe.vae_scale_factor
+    ).to(dev, dt)
+    prompts = [p for ab in pairs for p in ab]
+    return dict(
+        prompt=prompts,
+        num_inference_steps=steps,
+        guidance_scale=guidance,
+        height=height,
+        width=width,
+        latents=lat,
+        output_type='latent' if output_type == 'latent' else 'np',
+    )
 
+# %% ../../nbs/synth/03_prompt_to_prompt.ipynb #bc76c1a6
+def _make_controller(pipe, cfg, pairs, steps, height, width, blend_words, self_fractions, mask_words):
+    "The `P2PController` of one `generate_pairs` call."
+    shapes = layer_shapes(pipe.unet, height, width, vae_scale=pipe.vae_scale_factor)
+    ctl = P2PController(
+        cfg,
+        pipe.tokenizer,
+        pairs,
+        steps,
+        shapes,
+        map_resolution(shapes, height, width),
+        blend_words,
+        self_fractions,
+    )
+    if mask_words is not None:
+        ctl.set_mask_words(pipe.tokenizer, pairs, mask_words)
+    return ctl
+
+# %% ../../nbs/synth/03_prompt_to_prompt.ipynb #1d8e6429
+def _render_controlled(pipe, ctl: P2PController, call: dict) -> tuple:
+    "(the pipeline's images, info per pair) of one call with `ctl` installed."
+
+    def on_step(p, i, t, kw):
+        return {'latents': ctl.blend(kw['latents'])}
+
+    with prompt_to_prompt(pipe, ctl):
+        res = pipe(
+            **call,
+            callback_on_step_end=on_step if ctl.cfg.local_blend else None,
+            callback_on_step_end_tensor_inputs=['latents'],
+        ).images
+        counts, masks = dict(ctl.counts), ctl.last_masks
+        ctl.word_maps = ctl.word_map_arrays() if ctl.word_w is not None else None
+    info = [{} for _ in range(ctl.n)]
+    for i in range(ctl.n):
+        info[i] = {'counts': counts, 'self_steps': ctl.self_steps[i].tolist(), 'map_resolution': list(ctl.map_hw)}
+        if masks is not None:
+            info[i]['blend_mask_fraction'] = float(masks[i].mean())
+    return res, info
+
+# %% ../../nbs/synth/03_prompt_to_prompt.ipynb #e788e999
+def _pair_arrays(res, n: int, output_type: str) -> np.ndarray:
+    "The pipeline's output `res` for `n` pairs as an array [n, 2, ...] of `output_type`."
+    if output_type == 'latent':
+        return res.float().cpu().view(n, 2, *res.shape[1:]).numpy()
+    imgs = np.asarray(res).reshape(n, 2, *np.asarray(res).shape[1:])
+    if output_type == 'np':
+        imgs = (imgs * 255).round().clip(0, 255).astype(np.uint8)
+    return imgs
+
+# %% ../../nbs/synth/03_prompt_to_prompt.ipynb #716558a1
 def generate_pairs(
     pipe,  # a loaded SDXL pipeline (`img_diff.core.models.load_diffusers`)
     pairs: list,  # [(base prompt, edit prompt), ...]
@@ -568,59 +717,14 @@ def generate_pairs(
     cfg = cfg or P2PConfig(mode='off')
     if len(seeds) != len(pairs):
         raise ValueError(f"{len(pairs)} pairs but {len(seeds)} seeds")
-    dev, dt = pipe.unet.device, pipe.unet.dtype
-    lat = pair_latents(
-        seeds, height, width, channels=pipe.vae.config.latent_channels, vae_scale=pipe.vae_scale_factor
-    ).to(dev, dt)
-    prompts = [p for ab in pairs for p in ab]
-    call = dict(
-        prompt=prompts,
-        num_inference_steps=steps,
-        guidance_scale=guidance,
-        height=height,
-        width=width,
-        latents=lat,
-        output_type='latent' if output_type == 'latent' else 'np',
-    )
+    call = _pipe_call(pipe, pairs, seeds, steps, guidance, height, width, output_type)
     info, ctl = [{} for _ in pairs], None
     if cfg.mode == 'off':
         res = pipe(**call).images
     else:
-        shapes = layer_shapes(pipe.unet, height, width, vae_scale=pipe.vae_scale_factor)
-        ctl = P2PController(
-            cfg,
-            pipe.tokenizer,
-            pairs,
-            steps,
-            shapes,
-            map_resolution(shapes, height, width),
-            blend_words,
-            self_fractions,
-        )
-        if mask_words is not None:
-            ctl.set_mask_words(pipe.tokenizer, pairs, mask_words)
-
-        def on_step(p, i, t, kw):
-            return {'latents': ctl.blend(kw['latents'])}
-
-        with prompt_to_prompt(pipe, ctl):
-            res = pipe(
-                **call,
-                callback_on_step_end=on_step if cfg.local_blend else None,
-                callback_on_step_end_tensor_inputs=['latents'],
-            ).images
-            counts, masks = dict(ctl.counts), ctl.last_masks
-            ctl.word_maps = ctl.word_map_arrays() if ctl.word_w is not None else None
-        for i in range(len(pairs)):
-            info[i] = {'counts': counts, 'self_steps': ctl.self_steps[i].tolist(), 'map_resolution': list(ctl.map_hw)}
-            if masks is not None:
-                info[i]['blend_mask_fraction'] = float(masks[i].mean())
-    if output_type == 'latent':
-        imgs = res.float().cpu().view(len(pairs), 2, *res.shape[1:]).numpy()
-    else:
-        imgs = np.asarray(res).reshape(len(pairs), 2, *np.asarray(res).shape[1:])
-        if output_type == 'np':
-            imgs = (imgs * 255).round().clip(0, 255).astype(np.uint8)
+        ctl = _make_controller(pipe, cfg, pairs, steps, height, width, blend_words, self_fractions, mask_words)
+        res, info = _render_controlled(pipe, ctl, call)
+    imgs = _pair_arrays(res, len(pairs), output_type)
     return (imgs, info, ctl) if return_controller else (imgs, info)
 
 # %% ../../nbs/synth/03_prompt_to_prompt.ipynb #03b9d524

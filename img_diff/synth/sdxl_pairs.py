@@ -225,10 +225,10 @@ def _word_box(folder, rid: str, k: int, g: dict, word: np.ndarray, pixel: np.nda
 
 # %% ../../nbs/synth/04_sdxl_pairs.ipynb #1525ce47
 def _pixel_union(folder, r, like: np.ndarray) -> np.ndarray:
-    "The union of record `r`'s pixel-ssim masks (all False, as `like`, when it has none)."
+    "The union of record `r`'s pixel masks (all False, as `like`, when it has none)."
     from img_diff.core.imaging import load_mask
 
-    pix = [load_mask(folder.file(b.mask)) for b in r.boxes if b.source == 'pixel-ssim' and b.mask]
+    pix = [load_mask(folder.file(b.mask)) for b in r.boxes if b.source == 'pixel' and b.mask]
     return np.logical_or.reduce(pix) if pix else np.zeros_like(like)
 
 # %% ../../nbs/synth/04_sdxl_pairs.ipynb #e79e4367
