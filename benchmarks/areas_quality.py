@@ -3,15 +3,17 @@
 Two sets (`--sets dev,art`, both by default):
 
   dev  `benchmark_plan(seed)` of img_diff.areas.benchmark: photographs and flat drawn shapes under camera and file
-  nuisances art  `art_plan(seed)` of img_diff.areas.art_benchmark: puzzle scenes drawn from real illustrations (emoji),
-  960 x 720,
+       nuisances
+  art  `art_plan(seed)` of img_diff.areas.art_benchmark: puzzle scenes drawn from real illustrations (emoji), 960 x
+       720,
        3-10 changed objects each, many of them small or next to each other, both images JPEG 75-95; and pairs of
        JPEG and drifting snow only
 
 Every pair of a set is made once and given to both methods, in one process:
 
   ours      img_diff.areas.difference_areas.pixel_difference(a, b) with its defaults (or --paper-era, or --set
-  NAME=VALUE) baseline  the usual thirty lines: grey SSIM map (scikit-image, 7-px window), Otsu threshold of 1 - SSIM,
+            NAME=VALUE)
+  baseline  the usual thirty lines: grey SSIM map (scikit-image, 7-px window), Otsu threshold of 1 - SSIM,
             closing (disk 3) then opening (disk 1), connected regions (contours) of at least 0.05% of the image
 
 Found boxes are matched one-to-one to truth boxes (Hungarian, IoU >= 0.5, as in the localization chapter). Printed:
@@ -24,8 +26,8 @@ that overlap no truth count only overall, per nuisance and per scene). 'Neighbou
 differences at most 40 px apart, the share where both are matched (each by its own box: matching is one-to-one).
 Seconds per pair are each method's own time.
 
-Usage: python benchmarks/areas_quality.py [--sets dev,art] [--limit N] [--seed 0] [--paper-era] [--set threshold=0.5
-...]
+Usage: python benchmarks/areas_quality.py [--sets dev,art] [--limit N] [--seed 0] [--paper-era]
+         [--set threshold=0.5 ...]
 """
 
 import argparse, time

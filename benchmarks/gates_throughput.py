@@ -11,12 +11,13 @@ of every pixel difference area of each pair (crop gate), on CPU:
 Both run in one process, interleaved round by round (the order alternates). The script prints pairs per second, the
 speed-up (median of per-round ratios), the largest difference between the two ways' cosines, and whether every gate
 decision agrees: the paper's thresholds (band (0.90, 0.98), crop gate 0.85) and, since random-weight scores all sit
-near 1, thresholds near the 10/25/50/75/90 % quantiles of the per-pair scores as well (each midway between two
+near
+1, thresholds near the 10/25/50/75/90 % quantiles of the per-pair scores as well (each midway between two
 neighbouring per-pair scores, so that a decision flips only when a score moves past half the gap to its neighbour).
-Then it splits the cost per image (image processor; forward at 2 images a call; forward at --batch-size) to show the
-ceiling of batching: the forward is compute-bound, so batching can only save what the small calls waste. --bf16 also
-times the batched way under torch.autocast(bfloat16) — NOT equal results; shown for the record. Usage: python
-benchmarks/gates_throughput.py [--pairs 24] [--rounds 3] [--batch-size 64] [--threads N] [--bf16]
+Then it splits the cost per image (image processor; forward at 2 images a call; forward at --batch-size) to show
+the ceiling of batching: the forward is compute-bound, so batching can only save what the small calls waste.
+--bf16 also times the batched way under torch.autocast(bfloat16) — NOT equal results; shown for the record.
+Usage: python benchmarks/gates_throughput.py [--pairs 24] [--rounds 3] [--batch-size 64] [--threads N] [--bf16]
 """
 
 import argparse, contextlib, statistics, time

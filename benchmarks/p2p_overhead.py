@@ -13,10 +13,12 @@ Same two prompts, latents, steps (10), guidance (7.5) and size, on a tiny random
 
 Usage: python benchmarks/p2p_overhead.py [--sizes 256 512] [--repeats 3] [--model DIR] [--dtype float32] [--device cpu]
        [--configs plain p2p masks paste peer]
-Memory: each configuration in its own process (peak RSS, and the peak above the RSS before generating; peak CUDA memory
-on a GPU). Time: all configurations in one process, interleaved round by round (order rotated), so that the machine's
-drift hits them alike; the ratio is the median over rounds of (config time / plain time in the same round). Random
-weights: the timings are about code paths, not image quality.
+Memory: each configuration in its own process (peak RSS, and the peak above the RSS before generating; peak CUDA
+memory on
+a GPU). Time: all configurations in one process, interleaved round by round (order rotated), so that the machine's
+drift
+hits them alike; the ratio is the median over rounds of (config time / plain time in the same round).
+Random weights: the timings are about code paths, not image quality.
 """
 
 import argparse, json, resource, statistics, subprocess, sys, time

@@ -9,12 +9,14 @@ map (borders included) and over the interior (5 px from the border; kornia and t
 which is scipy's 'mirror', so their borders differ).
 
   skimage       structural_similarity(float32 HWC, channel_axis=2, gaussian_weights=True, use_sample_covariance=False,
-  full=True) torchmetrics  structural_similarity_index_measure(NCHW, gaussian_kernel=True, sigma=1.5,
-  return_full_image=True) kornia        kornia.metrics.ssim(NCHW, 11, max_val=255.) ours
-  img_diff.areas.ssim.ssim_map(float32 HWC numpy, as difference_map calls it)
+                full=True)
+  torchmetrics  structural_similarity_index_measure(NCHW, gaussian_kernel=True, sigma=1.5, return_full_image=True)
+  kornia        kornia.metrics.ssim(NCHW, 11, max_val=255.)
+  ours          img_diff.areas.ssim.ssim_map(float32 HWC numpy, as difference_map calls it)
 
 With --device cuda --batch N it also prints pairs/s of ours and kornia on a batch of N pairs on the GPU (after a
-warm-up). Usage: python benchmarks/ssim_maps.py [--sizes 512 1024] [--reps 9] [--device cuda --batch 64]
+warm-up).
+Usage: python benchmarks/ssim_maps.py [--sizes 512 1024] [--reps 9] [--device cuda --batch 64]
 """
 
 import argparse, statistics, time

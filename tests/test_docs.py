@@ -2,9 +2,8 @@
 whose images decode and whose links between pages resolve; every output a notebook stored shows on its page as the
 notebook shows it (the visible text of each output block, read from the browser, against the notebook's own output:
 printed text, results, errors, HTML, widgets' saved state, images); the home page and a run's report page are
-screenshot and
-not blank. Needs the Debian package `chromium` (CI installs it in .ci/run); without it these tests FAIL, they do not
-skip."""
+screenshot and not blank. Needs the Debian package `chromium` (CI installs it in .ci/run); without it these tests FAIL,
+they do not skip."""
 
 import base64, io, importlib.util, json, os, re, sys
 from html.parser import HTMLParser

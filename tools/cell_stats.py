@@ -2,8 +2,8 @@
 
 Run: `python tools/cell_stats.py [--per-notebook]`. A cell's size counts its non-empty lines other than `#|`
 directives; an export cell is "followed" when the next cell is a code cell that exports nothing (a test, an example or
-a picture).
-The figures compare with fastcore's and execnb's in `style.md` (median 7 and 9 lines, ~1% and 0 over 40 lines)."""
+a picture). The figures compare with fastcore's and execnb's in `style.md` (median 7 and 9 lines, ~1% and 0 over 40
+lines)."""
 
 import json, re, statistics, sys
 from collections import defaultdict

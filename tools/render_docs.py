@@ -8,8 +8,8 @@ machines without internet, so this tool gives an offline equivalent that can be 
 - pages are named as nbdev names them (`00_records.ipynb` -> `records.html`, the number prefix dropped), and links to
   notebooks (`01_imaging.ipynb`) are rewritten to the pages (`imaging.html`), so index's chapter links work as on the
   site;
-- outputs show as the notebook shows them: printed (stream) text, results, errors as text -- nbdev's `strip_ansi` turns
-a
+- outputs show as the notebook shows them: printed (stream) text, results, errors as text -- nbdev's `strip_ansi`
+turns a
   stream's text into a list of characters, which is joined again; ipywidgets as static HTML of the state the notebook
   saved (progress bars at their last value, sliders with their values), else as their text;
 - nbconvert's HTML exporter writes the pages; output images are embedded as `data:` URIs; scripts and styles from the
@@ -18,8 +18,7 @@ a
 
 Run: `python tools/render_docs.py [--dest _docs_offline] [--screenshots]`. `Browser` drives one headless Chromium
 (Debian package `chromium`) over the DevTools protocol on a pipe — no selenium, no network port; tests/test_docs.py
-uses it.
-"""
+uses it."""
 
 import argparse, html, os, re, shutil, subprocess
 from concurrent.futures import ProcessPoolExecutor
