@@ -66,6 +66,34 @@ def _misfit(ga, gb, T, clip=30.0):
     d = d[~np.isnan(d)]
     return float(np.minimum(d, clip).mean()) if d.size else np.inf  # no overlap: the worst fit
 
+# %% ../../nbs/areas/01b_registration.ipynb #f684c945
+def _flow_affine(ga, gb, *, sigma=1.5, step=2, iters=4, c=8.0) -> np.ndarray:
+    (
+        "(p0..p7): u(x) = (p0 + p1 x + p2 y, p3 + p4 x + p5 y) px and B = (1 + p6) A + p7 + grad A . u, x and y "
+        "from the image's centre; a robust (Tukey) least-squares fit on every `step`-th pixel."
+    )  # fmt: skip
+    from scipy import ndimage as ndi
+
+    a = ndi.gaussian_filter(ga, sigma)[::step, ::step]
+    b = ndi.gaussian_filter(gb, sigma)[::step, ::step]
+    gy, gx = (g / step for g in np.gradient(a))
+    y, x = (v * step - v.mean() * step for v in np.mgrid[0 : a.shape[0], 0 : a.shape[1]].astype(np.float32))
+    J = np.stack([gx, gx * x, gx * y, gy, gy * x, gy * y, a, np.ones_like(a)], axis=-1).reshape(-1, 8)
+    d, w = (b - a).ravel(), np.ones(a.size)
+    for _ in range(iters):  # iteratively reweighted: residuals over `c` grey levels weigh nothing
+        p = np.linalg.lstsq((J * w[:, None]).T @ J, (J * w[:, None]).T @ d, rcond=None)[0]
+        r = d - J @ p
+        w = np.where(np.abs(r) < c, (1 - (r / c) ** 2) ** 2, 0.0)
+    return p
+
+# %% ../../nbs/areas/01b_registration.ipynb #74b161d9
+def _aligned(ga, gb, tol: float = 0.1) -> bool:
+    "True when the affine motion of B against A (`_flow_affine`) moves no corner of the image by `tol` px."
+    p = _flow_affine(ga, gb)
+    H, W = ga.shape
+    x, y = np.array([-1, 1, -1, 1]) * (W - 1) / 2, np.array([-1, -1, 1, 1]) * (H - 1) / 2
+    return bool(np.abs(np.concatenate([p[0] + p[1] * x + p[2] * y, p[3] + p[4] * x + p[5] * y])).max() < tol)
+
 # %% ../../nbs/areas/01b_registration.ipynb #8309879909854d7188b41380fd92a7c3
 def _still(src, dst, H, W, tol=0.15):
     "True when, in at least three quadrants of the image, most tiles moved less than `tol` px: the pair is aligned."
@@ -95,6 +123,8 @@ def register_pair(
     if model == 'none' or min(H, W) < 16:  # a sliver of an image: no tiles to register by
         return b.astype(np.float32), np.ones((H, W), bool), None
     ga, gb = a.mean(axis=2), b.mean(axis=2)
+    if model == 'similarity' and _aligned(ga, gb):  # most pairs: one global check, no tiles, no warp
+        return b.astype(np.float32), np.ones((H, W), bool), None
     lim = max_shift * max(H, W)
     s = _phase_shift(ga, gb)  # (rows, cols): a(x) ~ b(x - s)
     if np.abs(s).max() > lim:
