@@ -6,6 +6,7 @@
 __all__ = ['connected', 'group_boxes', 'join_rows', 'box_gap', 'mask_bounds', 'join_by_objects']
 
 # %% ../../nbs/areas/01d_grouping.ipynb #75ba6dc8
+import itertools
 import numpy as np
 from ..core.imaging import mask_bbox
 from .colour import background_like, to_lab
@@ -54,15 +55,23 @@ def join_rows(
 ) -> list:
     (
         "Groups (lists of indices) of boxes side by side on one line, of about one height, like the letters of a "
-        "word (single linkage)."
+        "word: the line grows letter by letter."
     )  # fmt: skip
-    b = [list(map(float, x)) for x in boxes]
-    n = len(b)
-    link = np.eye(n, dtype=bool)
-    for i in range(n):
-        for j in range(i + 1, n):
-            link[i, j] = link[j, i] = _on_one_line(b[i], b[j], gap, overlap, shorter)
-    return connected(link)
+    groups, bx = [[i] for i in range(len(boxes))], [list(map(float, b)) for b in boxes]
+    changed = True
+    while changed:  # until no line takes another letter (or line)
+        changed = False
+        for i, j in itertools.combinations(range(len(bx)), 2):
+            if bx[i] and bx[j] and _on_one_line(bx[i], bx[j], gap, overlap, shorter):
+                bx[i] = [
+                    min(bx[i][0], bx[j][0]),
+                    min(bx[i][1], bx[j][1]),
+                    max(bx[i][2], bx[j][2]),
+                    max(bx[i][3], bx[j][3]),
+                ]
+                bx[j], groups[i], groups[j] = None, groups[i] + groups[j], []
+                changed = True
+    return [g for g in groups if g]
 
 # %% ../../nbs/areas/01d_grouping.ipynb #28ec8c93
 def box_gap(a, b) -> float:
