@@ -77,7 +77,7 @@ class PixelAreaParams:
         None, "join areas closer than 2 x merge x longest side (None: the method's)"
     )
     merge_rel: Annotated[float, Range(ge=0, le=1)] = _f(
-        0.02, "'colour': ... and closer than merge_rel x the longer side of either (parts of a large object)"
+        0.0, "'colour': ... and closer than merge_rel x the longer side of either (parts of a large object); 0: off"
     )
     min_area: Annotated[float, Range(ge=0, lt=1)] | None = _f(
         None, "drop areas smaller than this fraction of the image (None: the method's)"
