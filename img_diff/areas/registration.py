@@ -66,7 +66,7 @@ def _misfit(ga, gb, T, clip=30.0):
     d = d[~np.isnan(d)]
     return float(np.minimum(d, clip).mean()) if d.size else np.inf  # no overlap: the worst fit
 
-# %% ../../nbs/areas/01b_registration.ipynb #f684c945
+# %% ../../nbs/areas/01b_registration.ipynb #f4145f69
 def _flow_affine(ga, gb, *, sigma=1.5, step=2, iters=4, c=8.0) -> np.ndarray:
     (
         "(p0..p7): u(x) = (p0 + p1 x + p2 y, p3 + p4 x + p5 y) px and B = (1 + p6) A + p7 + grad A . u, x and y "
@@ -86,7 +86,7 @@ def _flow_affine(ga, gb, *, sigma=1.5, step=2, iters=4, c=8.0) -> np.ndarray:
         w = np.where(np.abs(r) < c, (1 - (r / c) ** 2) ** 2, 0.0)
     return p
 
-# %% ../../nbs/areas/01b_registration.ipynb #74b161d9
+# %% ../../nbs/areas/01b_registration.ipynb #94dce4ea
 def _aligned(ga, gb, tol: float = 0.1) -> bool:
     "True when the affine motion of B against A (`_flow_affine`) moves no corner of the image by `tol` px."
     p = _flow_affine(ga, gb)

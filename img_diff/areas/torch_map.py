@@ -11,8 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, replace
 import inspect
 import numpy as np
-from ..core.imaging import load_image
-from .ssim_method import DifferenceMap
+from .ssim_method import DifferenceMap, read_pair
 from .registration import fit_tone, register_pair
 from .difference_areas import PixelAreaParams, PixelDifference
 from .difference_areas import colour_areas, pixel_area_params, pixel_difference
@@ -122,20 +121,6 @@ def tolerant_delta_e_torch(
     return torch.maximum(one_way(la, lb), one_way(lb, la))
 
 # %% ../../nbs/areas/02c_torch_map.ipynb #4b71cf78
-def _load_pair(a, b):
-    (
-        "A and B as RGB uint8, B resized (bicubic) to A's size when the sizes differ, and whether it was: as "
-        "`pixel_difference` reads a pair."
-    )  # fmt: skip
-    a, b = load_image(a), load_image(b)
-    resized = a.shape != b.shape
-    if resized:
-        from PIL import Image
-
-        b = np.asarray(Image.fromarray(b).resize((a.shape[1], a.shape[0]), Image.Resampling.BICUBIC))
-    return a, b, resized
-
-
 _SAMPLES = inspect.signature(fit_tone).parameters['samples'].default
 
 
@@ -235,7 +220,7 @@ def colour_difference_maps(
     _check(p, batch_size, workers)
     if p.method != 'colour':
         raise ValueError(f"colour_difference_maps: method {p.method!r} has no torch path (only 'colour')")
-    loaded = [_load_pair(a, b) for a, b in pairs]
+    loaded = [read_pair(a, b) for a, b in pairs]
     out = _maps([(a, b) for a, b, _ in loaded], p, d, batch_size, workers)
     for (m, _, _), (_, _, resized) in zip(out, loaded):
         m.resized = resized
@@ -264,7 +249,7 @@ def pixel_difference_batch(
     for k in range(0, len(pairs), 4 * batch_size):
         work, sizes = [], []
         for a, b in pairs[k : k + 4 * batch_size]:
-            a, b, resized = _load_pair(a, b)
+            a, b, resized = read_pair(a, b)
             H, W = a.shape[:2]
             s = p.max_side / max(H, W) if p.max_side and max(H, W) > p.max_side else None
             if s:  # worked at the capped size, the areas mapped back
