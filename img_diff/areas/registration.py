@@ -157,13 +157,21 @@ def _tone_curve(x, p):
 
 _LEVELS = np.linspace(0, 255, 18)
 
+# %% ../../nbs/areas/01b_registration.ipynb #cb782b78
+def _tone_jacobian(x, p):
+    "d `_tone_curve` / d p at levels x: one column per parameter (log g, log gamma, o); 0 where the curve is clipped."
+    u = np.exp(p[0]) * 255 * np.power(np.maximum(x, 0) / 255, np.exp(p[1]))  # the curve before offset and clip
+    inside = ((u + p[2] > 0) & (u + p[2] < 255)).astype(float)
+    ln = np.log(np.maximum(x, 1e-9) / 255)
+    return np.stack([u * inside, u * ln * np.exp(p[1]) * inside, inside], axis=-1)
+
 # %% ../../nbs/areas/01b_registration.ipynb #f5a1fa73e5044315a093ec459c9be902
 def fit_tone(
     a: np.ndarray,  # image A, H x W x C, grey levels 0-255 (float)
     b: np.ndarray,  # image B, the same size (registered)
     *,
     max_correction: float = 64.0,  # bound on the offset, and on how far any level may move (grey levels)
-    samples: int = 40000,  # pixels sampled on a grid for the fit
+    samples: int = 10000,  # pixels sampled on a grid for the fit
     prior: float = 0.05,  # weight of the identity curve, as a share of the pixels: levels the image lacks stay put
 ) -> list:
     (
@@ -180,7 +188,8 @@ def fit_tone(
         lo, hi = [np.log(0.5), np.log(0.5), -max_correction], [np.log(2), np.log(2), max_correction]
         w = np.sqrt(prior * len(x) / len(_LEVELS))  # the identity, at every level, weighs as `prior` of the pixels
         res = lambda p: np.concatenate([_tone_curve(x, p) - y, w * (_tone_curve(_LEVELS, p) - _LEVELS)])
-        p = least_squares(res, [0.0, 0.0, 0.0], loss='arctan', f_scale=6.0, bounds=(lo, hi)).x
+        jac = lambda p: np.concatenate([_tone_jacobian(x, p), w * _tone_jacobian(_LEVELS, p)])
+        p = least_squares(res, [0.0, 0.0, 0.0], jac=jac, loss='arctan', f_scale=6.0, bounds=(lo, hi)).x
         out.append([round(float(np.exp(p[0])), 4), round(float(np.exp(p[1])), 4), round(float(p[2]), 3)])
     return out
 
@@ -190,9 +199,12 @@ def apply_tone(
     tone: list,  # per channel (gain, gamma, offset), as `fit_tone` gives
     max_correction: float = 64.0,  # no level moves further than this
 ) -> np.ndarray:
-    "A with each channel passed through its tone curve; no level moves by more than `max_correction`."
+    "A with each channel passed through its tone curve (in float32); no level moves by more than `max_correction`."
     out = np.empty(a.shape, np.float32)
     for c, (g, gm, o) in enumerate(tone):
-        v = _tone_curve(a[..., c], (np.log(g), np.log(gm), o))
-        out[..., c] = np.clip(v, a[..., c] - max_correction, a[..., c] + max_correction)
+        x = a[..., c].astype(np.float32, copy=False)
+        v = np.float32(g * 255) * np.power(np.maximum(x, 0) * np.float32(1 / 255), np.float32(gm)) + np.float32(o)
+        if (g, gm, o) == (1.0, 1.0, 0.0):  # the identity, exactly (float32 rounding would move levels by 1e-5)
+            v = x
+        out[..., c] = np.clip(np.clip(v, 0, 255), x - max_correction, x + max_correction)
     return out
