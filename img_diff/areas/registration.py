@@ -67,16 +67,16 @@ def _misfit(ga, gb, T, clip=30.0):
     return float(np.minimum(d, clip).mean()) if d.size else np.inf  # no overlap: the worst fit
 
 # %% ../../nbs/areas/01b_registration.ipynb #f4145f69
-def _flow_affine(ga, gb, *, sigma=1.5, step=2, iters=4, c=8.0) -> np.ndarray:
+def _flow_affine(ga, gb, *, sigma=1.5, step=3, iters=4, c=8.0) -> np.ndarray:
     (
         "(p0..p7): u(x) = (p0 + p1 x + p2 y, p3 + p4 x + p5 y) px and B = (1 + p6) A + p7 + grad A . u, x and y "
         "from the image's centre; a robust (Tukey) least-squares fit on every `step`-th pixel."
     )  # fmt: skip
     from scipy import ndimage as ndi
 
-    a = ndi.gaussian_filter(ga, sigma)[::step, ::step]
-    b = ndi.gaussian_filter(gb, sigma)[::step, ::step]
-    gy, gx = (g / step for g in np.gradient(a))
+    a, b = ndi.gaussian_filter(ga, sigma), ndi.gaussian_filter(gb, sigma)
+    gy, gx = (g[::step, ::step] for g in np.gradient(a))  # the gradient at full resolution, then sampled
+    a, b = a[::step, ::step], b[::step, ::step]
     y, x = (v * step - v.mean() * step for v in np.mgrid[0 : a.shape[0], 0 : a.shape[1]].astype(np.float32))
     J = np.stack([gx, gx * x, gx * y, gy, gy * x, gy * y, a, np.ones_like(a)], axis=-1).reshape(-1, 8)
     d, w = (b - a).ravel(), np.ones(a.size)
