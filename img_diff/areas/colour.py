@@ -77,5 +77,7 @@ def background_like(
         edge = np.ones(x.shape[:2], bool)
         edge[ring:-ring, ring:-ring] = False
         cols = np.unique(np.round(x[edge] / 2), axis=0) * 2  # colours to 2 ΔE units: a short list
-        out &= cKDTree(cols).query(x.reshape(-1, 3), distance_upper_bound=tol)[0].reshape(x.shape[:2]) <= tol
+        out &= (
+            cKDTree(cols).query(x.reshape(-1, 3), distance_upper_bound=tol, workers=2)[0].reshape(x.shape[:2]) <= tol
+        )
     return out
