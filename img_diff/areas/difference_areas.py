@@ -24,7 +24,7 @@ from img_diff.areas.ssim_method import (
     read_pair,
 )
 from .registration import apply_tone, fit_tone, register_pair
-from .colour import BIG, two_at_once, to_lab, tolerant_delta_e
+from .colour import TWO_THREADS_FROM, two_at_once, to_lab, tolerant_delta_e
 from .grouping import box_gap, connected, group_boxes, join_by_objects, join_rows, mask_bounds
 
 # %% ../../nbs/areas/02_difference_areas.ipynb #7cdc8c89c7104fffa095e18ddfef8986
@@ -174,7 +174,7 @@ def _normalised(a, a0, b, p: PixelAreaParams) -> tuple:
     tone, shift = None, [0.0, 0.0, 0.0]
     if p.normalize == 'tone':
         tone = fit_tone(a, b, max_correction=p.max_correction)
-        big = a.shape[0] * a.shape[1] >= BIG
+        big = a.shape[0] * a.shape[1] >= TWO_THREADS_FROM
         tone_of = lambda x: lambda: apply_tone(x, tone, p.max_correction)
         a, a0 = two_at_once(tone_of(a), tone_of(a0), big=big)
     elif p.normalize == 'shift':
@@ -208,7 +208,7 @@ def colour_difference_map(
     S = ssim_map(a, b, sigma=p.sigma, data_range=255.0)
     # at least a pixel (resampling and JPEG do not shrink with the image); 0: compare pixel to pixel
     r = max(int(round(p.tolerance * scale)), 1) if p.tolerance else 0
-    la, lb = two_at_once(lambda: to_lab(a), lambda: to_lab(b), big=H * W >= BIG)
+    la, lb = two_at_once(lambda: to_lab(a), lambda: to_lab(b), big=H * W >= TWO_THREADS_FROM)
     de = tolerant_delta_e(la, lb, radius=r, chroma_radius=r + int(round(p.chroma_tolerance)))
     dis = np.clip(de / p.delta_e, 0, 1) * valid
     f32 = lambda x: x.astype(np.float32)
