@@ -284,6 +284,24 @@ def _from_pretrained(load, model) -> tuple:
             raise
         return load(str(safetensors_folder(snap))), str(snap)
 
+# %% ../../nbs/core/07_models.ipynb #a6b5f537
+def _pretrained(cls, what: str, model, dtype, trust_remote_code: bool, kw: dict) -> tuple:
+    (
+        "(`cls.from_pretrained` of `model`, safetensors only, local folder or None) as `_from_pretrained` finds it; "
+        "else a `ModelLoadError` naming `what`."
+    )  # fmt: skip
+    trc = bool(trust_remote_code)
+
+    def load(src):
+        return cls.from_pretrained(src, dtype=dtype, use_safetensors=True, trust_remote_code=trc, **kw)
+
+    try:
+        return _from_pretrained(load, model)
+    except ModelLoadError:
+        raise
+    except Exception as e:
+        raise _fail(what, model, e) from None
+
 # %% ../../nbs/core/07_models.ipynb #9a160e44
 def _make_diffusers(cls_name: str, model, dtype, device: str, trust_remote_code: bool, kw: dict):
     "The pipeline of `load_diffusers`, loaded (else a `ModelLoadError` naming the cause) and moved to `device`."
@@ -292,17 +310,7 @@ def _make_diffusers(cls_name: str, model, dtype, device: str, trust_remote_code:
     if os.environ.get('HF_HUB_DISABLE_PROGRESS_BARS'):
         diffusers.utils.logging.disable_progress_bar()  # its loading bar too
     cls = getattr(diffusers, cls_name)
-    trc = bool(trust_remote_code)
-
-    def load(src):
-        return cls.from_pretrained(src, dtype=dtype, use_safetensors=True, trust_remote_code=trc, **kw)
-
-    try:
-        pipe, _ = _from_pretrained(load, model)
-    except ModelLoadError:
-        raise
-    except Exception as e:
-        raise _fail(f'diffusers {cls_name}', model, e) from None
+    pipe, _ = _pretrained(cls, f'diffusers {cls_name}', model, dtype, trust_remote_code, kw)
     pipe.set_progress_bar_config(disable=True)
     return pipe.to(device)
 
@@ -328,20 +336,10 @@ def _make_transformers(cls_name: str, model, dtype, device: str, processor: str,
     import transformers
 
     cls = getattr(transformers, cls_name)
-    trc = bool(trust_remote_code)
-
-    def load(src):
-        return cls.from_pretrained(src, dtype=dtype, use_safetensors=True, trust_remote_code=trc, **kw)
-
-    try:
-        m, folder = _from_pretrained(load, model)
-    except ModelLoadError:
-        raise
-    except Exception as e:
-        raise _fail(f'transformers {cls_name}', model, e) from None
+    m, folder = _pretrained(cls, f'transformers {cls_name}', model, dtype, trust_remote_code, kw)
     src = _source(folder)[0] if folder else str(model)
     try:
-        p = getattr(transformers, processor).from_pretrained(src, trust_remote_code=trc)
+        p = getattr(transformers, processor).from_pretrained(src, trust_remote_code=bool(trust_remote_code))
     except Exception as e:
         raise _fail(f'the tokenizer/processor ({processor}) of', model, e, folder) from None
     return m.to(device).eval(), p
