@@ -76,7 +76,9 @@ class PixelAreaParams:
         2.0, 'Gaussian smoothing of the dissimilarity map before the threshold, px'
     )
     merge: Annotated[float, Range(ge=0, le=0.2)] | None = _f(
-        None, "join areas closer than 2 x merge x longest side (None: the method's)"
+        None,
+        "join areas whose boxes come closer than 2 x merge x longest side ('colour': and pixels within twice that) "
+        "(None: the method's)",
     )
     merge_rel: Annotated[float, Range(ge=0, le=1)] = _f(
         0.0, "'colour': ... and closer than merge_rel x the longer side of either (parts of a large object); 0: off"
@@ -271,12 +273,38 @@ def _without_particles(ids, in_words, sizes, lab, box, a, b, p: PixelAreaParams)
     drifts = lambda i: not p.drift or _drifted(lab, i + 1, box[i], a, b, r, p.delta_e * p.threshold)
     return [i for i in ids if i not in small or not drifts(i)]
 
+# %% ../../nbs/areas/02_difference_areas.ipynb #a7e4c1d2
+def _near(units: list, lab, box: dict, p: PixelAreaParams) -> list:
+    (
+        "Groups (lists of indices) of units (lists of fragment ids) whose boxes come closer than 2 x `merge` x the "
+        "longest side and whose pixels come within twice that (city-block); with `merge_rel`, the boxes alone."
+    )  # fmt: skip
+    from scipy import ndimage as ndi
+
+    H, W = lab.shape
+    ub = [[min(box[i][k] for i in u) for k in (0, 1)] + [max(box[i][k] for i in u) for k in (2, 3)] for u in units]
+    pad = 2 * p.merge * max(H, W)
+    reach = int(round(2 * pad))
+    link = np.eye(len(units), dtype=bool)
+    if p.merge_rel:
+        for g in group_boxes(ub, p.merge * max(H, W), rel=p.merge_rel):
+            link[np.ix_(g, g)] = True
+    for i, j in itertools.combinations(range(len(units)), 2):
+        bi, bj = ub[i], ub[j]
+        if link[i, j] or max(bi[0] - bj[2], bj[0] - bi[2]) >= pad or max(bi[1] - bj[3], bj[1] - bi[3]) >= pad:
+            continue
+        # a shortest city-block path between two pixels stays in their box: the two units' box is window enough
+        x1, y1, x2, y2 = min(bi[0], bj[0]), min(bi[1], bj[1]), max(bi[2], bj[2]), max(bi[3], bj[3])
+        win = lab[y1:y2, x1:x2]
+        d = ndi.distance_transform_cdt(~np.isin(win, np.add(units[i], 1)), metric='taxicab')
+        link[i, j] = link[j, i] = bool((d[np.isin(win, np.add(units[j], 1))] <= reach).any())
+    return connected(link)
+
 # %% ../../nbs/areas/02_difference_areas.ipynb #5b09d5ef5b5e4bb6ab9b829b10b6a29f
 def _objects(units: list, lab, box: dict, a, b, p: PixelAreaParams) -> list:
     "Masks of the changed objects: units (lists of fragment ids) joined by nearness, then by what lies between them."
     H, W = lab.shape
-    ub = [[min(box[i][k] for i in u) for k in (0, 1)] + [max(box[i][k] for i in u) for k in (2, 3)] for u in units]
-    near = group_boxes(ub, p.merge * max(H, W), rel=p.merge_rel)
+    near = _near(units, lab, box, p)
     frags = [np.isin(lab, [i + 1 for k in g for i in units[k]]) for g in near]
     if p.objects and len(frags) > 1:
         groups = join_by_objects(frags, a, b, reach=int(p.objects * max(H, W)))
@@ -304,7 +332,7 @@ def _area(f: np.ndarray, m: DifferenceMap, p: PixelAreaParams) -> DifferenceArea
     return DifferenceArea(mask_bbox(f), score, f)
 
 # %% ../../nbs/areas/02_difference_areas.ipynb #d37691bc
-MOVE_MATCH = 0.3  # moved onto each other, two areas of one object differ by under this share of the change
+MOVE_MATCH = 0.5  # moved onto each other, two areas of one object differ by under this share of the change
 
 
 def _moved_de(la, lb, m, d, search: int = 2) -> float:
