@@ -332,7 +332,7 @@ def _area(f: np.ndarray, m: DifferenceMap, p: PixelAreaParams) -> DifferenceArea
     return DifferenceArea(mask_bbox(f), score, f)
 
 # %% ../../nbs/areas/02_difference_areas.ipynb #d37691bc
-MOVE_MATCH = 0.5  # moved onto each other, two areas of one object differ by under this share of the change
+MOVE_MATCH = 0.45  # moved onto each other, two areas of one object differ by under this share of the change
 
 
 def _moved_de(la, lb, m, d, search: int = 2) -> float:
