@@ -131,7 +131,7 @@ class PixelAreaParams:
         "particle; 0: every one is",
     )
     texture_join: Annotated[float, Range(ge=1, le=10)] = _f(
-        4.0,
+        2.0,
         "'colour': in a texture, fragments up to this many times `particle` may be particles too (flakes side "
         "by side)",
     )
