@@ -67,6 +67,7 @@ def background_like(
     *,
     tol: float = 10.0,  # CIE76 ΔE within which a pixel has a colour of the window's border
     ring: int = 3,  # the border, px
+    where: np.ndarray | None = None,  # only these pixels are asked about (the others come back False); None: all
 ) -> np.ndarray:
     (
         "Pixels whose colour, in A and in B, is one the window's border holds (ground, sky, a wall): the window's "
@@ -74,12 +75,10 @@ def background_like(
     )  # fmt: skip
     from scipy.spatial import cKDTree
 
-    out = np.ones(la.shape[:2], bool)
+    out = np.ones(la.shape[:2], bool) if where is None else np.array(where, bool)
     for x in (la, lb):
         edge = np.ones(x.shape[:2], bool)
         edge[ring:-ring, ring:-ring] = False
         cols = np.unique(np.round(x[edge] / 2), axis=0) * 2  # colours to 2 ΔE units: a short list
-        out &= (
-            cKDTree(cols).query(x.reshape(-1, 3), distance_upper_bound=tol, workers=2)[0].reshape(x.shape[:2]) <= tol
-        )
+        out[out] = cKDTree(cols).query(x[out], distance_upper_bound=tol, workers=2)[0] <= tol
     return out

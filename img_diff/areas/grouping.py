@@ -86,14 +86,20 @@ def mask_bounds(f: np.ndarray, pad: int = 0) -> tuple:
     return max(ys[0] - pad, 0), max(xs[0] - pad, 0), min(ys[-1] + 1 + pad, H), min(xs[-1] + 1 + pad, W)
 
 # %% ../../nbs/areas/01d_grouping.ipynb #27bdf398
-def _bridged(f, g, back, share=0.5):
-    "True when what lies between two fragments (their convex hull, less themselves) is mostly object, not background."
+def _between(f, g):
+    "The pixels between two fragments (masks of one window): their convex hull, less themselves."
     from skimage.morphology import convex_hull_image
 
     both = f | g
     y1, x1, y2, x2 = mask_bounds(both)
-    gap = convex_hull_image(both[y1:y2, x1:x2]) & ~both[y1:y2, x1:x2]
-    return not gap.any() or 1 - back[y1:y2, x1:x2][gap].mean() >= share
+    out = np.zeros_like(both)
+    out[y1:y2, x1:x2] = convex_hull_image(both[y1:y2, x1:x2]) & ~both[y1:y2, x1:x2]
+    return out
+
+
+def _bridged(gap, back, share=0.5):
+    "True when the pixels between two fragments (`gap`, of `_between`) are mostly object, not background."
+    return not gap.any() or 1 - back[gap].mean() >= share
 
 # %% ../../nbs/areas/01d_grouping.ipynb #6ee48036
 def join_by_objects(
@@ -118,12 +124,17 @@ def join_by_objects(
         x2, y2 = max(boxes[k][2] for k in cl), max(boxes[k][3] for k in cl)
         m = max(reach, (x2 - x1 + y2 - y1) // 4)  # a window wide enough that its border lies on the background
         sl = (slice(max(y1 - m, 0), min(y2 + m, H)), slice(max(x1 - m, 0), min(x2 + m, W)))
-        back = background_like(to_lab(a[sl]), to_lab(b[sl]))
         fs = [frags[k][sl] for k in cl]
+        near = [
+            (i, j)
+            for i, j in itertools.combinations(range(len(cl)), 2)
+            if box_gap(boxes[cl[i]], boxes[cl[j]]) <= reach
+        ]
+        gaps = {(i, j): _between(fs[i], fs[j]) for i, j in near}
+        if gaps:  # the background is asked about only where it decides: between fragments
+            back = background_like(to_lab(a[sl]), to_lab(b[sl]), where=np.any(list(gaps.values()), axis=0))
         link = np.eye(len(cl), dtype=bool)
-        for i in range(len(cl)):
-            for j in range(i + 1, len(cl)):
-                if box_gap(boxes[cl[i]], boxes[cl[j]]) <= reach:
-                    link[i, j] = link[j, i] = _bridged(fs[i], fs[j], back)
+        for (i, j), gap in gaps.items():
+            link[i, j] = link[j, i] = _bridged(gap, back)
         out += [[cl[i] for i in g] for g in connected(link)]
     return out
