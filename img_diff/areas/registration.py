@@ -130,16 +130,17 @@ def register_pair(
     if np.abs(s).max() > lim:
         s = np.zeros(2)
     T = SimilarityTransform(translation=-s[::-1])
+    # not moving at all is a candidate too: in a flat drawing whose one detail moved, the phase peak is that move
+    fits = [SimilarityTransform()] + ([T] if s.any() else [])
     if model == 'similarity':
         # one similarity per tile grid, fitted robustly (tiles holding a difference are left out); the best fit wins
         grids = sorted({max(2, min(int(n), min(H, W) // 64)) for n in np.atleast_1d(tiles)})  # an int: one grid
         first = _tile_matches(ga, gb, s, grids[0], lim)
         if np.abs(s).max() < 0.15 and _still(*first, H, W):
             return b.astype(np.float32), np.ones((H, W), bool), None  # aligned already (most pairs): no fit, no warp
-        fits = [T] + [_fit_tiles(*(first if n == grids[0] else _tile_matches(ga, gb, s, n, lim))) for n in grids]
-        fits = [t for t in fits if t is not None]
-        if len(fits) > 1:
-            T = min(fits, key=lambda t: _misfit(ga, gb, t))
+        fits += [_fit_tiles(*(first if n == grids[0] else _tile_matches(ga, gb, s, n, lim))) for n in grids]
+    fits = [t for t in fits if t is not None]
+    T = min(fits, key=lambda t: _misfit(ga, gb, t)) if len(fits) > 1 else fits[0]  # the first of equals: no move
     corners = np.array([[0, 0], [W, 0], [0, H], [W, H]], float)
     if np.abs(T(corners) - corners).max() < 0.25:
         return b.astype(np.float32), np.ones((H, W), bool), None
