@@ -25,7 +25,7 @@ from img_diff.areas.ssim_method import (
 )
 from .registration import apply_tone, fit_tone, register_pair
 from .colour import TWO_THREADS_FROM, background_like, two_at_once, to_lab, tolerant_delta_e
-from .grouping import box_gap, connected, group_boxes, join_by_objects, join_rows, mask_bounds
+from .grouping import box_gap, connected, join_by_objects, join_rows, mask_bounds, touching
 
 # %% ../../nbs/areas/02_difference_areas.ipynb #7cdc8c89c7104fffa095e18ddfef8986
 def _f(default, doc):
@@ -283,16 +283,13 @@ def _near(units: list, lab, box: dict, p: PixelAreaParams) -> list:
 
     H, W = lab.shape
     ub = [[min(box[i][k] for i in u) for k in (0, 1)] + [max(box[i][k] for i in u) for k in (2, 3)] for u in units]
-    pad = 2 * p.merge * max(H, W)
-    reach = int(round(2 * pad))
+    touch = touching(ub, p.merge * max(H, W), rel=p.merge_rel)  # boxes closer than 2 x merge x the longest side
+    if p.merge_rel:  # the boxes alone
+        return connected(touch)
+    reach = int(round(4 * p.merge * max(H, W)))
     link = np.eye(len(units), dtype=bool)
-    if p.merge_rel:
-        for g in group_boxes(ub, p.merge * max(H, W), rel=p.merge_rel):
-            link[np.ix_(g, g)] = True
-    for i, j in itertools.combinations(range(len(units)), 2):
+    for i, j in zip(*np.nonzero(np.triu(touch, 1))):
         bi, bj = ub[i], ub[j]
-        if link[i, j] or max(bi[0] - bj[2], bj[0] - bi[2]) >= pad or max(bi[1] - bj[3], bj[1] - bi[3]) >= pad:
-            continue
         # a shortest city-block path between two pixels stays in their box: the two units' box is window enough
         x1, y1, x2, y2 = min(bi[0], bj[0]), min(bi[1], bj[1]), max(bi[2], bj[2]), max(bi[3], bj[3])
         win = lab[y1:y2, x1:x2]
