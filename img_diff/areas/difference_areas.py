@@ -298,15 +298,34 @@ def _near(units: list, lab, box: dict, p: PixelAreaParams) -> list:
     return connected(link)
 
 # %% ../../nbs/areas/02_difference_areas.ipynb #5b09d5ef5b5e4bb6ab9b829b10b6a29f
-def _objects(units: list, lab, box: dict, a, b, p: PixelAreaParams) -> list:
-    "Masks of the changed objects: units (lists of fragment ids) joined by nearness, then by what lies between them."
+def _objects(units: list, lab, box: dict, a, b, p: PixelAreaParams, real: list | None = None) -> list:
+    (
+        "Masks of the changed objects: units (lists of fragment ids) joined by nearness, then by what lies between "
+        "them; a group of particles alone (`real` False for all its units) is no object."
+    )  # fmt: skip
     H, W = lab.shape
+    real = [True] * len(units) if real is None else real
     near = _near(units, lab, box, p)
     frags = [np.isin(lab, [i + 1 for k in g for i in units[k]]) for g in near]
+    keep = [any(real[k] for k in g) for g in near]
     if p.objects and len(frags) > 1:
         groups = join_by_objects(frags, a, b, reach=int(p.objects * max(H, W)))
         frags = [np.any([frags[k] for k in g], axis=0) for g in groups]
-    return frags
+        keep = [any(keep[k] for k in g) for g in groups]
+    return [f for f, k in zip(frags, keep) if k]
+
+# %% ../../nbs/areas/02_difference_areas.ipynb #c5e1b7a2
+def _near_changes(units: list, real: list, box: dict, p: PixelAreaParams, shape: tuple) -> list:
+    (
+        "Indices of the units that are changes (`real`) or particles whose box comes within reach of a change's: "
+        "by nearness (2 x `merge`) or by object (`objects`) of the longest side; the others can only join particles."
+    )  # fmt: skip
+    real = np.asarray(real, bool)
+    if real.all() or not real.any():  # all changes, or none (a texture alone)
+        return list(np.flatnonzero(real))
+    ub = [[min(box[i][k] for i in u) for k in (0, 1)] + [max(box[i][k] for i in u) for k in (2, 3)] for u in units]
+    touch = touching(ub, max(p.merge, p.objects / 2) * max(shape), rel=p.merge_rel)
+    return list(np.flatnonzero(real | touch[:, real].any(axis=1)))
 
 # %% ../../nbs/areas/02_difference_areas.ipynb #a50416e276a0479cbe66534ed1713a40
 def _area(f: np.ndarray, m: DifferenceMap, p: PixelAreaParams) -> DifferenceArea | None:
@@ -419,8 +438,8 @@ def colour_areas(
     p: PixelAreaParams = PixelAreaParams(),  # the parameters
 ) -> list:
     (
-        "Areas of a colour difference map: fragments, less specks and particle textures, joined by nearness, by "
-        "objects and by moves."
+        "Areas of a colour difference map: fragments, less specks, joined by nearness, by objects and by moves; "
+        "groups of particles alone (a texture) are no area."
     )  # fmt: skip
     from scipy import ndimage as ndi
 
@@ -431,9 +450,13 @@ def colour_areas(
     lab, sizes, ids, box = _fragments(mask, p)
     words = _words(ids, box, dis.shape, p)
     in_words = {i for w in words for i in w}
-    ids = _without_particles(ids, in_words, sizes, lab, box, a, b, p)
+    changes = set(_without_particles(ids, in_words, sizes, lab, box, a, b, p))
     units = words + [[i] for i in ids if i not in in_words]
-    out = [x for f in _objects(units, lab, box, a, b, p) if (x := _area(f, m, p)) is not None]
+    # a particle joins the change it lies on (the pieces of a flipped car in the snow); particles alone are dropped
+    real = [any(i in changes for i in u) for u in units]
+    kept = _near_changes(units, real, box, p, dis.shape)
+    units, real = [units[k] for k in kept], [real[k] for k in kept]
+    out = [x for f in _objects(units, lab, box, a, b, p, real) if (x := _area(f, m, p)) is not None]
     out = join_moves(out, a, b, p)
     out.sort(key=lambda x: -x.score)
     return out[: p.max_areas] if p.max_areas else out
