@@ -322,10 +322,10 @@ def _near_changes(units: list, real: list, box: dict, p: PixelAreaParams, shape:
     )  # fmt: skip
     real = np.asarray(real, bool)
     if real.all() or not real.any():  # all changes, or none (a texture alone)
-        return list(np.flatnonzero(real))
+        return np.flatnonzero(real).tolist()
     ub = [[min(box[i][k] for i in u) for k in (0, 1)] + [max(box[i][k] for i in u) for k in (2, 3)] for u in units]
     touch = touching(ub, max(p.merge, p.objects / 2) * max(shape), rel=p.merge_rel)
-    return list(np.flatnonzero(real | touch[:, real].any(axis=1)))
+    return np.flatnonzero(real | touch[:, real].any(axis=1)).tolist()
 
 # %% ../../nbs/areas/02_difference_areas.ipynb #a50416e276a0479cbe66534ed1713a40
 def _area(f: np.ndarray, m: DifferenceMap, p: PixelAreaParams) -> DifferenceArea | None:
