@@ -274,6 +274,11 @@ def _without_particles(ids, in_words, sizes, lab, box, a, b, p: PixelAreaParams)
     return [i for i in ids if i not in small or not drifts(i)]
 
 # %% ../../nbs/areas/02_difference_areas.ipynb #a7e4c1d2
+def _unit_boxes(units: list, box: dict) -> list:
+    "The box of each unit (a list of fragment ids): the box around its fragments' boxes."
+    return [[min(box[i][k] for i in u) for k in (0, 1)] + [max(box[i][k] for i in u) for k in (2, 3)] for u in units]
+
+
 def _near(units: list, lab, box: dict, p: PixelAreaParams) -> list:
     (
         "Groups (lists of indices) of units (lists of fragment ids) whose boxes come closer than 2 x `merge` x the "
@@ -282,7 +287,7 @@ def _near(units: list, lab, box: dict, p: PixelAreaParams) -> list:
     from scipy import ndimage as ndi
 
     H, W = lab.shape
-    ub = [[min(box[i][k] for i in u) for k in (0, 1)] + [max(box[i][k] for i in u) for k in (2, 3)] for u in units]
+    ub = _unit_boxes(units, box)
     touch = touching(ub, p.merge * max(H, W), rel=p.merge_rel)  # boxes closer than 2 x merge x the longest side
     if p.merge_rel:  # the boxes alone
         return connected(touch)
@@ -323,7 +328,7 @@ def _near_changes(units: list, real: list, box: dict, p: PixelAreaParams, shape:
     real = np.asarray(real, bool)
     if real.all() or not real.any():  # all changes, or none (a texture alone)
         return np.flatnonzero(real).tolist()
-    ub = [[min(box[i][k] for i in u) for k in (0, 1)] + [max(box[i][k] for i in u) for k in (2, 3)] for u in units]
+    ub = _unit_boxes(units, box)
     touch = touching(ub, max(p.merge, p.objects / 2) * max(shape), rel=p.merge_rel)
     return np.flatnonzero(real | touch[:, real].any(axis=1)).tolist()
 
