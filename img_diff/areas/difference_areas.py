@@ -24,8 +24,9 @@ from img_diff.areas.ssim_method import (
     read_pair,
 )
 from .registration import apply_tone, fit_tone, register_pair
-from .colour import TWO_THREADS_FROM, background_like, two_at_once, to_lab, tolerant_delta_e
-from .grouping import box_gap, connected, join_by_objects, join_rows, mask_bounds, touching
+from .colour import TWO_THREADS_FROM, background_like, in_background, two_at_once, to_lab
+from .colour import to_lab_torch, tolerant_delta_e, tolerant_delta_e_torch
+from .grouping import box_gap, connected, fill_holes, join_by_objects, join_rows, mask_bounds, touching
 
 # %% ../../nbs/areas/02_difference_areas.ipynb #7cdc8c89c7104fffa095e18ddfef8986
 def _f(default, doc):
@@ -186,15 +187,12 @@ def _normalised(a, a0, b, p: PixelAreaParams) -> tuple:
     return a, a0, tone, shift
 
 # %% ../../nbs/areas/02_difference_areas.ipynb #277c27b1587741f2af2001be3712ef0d
-def colour_difference_map(
-    a,  # image A (path, PIL image or array; any mode)
-    b,  # image B; resized to A's size when the sizes differ
-    p: PixelAreaParams = PixelAreaParams(),  # the parameters
-) -> tuple:
+def _colour_map(a, b, p: PixelAreaParams) -> tuple:
     (
-        "Register B to A, blur both, fit A's tones to B's, then the tolerant CIELAB ΔE: a `DifferenceMap` and the "
-        "registered images."
+        "`colour_difference_map` with the SSIM still at work in a second thread: the map (its `ssim` and "
+        "`similarity` not yet set), A and B as compared, and the SSIM's future (`_with_ssim` sets them)."
     )  # fmt: skip
+    import torch
     from img_diff.areas.ssim import ssim_map, gaussian_blur
 
     a, b, resized = read_pair(a, b)
@@ -207,16 +205,39 @@ def colour_difference_map(
         ab = gaussian_blur(np.concatenate([a, b], axis=2), max(p.blur * scale, p.blur_min))
         a, b = ab[..., :3], ab[..., 3:]
     a, a0, tone, shift = _normalised(a, a0, b, p)
-    S = ssim_map(a, b, sigma=p.sigma, data_range=255.0)
+    # the pair's SSIM (its similarity): the areas do not read it, so a second thread works it meanwhile
+    ssim = in_background(lambda: ssim_map(a, b, sigma=p.sigma, data_range=255.0), big=H * W >= TWO_THREADS_FROM)
     # at least a pixel (resampling and JPEG do not shrink with the image); 0: compare pixel to pixel
     r = max(int(round(p.tolerance * scale)), 1) if p.tolerance else 0
-    la, lb = two_at_once(lambda: to_lab(a), lambda: to_lab(b), big=H * W >= TWO_THREADS_FROM)
-    de = tolerant_delta_e(la, lb, radius=r, chroma_radius=r + int(round(p.chroma_tolerance)))
+    with torch.inference_mode():  # CIELAB and the tolerant ΔE of the whole pair in torch, on all its threads
+        lab = to_lab_torch(torch.from_numpy(np.stack([a, b])).permute(0, 3, 1, 2))
+        de = tolerant_delta_e_torch(lab[:1], lab[1:], r, r + int(round(p.chroma_tolerance)))[0].numpy()
     dis = np.clip(de / p.delta_e, 0, 1) * valid
     f32 = lambda x: x.astype(np.float32)
     T = None if T is None else np.round(T, 5).tolist()
-    m = DifferenceMap(f32(S.map.min(axis=2)), f32(de), f32(channel_max(np.abs(b0 - a0))), f32(dis), float(S.mean))
-    return replace(m, resized=resized, brightness_shift=shift, tone=tone, transform=T), a0, b0
+    raw = f32(channel_max(np.abs(b0 - a0)))
+    m = DifferenceMap(None, f32(de), raw, f32(dis), np.nan, resized, brightness_shift=shift, tone=tone, transform=T)
+    return m, a0, b0, ssim
+
+
+def _with_ssim(m: DifferenceMap, ssim) -> DifferenceMap:
+    "The map with its SSIM (per pixel, the minimum over channels) and the pair's similarity, from the future `ssim`."
+    S = ssim.result()
+    m.ssim, m.similarity = S.map.min(axis=2).astype(np.float32), float(S.mean)
+    return m
+
+
+def colour_difference_map(
+    a,  # image A (path, PIL image or array; any mode)
+    b,  # image B; resized to A's size when the sizes differ
+    p: PixelAreaParams = PixelAreaParams(),  # the parameters
+) -> tuple:
+    (
+        "Register B to A, blur both, fit A's tones to B's, then the tolerant CIELAB ΔE: a `DifferenceMap` and the "
+        "registered images."
+    )  # fmt: skip
+    m, a0, b0, ssim = _colour_map(a, b, p)
+    return _with_ssim(m, ssim), a0, b0
 
 # %% ../../nbs/areas/02_difference_areas.ipynb #1671c31a24314836a5b85d7ef7fbf015
 def _fragments(mask: np.ndarray, p: PixelAreaParams) -> tuple:
@@ -224,9 +245,9 @@ def _fragments(mask: np.ndarray, p: PixelAreaParams) -> tuple:
     from scipy import ndimage as ndi
 
     H, W = mask.shape
-    mask = ndi.binary_fill_holes(ndi.binary_closing(mask, iterations=2, border_value=0))
+    mask = fill_holes(ndi.binary_closing(mask, iterations=2, border_value=0))
     lab, n = ndi.label(mask)
-    sizes = ndi.sum(mask, lab, range(1, n + 1))
+    sizes = np.bincount(lab.ravel(), minlength=n + 1)[1:].astype(float)
     ids = [i for i in range(n) if sizes[i] >= p.speck * H * W]
     objs = ndi.find_objects(lab)
     box = {i: [objs[i][1].start, objs[i][0].start, objs[i][1].stop, objs[i][0].stop] for i in ids}
@@ -303,6 +324,15 @@ def _near(units: list, lab, box: dict, p: PixelAreaParams) -> list:
     return connected(link)
 
 # %% ../../nbs/areas/02_difference_areas.ipynb #5b09d5ef5b5e4bb6ab9b829b10b6a29f
+def _mask_of(lab, box: dict, ids: list) -> np.ndarray:
+    "The mask of fragments `ids` of the labels `lab` (worked on the box around them: the same pixels, far cheaper)."
+    x1, y1 = min(box[i][0] for i in ids), min(box[i][1] for i in ids)
+    x2, y2 = max(box[i][2] for i in ids), max(box[i][3] for i in ids)
+    f = np.zeros(lab.shape, bool)
+    f[y1:y2, x1:x2] = np.isin(lab[y1:y2, x1:x2], np.add(ids, 1))
+    return f
+
+
 def _objects(units: list, lab, box: dict, a, b, p: PixelAreaParams, real: list | None = None) -> list:
     (
         "Masks of the changed objects: units (lists of fragment ids) joined by nearness, then by what lies between "
@@ -311,7 +341,7 @@ def _objects(units: list, lab, box: dict, a, b, p: PixelAreaParams, real: list |
     H, W = lab.shape
     real = [True] * len(units) if real is None else real
     near = _near(units, lab, box, p)
-    frags = [np.isin(lab, [i + 1 for k in g for i in units[k]]) for g in near]
+    frags = [_mask_of(lab, box, [i for k in g for i in units[k]]) for g in near]
     keep = [any(real[k] for k in g) for g in near]
     if p.objects and len(frags) > 1:
         groups = join_by_objects(frags, a, b, reach=int(p.objects * max(H, W)))
@@ -341,15 +371,16 @@ def _area(f: np.ndarray, m: DifferenceMap, p: PixelAreaParams) -> DifferenceArea
     from scipy import ndimage as ndi
 
     H, W = f.shape
-    if f.sum() < p.min_area * H * W:
+    y1, x1, y2, x2 = mask_bounds(f, 2)  # worked on the area's box: the same answer, far cheaper
+    fw = f[y1:y2, x1:x2]
+    if fw.sum() < p.min_area * H * W:
         return None
-    score = float(m.dissimilarity[f].mean())
+    score = float(m.dissimilarity[y1:y2, x1:x2][fw].mean())
     if p.tighten:  # blur and smoothing spread an area by a pixel or two: keep the pixels that differ themselves
-        y1, x1, y2, x2 = mask_bounds(f, 2)  # worked on the area's box: the same answer, far cheaper
-        t = f[y1:y2, x1:x2] & (m.raw_absdiff[y1:y2, x1:x2] > p.delta / 2)
+        t = fw & (m.raw_absdiff[y1:y2, x1:x2] > p.delta / 2)
         if t.sum() >= p.min_area * H * W:
             f = np.zeros_like(f)
-            f[y1:y2, x1:x2] = ndi.binary_fill_holes(ndi.binary_closing(t, iterations=1, border_value=0))
+            f[y1:y2, x1:x2] = fill_holes(ndi.binary_closing(t, iterations=1, border_value=0))
     return DifferenceArea(mask_bbox(f), score, f)
 
 # %% ../../nbs/areas/02_difference_areas.ipynb #d37691bc
@@ -536,9 +567,10 @@ def pixel_difference(
         del a, b  # the full-size images are not needed again here (given as paths, they are not held at all)
         return _grown(pixel_difference(*small, replace(p, max_side=None)), (H, W), resized)
     if p.method == 'colour':
-        m, a2, b2 = colour_difference_map(a, b, p)
+        m, a2, b2, ssim = _colour_map(a, b, p)  # the SSIM is worked while the areas are found
         m.resized = resized
-        return PixelDifference(colour_areas(m, a2, b2, p=p), m, p)
+        areas = colour_areas(m, a2, b2, p=p)
+        return PixelDifference(areas, _with_ssim(m, ssim), p)
     res = _ssim_difference(a, b, p)
     res.map.resized = resized
     return res

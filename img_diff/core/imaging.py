@@ -153,10 +153,10 @@ def box_iou(a, b) -> float:
 # %% ../../nbs/core/03_imaging.ipynb #16cede71
 def mask_bbox(mask: np.ndarray) -> list | None:
     "The tight `[x1, y1, x2, y2]` box of a boolean mask (None when empty)."
-    ys, xs = np.nonzero(mask)
+    ys, xs = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))  # (far cheaper than np.nonzero)
     if len(xs) == 0:
         return None
-    return [int(xs.min()), int(ys.min()), int(xs.max()) + 1, int(ys.max()) + 1]
+    return [int(xs[0]), int(ys[0]), int(xs[-1]) + 1, int(ys[-1]) + 1]
 
 # %% ../../nbs/core/03_imaging.ipynb #b5f5ff27
 def draw_boxes(
