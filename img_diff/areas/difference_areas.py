@@ -27,6 +27,7 @@ from .registration import apply_tone, fit_tone, register_pair
 from .colour import TWO_THREADS_FROM, background_like, in_background, two_at_once, to_lab
 from .colour import to_lab_torch, tolerant_delta_e, tolerant_delta_e_torch
 from .grouping import box_gap, connected, fill_holes, join_by_objects, join_rows, mask_bounds, touching
+from .grouping import union
 
 # %% ../../nbs/areas/02_difference_areas.ipynb #7cdc8c89c7104fffa095e18ddfef8986
 def _f(default, doc):
@@ -173,7 +174,10 @@ DEFAULTS = {**asdict(PixelAreaParams.paper_era()), 'normalize_brightness': True}
 
 # %% ../../nbs/areas/02_difference_areas.ipynb #cb1e1581032b452c9409d6c6813c49d1
 def _normalised(a, a0, b, p: PixelAreaParams) -> tuple:
-    "A (blurred) and A0 (unblurred) brought to B's tones ('tone') or brightness ('shift'); and the tone and shift."
+    (
+        "A (blurred) and A0 (unblurred; as uint8, its levels go through a table) brought to B's tones ('tone') or "
+        "brightness ('shift'), in float32; and the tone and shift."
+    )  # fmt: skip
     tone, shift = None, [0.0, 0.0, 0.0]
     if p.normalize == 'tone':
         tone = fit_tone(a, b, max_correction=p.max_correction)
@@ -184,7 +188,7 @@ def _normalised(a, a0, b, p: PixelAreaParams) -> tuple:
         sh = np.median(b - a, axis=(0, 1))
         shift = [round(float(x), 3) for x in sh]
         a, a0 = np.clip(a + sh, 0, 255), np.clip(a0 + sh, 0, 255)
-    return a, a0, tone, shift
+    return a, np.asarray(a0, np.float32), tone, shift
 
 # %% ../../nbs/areas/02_difference_areas.ipynb #277c27b1587741f2af2001be3712ef0d
 def _colour_map(a, b, p: PixelAreaParams) -> tuple:
@@ -195,16 +199,16 @@ def _colour_map(a, b, p: PixelAreaParams) -> tuple:
     import torch
     from img_diff.areas.ssim import ssim_map, gaussian_blur
 
-    a, b, resized = read_pair(a, b)
-    a, b = a.astype(np.float32), b.astype(np.float32)
+    a8, b, resized = read_pair(a, b)
+    a, b = a8.astype(np.float32), b.astype(np.float32)
     H, W = a.shape[:2]
     scale = max(H, W) / 512
     b, valid, T = register_pair(a, b, model=p.register)
-    a0, b0 = a, b
+    b0 = b
     if p.blur:
         ab = gaussian_blur(np.concatenate([a, b], axis=2), max(p.blur * scale, p.blur_min))
         a, b = ab[..., :3], ab[..., 3:]
-    a, a0, tone, shift = _normalised(a, a0, b, p)
+    a, a0, tone, shift = _normalised(a, a8, b, p)
     # the pair's SSIM (its similarity): the areas do not read it, so a second thread works it meanwhile
     ssim = in_background(lambda: ssim_map(a, b, sigma=p.sigma, data_range=255.0), big=H * W >= TWO_THREADS_FROM)
     # at least a pixel (resampling and JPEG do not shrink with the image); 0: compare pixel to pixel
@@ -345,7 +349,7 @@ def _objects(units: list, lab, box: dict, a, b, p: PixelAreaParams, real: list |
     keep = [any(real[k] for k in g) for g in near]
     if p.objects and len(frags) > 1:
         groups = join_by_objects(frags, a, b, reach=int(p.objects * max(H, W)))
-        frags = [np.any([frags[k] for k in g], axis=0) for g in groups]
+        frags = [union([frags[k] for k in g]) for g in groups]
         keep = [any(keep[k] for k in g) for g in groups]
     return [f for f, k in zip(frags, keep) if k]
 
@@ -461,7 +465,7 @@ def join_moves(
         link[i, j] = link[j, i] = _one_move(areas[i], areas[j], a, b, reach)
     out = []
     for g in connected(link):
-        m = np.any([areas[k].mask for k in g], axis=0)
+        m = union([areas[k].mask for k in g])
         out.append(areas[g[0]] if len(g) == 1 else DifferenceArea(mask_bbox(m), max(areas[k].score for k in g), m))
     return out
 
