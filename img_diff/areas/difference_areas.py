@@ -203,14 +203,15 @@ def _colour_map(a, b, p: PixelAreaParams) -> tuple:
     a, b = a8.astype(np.float32), b.astype(np.float32)
     H, W = a.shape[:2]
     scale = max(H, W) / 512
+    big, sigma = H * W >= TWO_THREADS_FROM, max(p.blur * scale, p.blur_min)
+    blurred_a = in_background(lambda: gaussian_blur(a, sigma), big=big) if p.blur else None  # while B is registered
     b, valid, T = register_pair(a, b, model=p.register)
     b0 = b
     if p.blur:
-        ab = gaussian_blur(np.concatenate([a, b], axis=2), max(p.blur * scale, p.blur_min))
-        a, b = ab[..., :3], ab[..., 3:]
+        a, b = blurred_a.result(), gaussian_blur(b, sigma)
     a, a0, tone, shift = _normalised(a, a8, b, p)
     # the pair's SSIM (its similarity): the areas do not read it, so a second thread works it meanwhile
-    ssim = in_background(lambda: ssim_map(a, b, sigma=p.sigma, data_range=255.0), big=H * W >= TWO_THREADS_FROM)
+    ssim = in_background(lambda: ssim_map(a, b, sigma=p.sigma, data_range=255.0), big=big)
     # at least a pixel (resampling and JPEG do not shrink with the image); 0: compare pixel to pixel
     r = max(int(round(p.tolerance * scale)), 1) if p.tolerance else 0
     with torch.inference_mode():  # CIELAB and the tolerant ΔE of the whole pair in torch, on all its threads
