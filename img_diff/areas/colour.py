@@ -91,7 +91,7 @@ def to_lab_torch(
     import torch
 
     c = x.clamp(0, 255) / 255
-    pw = lambda x, e: torch.exp(torch.log(x) * e)  # x ** e, for x > 0: twice as fast as torch's pow on a CPU
+    pw = lambda v, e: torch.exp(torch.log(v) * e)  # v ** e, for v > 0: twice as fast as torch's pow on a CPU
     c = torch.where(c > 0.04045, pw((c + 0.055) / 1.055, 2.4), c / 12.92)
     f = []
     for row, white in zip(_XYZ_FROM_RGB, _D65):
