@@ -399,12 +399,16 @@ def _moved_de(la, lb, m, d, search: int = 2) -> float:
     )  # fmt: skip
     H, W = m.shape
     ys, xs = np.nonzero(m)
-    best = np.inf
-    for oy, ox in itertools.product(range(-search, search + 1), repeat=2):
-        y, x = ys + d[0] + oy, xs + d[1] + ox
-        if len(ys) and y.min() >= 0 and x.min() >= 0 and y.max() < H and x.max() < W:
-            best = min(best, float(np.median(np.linalg.norm(la[ys, xs] - lb[y, x], axis=1))))
-    return best
+    if not len(ys):
+        return np.inf
+    o = np.arange(-search, search + 1)
+    oy, ox = [v.ravel() for v in np.meshgrid(o, o, indexing='ij')]  # every offset of the search at once
+    ok = (ys.min() + d[0] + oy >= 0) & (xs.min() + d[1] + ox >= 0)  # those that stay inside the window
+    ok &= (ys.max() + d[0] + oy < H) & (xs.max() + d[1] + ox < W)
+    if not ok.any():
+        return np.inf
+    y, x = ys + d[0] + oy[ok, None], xs + d[1] + ox[ok, None]  # (offsets, pixels)
+    return float(np.median(np.linalg.norm(la[ys, xs] - lb[y, x], axis=2), axis=1).min())
 
 # %% ../../nbs/areas/02_difference_areas.ipynb #e4f1a7c3
 GROUND_LIKE = 0.75  # a place shows ground when this share of its pixels has colours its surroundings hold
