@@ -164,8 +164,9 @@ def _ssim_pairs(a, b, k, c1: float, c2: float, channels_last: bool | None = None
     r = len(k) // 2
     if channels_last is None:
         channels_last = a.device.type == 'cpu'  # fast on CPUs (oneDNN); planar elsewhere
-    if rows is None:  # one CPU thread: bands of ~64k px stay in cache; several threads: fewer, larger parallel steps
-        rows = max(16, 2**16 // W) if a.device.type == 'cpu' and torch.get_num_threads() == 1 else H
+    if rows is None:  # on a CPU, bands that stay in cache: ~64k px on one thread, ~256k px (a few steps) on several
+        one = torch.get_num_threads() == 1
+        rows = max(16, (2**16 if one else 2**18) // W) if a.device.type == 'cpu' else H
     cen = a[:, :, ::4, ::4].mean(dim=(2, 3)) + b[:, :, ::4, ::4].mean(dim=(2, 3))  # about 2 x the channel means
     cen = cen[:, :, None, None]
     fmt = torch.channels_last if channels_last else torch.contiguous_format
