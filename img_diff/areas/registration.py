@@ -68,6 +68,24 @@ def _misfit(ga, gb, T, clip=30.0):
     return float(np.minimum(d, clip).mean()) if d.size else np.inf  # no overlap: the worst fit
 
 # %% ../../nbs/areas/01b_registration.ipynb #f4145f69
+def _sampled_gradient(a: np.ndarray, step: int) -> tuple:
+    (
+        "`np.gradient(a)` (along rows, then columns) at every `step`-th pixel: the same numbers, worked only where "
+        "they are read."
+    )  # fmt: skip
+    out = []
+    for axis in (0, 1):
+        n = a.shape[axis]
+        i = np.arange(0, n, step)
+        hi, lo = np.minimum(i + 1, n - 1), np.maximum(i - 1, 0)  # central differences; one-sided at the ends
+        span = (hi - lo).astype(a.dtype)
+        if axis == 0:
+            out.append((a[hi, ::step] - a[lo, ::step]) / span[:, None])
+        else:
+            out.append((a[::step, hi] - a[::step, lo]) / span[None, :])
+    return tuple(out)
+
+
 def _flow_affine(ga, gb, *, sigma=1.5, step=3, iters=4, c=8.0) -> np.ndarray:
     (
         "(p0..p7): u(x) = (p0 + p1 x + p2 y, p3 + p4 x + p5 y) px and B = (1 + p6) A + p7 + grad A . u, x and y "
@@ -77,13 +95,15 @@ def _flow_affine(ga, gb, *, sigma=1.5, step=3, iters=4, c=8.0) -> np.ndarray:
 
     blur = lambda x: lambda: ndi.gaussian_filter(x, sigma)
     a, b = two_at_once(blur(ga), blur(gb), big=ga.size >= TWO_THREADS_FROM)
-    gy, gx = (g[::step, ::step] for g in np.gradient(a))  # the gradient at full resolution, then sampled
+    gy, gx = _sampled_gradient(a, step)  # the gradient at full resolution, read at the samples
     a, b = a[::step, ::step], b[::step, ::step]
     y, x = (v * step - v.mean() * step for v in np.mgrid[0 : a.shape[0], 0 : a.shape[1]].astype(np.float32))
     J = np.stack([gx, gx * x, gx * y, gy, gy * x, gy * y, a, np.ones_like(a)], axis=-1).reshape(-1, 8)
+    J = J.astype(np.float64)  # once: each product with the float64 weights would convert it again
     d, w = (b - a).ravel(), np.ones(a.size)
     for _ in range(iters):  # iteratively reweighted: residuals over `c` grey levels weigh nothing
-        p = np.linalg.lstsq((J * w[:, None]).T @ J, (J * w[:, None]).T @ d, rcond=None)[0]
+        Jw = (J * w[:, None]).T
+        p = np.linalg.lstsq(Jw @ J, Jw @ d, rcond=None)[0]
         r = d - J @ p
         w = np.where(np.abs(r) < c, (1 - (r / c) ** 2) ** 2, 0.0)
     return p
