@@ -63,32 +63,37 @@ def _blur_valid(P, k, chunk: int = 6):
     return outs[0] if len(outs) == 1 else torch.cat(outs, 1)
 
 
+def _fp32_switches():
+    "The TF32 switches of cuDNN's convolutions and of CUDA's matrix products: (object, attribute, IEEE value)."
+    import torch
+
+    out = []
+    cudnn, matmul = torch.backends.cudnn, torch.backends.cuda.matmul
+    for new, old in [(getattr(cudnn, 'conv', None), cudnn), (matmul, matmul)]:  # newer torch, older torch
+        out.append((new, 'fp32_precision', 'ieee') if hasattr(new, 'fp32_precision') else (old, 'allow_tf32', False))
+    return out
+
+
 @contextmanager
 def _ieee_fp32(device):
     (
-        "On CUDA, turn TF32 off for cuDNN convolutions while inside (it is on by default; its 10-bit mantissa would "
-        "ruin the moments)."
+        "On CUDA, turn TF32 off for cuDNN convolutions (on by default) and for matrix products (when someone turned "
+        "it on) while inside: its 10-bit mantissa would ruin the moments and the colour conversions."
     )  # fmt: skip
     import torch
 
     if torch.device(device).type != 'cuda':
         yield
         return
-    cd = torch.backends.cudnn
-    if hasattr(getattr(cd, 'conv', None), 'fp32_precision'):
-        old = cd.conv.fp32_precision
-        cd.conv.fp32_precision = 'ieee'
-        try:
-            yield
-        finally:
-            cd.conv.fp32_precision = old
-    else:
-        old = cd.allow_tf32
-        cd.allow_tf32 = False
-        try:
-            yield
-        finally:
-            cd.allow_tf32 = old
+    switches = _fp32_switches()
+    before = [getattr(o, k) for o, k, _ in switches]
+    for o, k, v in switches:
+        setattr(o, k, v)
+    try:
+        yield
+    finally:
+        for (o, k, _), v in zip(switches, before):
+            setattr(o, k, v)
 
 # %% ../../nbs/areas/01_ssim.ipynb #f2ddde1f
 def _to_nchw(x, device):
