@@ -10,7 +10,7 @@ __all__ = ['TWO_THREADS_FROM', 'two_at_once', 'in_background', 'to_lab', 'tolera
 import os
 from concurrent.futures import Future, ThreadPoolExecutor
 import numpy as np
-from .ssim import _ieee_fp32
+from .ssim import ieee_fp32
 
 # %% ../../nbs/areas/01c_colour.ipynb #767a897c
 TWO_THREADS_FROM = 100_000  # pixels: smaller images are worked in one thread (a thread costs more than it saves)
@@ -100,13 +100,12 @@ def to_lab_torch(
     knee, lin = c > 0.04045, c / 12.92
     # ((c + 0.055) / 1.055) ** 2.4 as exp(2.4 log(.)), in place: twice as fast as torch's pow on a CPU
     c = torch.where(knee, c.add_(0.055).mul_(1 / 1.055).log_().mul_(2.4).exp_(), lin)
-    with _ieee_fp32(x.device):  # full float32 products on a GPU, whatever its TF32 setting
+    with ieee_fp32(x.device):  # full float32 products on a GPU, whatever its TF32 setting
         t = c @ (mat(_XYZ_FROM_RGB) / mat(_D65)[:, None]).T  # X / Xn, Y / Yn, Z / Zn
         f = torch.where(t > 0.008856, t.clamp(min=1e-6).log_().mul_(1 / 3).exp_(), t * 7.787 + 16 / 116)
         lab = f @ mat(_LAB_FROM_F).T
     lab[..., 0] -= 16
     return lab.permute(0, 3, 1, 2).contiguous()  # channels first again: the tolerant ΔE runs along rows faster
-
 
 # %% ../../nbs/areas/01c_colour.ipynb #8ffb449a
 def _max_along(y, r: int, dim: int):
