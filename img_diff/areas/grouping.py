@@ -90,10 +90,10 @@ def box_gap(a, b) -> float:
 
 # %% ../../nbs/areas/01d_grouping.ipynb #13f61404
 def mask_bounds(f: np.ndarray, pad: int = 0) -> tuple:
-    "(y1, x1, y2, x2) of a mask's pixels, grown by `pad` px within the image."
-    ys, xs = np.flatnonzero(f.any(axis=1)), np.flatnonzero(f.any(axis=0))
+    "(y1, x1, y2, x2) of a (non-empty) mask's pixels, grown by `pad` px within the image: `mask_bbox` for slicing."
+    x1, y1, x2, y2 = mask_bbox(f)
     H, W = f.shape
-    return max(ys[0] - pad, 0), max(xs[0] - pad, 0), min(ys[-1] + 1 + pad, H), min(xs[-1] + 1 + pad, W)
+    return max(y1 - pad, 0), max(x1 - pad, 0), min(y2 + pad, H), min(x2 + pad, W)
 
 
 def union(masks: list) -> np.ndarray:
