@@ -85,6 +85,20 @@ def buckets_of(box, gap, H, W):
     return out
 
 
+def _covers(box, truth):
+    "True when `box` holds at least half of the truth box's area."
+    w = min(box[2], truth[2]) - max(box[0], truth[0])
+    h = min(box[3], truth[3]) - max(box[1], truth[1])
+    return max(w, 0) * max(h, 0) >= 0.5 * (truth[2] - truth[0]) * (truth[3] - truth[1])
+
+
+def _why_not_apart(pred, t1, t2, hit1, hit2):
+    "Why two neighbouring differences were not both matched: 'one box' holds half of each, else how many were missed."
+    if any(_covers(q, t1) and _covers(q, t2) for q in pred):
+        return 'one box'
+    return 'one missed' if hit1 or hit2 else 'both missed'
+
+
 class Tally:
     "Counts of one method: tp/fp/fn overall and per kind, nuisance and scene; clean pairs of the two specificity sets."
 
@@ -92,6 +106,7 @@ class Tally:
         self.c = defaultdict(lambda: [0, 0, 0])
         self.spec = defaultdict(lambda: [0, 0])
         self.neighbours = [0, 0]  # pairs of differences at most NEAR px apart: both matched, all
+        self.apart = defaultdict(int)  # ... of those not both matched, why: one box over both, or which missed
         self.seconds = 0.0
 
     def add(self, p, pred):
@@ -135,6 +150,8 @@ class Tally:
                 if box_gap(truth[j], truth[k]) <= NEAR:
                     self.neighbours[0] += j in hit_t and k in hit_t
                     self.neighbours[1] += 1
+                    if not (j in hit_t and k in hit_t):
+                        self.apart[_why_not_apart(pred, truth[j], truth[k], j in hit_t, k in hit_t)] += 1
 
     def f(self, key):
         return prf(*self.c[key])
@@ -209,6 +226,8 @@ def run_set(name, args, params):
     (o, n), (b, _) = ours.neighbours, base.neighbours
     print(f"neighbours found separately (pairs of differences <= {NEAR} px apart, both matched)")
     print(f"  {'':22s} ours {o}/{n} = {o / max(n, 1):.3f}   baseline {b}/{n} = {b / max(n, 1):.3f}")
+    why = lambda t: ', '.join(f'{k} {t.apart[k]}' for k in ('one box', 'one missed', 'both missed'))
+    print(f"  {'the others, why':22s} ours: {why(ours)}   baseline: {why(base)}")
     print('specificity (share of pairs with no box)')
     for k in cfg['spec']:
         (o, n), (b, _) = ours.spec[k], base.spec[k]
