@@ -152,7 +152,9 @@ def _stop_java(p: subprocess.Popen):
 
 # %% ../../nbs/eval/02_caption_metrics.ipynb #1b50d69a
 def _java_said(p: subprocess.Popen) -> str:
-    "The last lines Java wrote on stderr, on one line."
+    "The last lines Java wrote on stderr, on one line (all of them: when it has ended, its stderr is read to the end)."
+    if hasattr(p, 'drain') and p.poll() is not None:  # ended: the thread reading its stderr may not be done yet
+        p.drain.join(5)
     lines = [l.strip() for l in p.said.decode(errors='replace').splitlines() if l.strip()]
     said = ' | '.join(lines[-3:])[-600:] or '(nothing)'
     hint = ' (a very long caption? METEOR runs with -Xmx2G)' if 'OutOfMemoryError' in said else ''
