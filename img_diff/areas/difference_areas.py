@@ -500,9 +500,8 @@ def _pieces(f: np.ndarray) -> list:
     ws = watershed(-dt, peaks, mask=f)
     width = ndi.maximum(dt, ws, index=np.arange(1, n + 1))  # each basin's half-width
     neck = np.zeros((n + 1, n + 1))  # the widest place where two basins meet (half-width)
-    for s, t in [(np.s_[:, :-1], np.s_[:, 1:]), (np.s_[:-1], np.s_[1:]), (np.s_[:-1, :-1], np.s_[1:, 1:])] + [
-        (np.s_[:-1, 1:], np.s_[1:, :-1])
-    ]:
+    right, down = (np.s_[:, :-1], np.s_[:, 1:]), (np.s_[:-1], np.s_[1:])
+    for s, t in [right, down, (np.s_[:-1, :-1], np.s_[1:, 1:]), (np.s_[:-1, 1:], np.s_[1:, :-1])]:  # 8 neighbours
         u, v = ws[s], ws[t]
         on = (u != v) & (u > 0) & (v > 0)
         np.maximum.at(neck, (u[on], v[on]), np.maximum(dt[s], dt[t])[on])
@@ -589,7 +588,8 @@ def split_touching(
     parts = [lab == k + 1 for k in range(len(big))]
     la, lb = to_lab(a[Y1:Y2, X1:X2]), to_lab(b[Y1:Y2, X1:X2])
     shows = [~background_like(x, x) for x in (la, lb)]  # an object, not the ground around: in A, in B
-    share = [[s[q].mean() for s in shows] for q in parts]
+    shares = lambda ps: [[s[q].mean() for s in shows] for q in ps]  # each piece's share that shows an object
+    share = shares(parts)
     alike = lambda i, j: max(abs(share[i][0] - share[j][0]), abs(share[i][1] - share[j][1])) < p.split
     parts = _joined(parts, alike)  # pieces that show alike are one object
     boxes = [mask_bbox(q) for q in parts]
@@ -607,8 +607,7 @@ def split_touching(
         wide = [np.zeros((V2 - V1, U2 - U1), bool) for _ in parts]
         for q, w in zip(parts, wide):
             w[Y1 - V1 : Y2 - V1, X1 - U1 : X2 - U1] = q
-        shown = [[s[q].mean() for s in shows] for q in parts]
-        if _moved_onto_itself(to_lab(a[V1:V2, U1:U2]), to_lab(b[V1:V2, U1:U2]), *wide, shown):
+        if _moved_onto_itself(to_lab(a[V1:V2, U1:U2]), to_lab(b[V1:V2, U1:U2]), *wide, shares(parts)):
             return [area]
     out = []
     for q in parts:
